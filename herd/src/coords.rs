@@ -1,0 +1,113 @@
+//! ISO 6709 decimal-degree coordinates as IAMAT carries them:
+//! a signed latitude immediately followed by a signed longitude,
+//! e.g. `+34.068930-118.445127` or `+12-118`.
+
+/// A parsed position in decimal degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coords {
+    /// Degrees north, within ±90.
+    pub lat: f64,
+    /// Degrees east, within ±180.
+    pub lng: f64,
+}
+
+impl Coords {
+    /// Parses `±DD[.D+]±DDD[.D+]`. Both signs are required, as ISO 6709 asks,
+    /// and the values must lie within ±90 and ±180.
+    pub fn parse(text: &[u8]) -> Option<Self> {
+        let (lat, rest) = signed_decimal(text)?;
+        let (lng, rest) = signed_decimal(rest)?;
+        if !rest.is_empty() || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lng) {
+            return None;
+        }
+        Some(Self { lat, lng })
+    }
+}
+
+/// Reads one `±digits[.digits]` from the front of `text`.
+fn signed_decimal(text: &[u8]) -> Option<(f64, &[u8])> {
+    let (&sign, rest) = text.split_first()?;
+    if sign != b'+' && sign != b'-' {
+        return None;
+    }
+    let int_len = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if int_len == 0 {
+        return None;
+    }
+    let mut end = int_len;
+    if rest.get(end) == Some(&b'.') {
+        let frac_len = rest[end + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if frac_len == 0 {
+            return None;
+        }
+        end += 1 + frac_len;
+    }
+    // The slice is ASCII digits with at most one dot, so it is valid UTF-8
+    // and a valid float literal.
+    let number: f64 = std::str::from_utf8(&text[..=end]).ok()?.parse().ok()?;
+    Some((number, &rest[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_examples_parse() {
+        assert_eq!(
+            Coords::parse(b"+34.068930-118.445127"),
+            Some(Coords {
+                lat: 34.06893,
+                lng: -118.445127
+            })
+        );
+        assert_eq!(
+            Coords::parse(b"+12-118"),
+            Some(Coords {
+                lat: 12.0,
+                lng: -118.0
+            })
+        );
+        assert_eq!(
+            Coords::parse(b"+37.551379+126.993287"),
+            Some(Coords {
+                lat: 37.551379,
+                lng: 126.993287
+            })
+        );
+        assert_eq!(
+            Coords::parse(b"-90+180"),
+            Some(Coords {
+                lat: -90.0,
+                lng: 180.0
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_or_out_of_range_coords_are_rejected() {
+        for bad in [
+            &b""[..],
+            b"34.1-118.2",
+            b"+34.1",
+            b"+34.-118",
+            b"+34.1-118.",
+            b"+91-10",
+            b"+10-180.0001",
+            b"+34.1-118.2x",
+            b"+34.1--118.2",
+            b"++34-118",
+            b"+1e2-5",
+        ] {
+            assert_eq!(
+                Coords::parse(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}

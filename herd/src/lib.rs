@@ -1,0 +1,23 @@
+//! The herd: servers that take `IAMAT` location reports from clients, answer
+//! `WHATSAT` with nearby places, and flood locations to each other so that
+//! any server can answer for any client.
+//!
+//! Layout, one concept per module: [`codec`] frames lines, [`cmd`] parses and
+//! applies client commands, [`db`] holds locations, [`peer`] keeps the links
+//! to neighbours, [`places`] answers WHATSAT, [`server`] accepts clients,
+//! [`topology`] describes the herd.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cmd;
+pub mod codec;
+pub mod coords;
+pub mod db;
+pub mod location;
+pub mod parse;
+pub mod peer;
+pub mod places;
+pub mod shared;
+pub mod timestamp;
+pub mod topology;

@@ -1,0 +1,2 @@
+//! The `herd` binary.
+fn main() {}

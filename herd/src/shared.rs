@@ -1,0 +1,22 @@
+//! Everything one herd server's tasks share: its name, its locations, its
+//! Places provider and its peer links.
+
+use crate::db::Db;
+use crate::peer::Peers;
+use crate::places::Places;
+use crate::topology::Limits;
+
+/// State shared by every connection and link task of one server, behind an `Arc`.
+#[derive(Debug)]
+pub struct Shared {
+    /// This server's name, as it appears in `AT` lines.
+    pub name: String,
+    /// Client locations, newest wins.
+    pub db: Db,
+    /// Answers WHATSAT.
+    pub places: Places,
+    /// Outgoing queues of the links to neighbours; flooding goes through here.
+    pub peers: Peers,
+    /// Limits applied to client connections.
+    pub limits: Limits,
+}

@@ -1,0 +1,436 @@
+//! The herd's shape: which servers exist, where they listen, who links to whom,
+//! and the optional sections (places, limits, security) that tune a server.
+//!
+//! Loaded from `topology.toml`. Every optional section has a default, so the
+//! minimal file is a `links` list and one `[servers.NAME]` table per server.
+//! Validation happens here, once, so the rest of the code can trust the shape.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a topology could not be used. Each variant renders as one line that
+/// names the problem, which the binary prints before exiting with status 2.
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    /// The file could not be read at all.
+    #[error("cannot read topology file {path}: {source}")]
+    Unreadable {
+        /// The file we tried to read.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("topology file {path} is malformed: {message}")]
+    Malformed {
+        /// The file we tried to parse.
+        path: PathBuf,
+        /// The parser's description, flattened to one line.
+        message: String,
+    },
+    /// The file names no servers.
+    #[error("topology defines no servers")]
+    Empty,
+    /// A server name that cannot be used on the wire.
+    #[error("server name {0:?} is not usable: names are non-empty and contain no white space")]
+    BadName(String),
+    /// A name asked for (on the command line) that the topology does not define.
+    #[error("unknown server {name:?}; the topology defines: {known}")]
+    UnknownServer {
+        /// The name asked for.
+        name: String,
+        /// The names that do exist, comma separated.
+        known: String,
+    },
+    /// A link mentions a server with no `[servers.NAME]` table.
+    #[error("link {a:?} - {b:?} names unknown server {unknown:?}")]
+    LinkToUnknown {
+        /// First end of the link.
+        a: String,
+        /// Second end of the link.
+        b: String,
+        /// The end that is not defined.
+        unknown: String,
+    },
+    /// A server linked to itself.
+    #[error("server {0:?} is linked to itself")]
+    SelfLink(String),
+    /// Two listeners share one address.
+    #[error("address {addr} is used twice ({first} and {second})")]
+    DuplicateAddress {
+        /// The shared address.
+        addr: SocketAddr,
+        /// The first user of the address, as `server.field`.
+        first: String,
+        /// The second user of the address, as `server.field`.
+        second: String,
+    },
+    /// An option holds a value outside its allowed range.
+    #[error("{field} = {value} is out of range: {reason}")]
+    OutOfRange {
+        /// The dotted path of the option.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// The allowed range, in words.
+        reason: &'static str,
+    },
+}
+
+/// One server of the herd.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// Where clients (IAMAT / WHATSAT, `nc`, telnet) connect.
+    pub addr: SocketAddr,
+    /// Where other herd servers connect. Kept apart from `addr` so that
+    /// killing a server by its client port never touches its neighbours.
+    pub peer_addr: SocketAddr,
+}
+
+/// Which Places provider answers WHATSAT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// Offline GeoNames cities shipped with the binary.
+    #[default]
+    Local,
+    /// Google Places legacy Nearby Search.
+    Google,
+    /// Google Places API (New) `places:searchNearby`, converted to the legacy shape.
+    GoogleNew,
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "local" => Ok(Self::Local),
+            "google" => Ok(Self::Google),
+            "google-new" => Ok(Self::GoogleNew),
+            other => Err(format!(
+                "unknown places provider {other:?} (expected local, google or google-new)"
+            )),
+        }
+    }
+}
+
+/// The `[places]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlacesConfig {
+    /// The provider used for WHATSAT.
+    pub provider: ProviderKind,
+    /// Overrides the upstream base URL (scheme, host, port), so tests and
+    /// proxies can stand in for Google. `None` means Google's own host.
+    pub base_url: Option<String>,
+    /// How long one upstream request may take before WHATSAT answers with an
+    /// error status instead.
+    pub timeout_ms: u64,
+}
+
+impl Default for PlacesConfig {
+    fn default() -> Self {
+        Self {
+            provider: ProviderKind::Local,
+            base_url: None,
+            timeout_ms: 5_000,
+        }
+    }
+}
+
+/// The `[limits]` section: every bound a client or peer could otherwise push.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Longest accepted line in bytes, terminator excluded.
+    pub max_line: usize,
+    /// Client connections served at once; further ones wait in the backlog.
+    pub max_connections: usize,
+    /// A client connection idle this long is closed.
+    pub idle_timeout_secs: u64,
+    /// A reply that cannot be written within this time drops the connection.
+    pub write_timeout_secs: u64,
+    /// Messages queued per peer link before new ones are dropped (and counted).
+    pub peer_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_line: 64 * 1024,
+            max_connections: 1024,
+            idle_timeout_secs: 300,
+            write_timeout_secs: 30,
+            peer_queue: 4096,
+        }
+    }
+}
+
+impl Limits {
+    /// Idle timeout as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// Write timeout as a duration.
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
+    }
+}
+
+/// The `[security]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// File holding the herd's shared link key. `HERD_KEY` in the environment
+    /// wins over it; with neither, a documented local default is used with a
+    /// warning. A relative path is taken relative to the topology file.
+    pub key_file: Option<PathBuf>,
+}
+
+/// The whole file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopology {
+    #[serde(default)]
+    links: Vec<(String, String)>,
+    #[serde(default)]
+    servers: BTreeMap<String, ServerSpec>,
+    #[serde(default)]
+    places: PlacesConfig,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    security: SecurityConfig,
+}
+
+/// A validated topology.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    /// Servers by name, in name order.
+    pub servers: BTreeMap<String, ServerSpec>,
+    /// Links, each listed once with its ends in the order written.
+    pub links: Vec<(String, String)>,
+    /// The `[places]` section.
+    pub places: PlacesConfig,
+    /// The `[limits]` section.
+    pub limits: Limits,
+    /// The `[security]` section, with `key_file` made absolute.
+    pub security: SecurityConfig,
+}
+
+impl Topology {
+    /// Reads and validates a topology file.
+    pub fn load(path: &Path) -> Result<Self, TopologyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Unreadable {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut topology = Self::parse(&text).map_err(|e| match e {
+            TopologyError::Malformed { message, .. } => TopologyError::Malformed {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })?;
+        if let Some(key_file) = &topology.security.key_file
+            && key_file.is_relative()
+        {
+            let base = path.parent().unwrap_or(Path::new("."));
+            topology.security.key_file = Some(base.join(key_file));
+        }
+        Ok(topology)
+    }
+
+    /// Parses and validates topology text.
+    pub fn parse(text: &str) -> Result<Self, TopologyError> {
+        let raw: RawTopology = toml::from_str(text).map_err(|e| TopologyError::Malformed {
+            path: PathBuf::from("<text>"),
+            message: e.message().replace('\n', " "),
+        })?;
+        let topology = Self {
+            servers: raw.servers,
+            links: raw.links,
+            places: raw.places,
+            limits: raw.limits,
+            security: raw.security,
+        };
+        topology.validate()?;
+        Ok(topology)
+    }
+
+    fn validate(&self) -> Result<(), TopologyError> {
+        if self.servers.is_empty() {
+            return Err(TopologyError::Empty);
+        }
+        for name in self.servers.keys() {
+            if name.is_empty() || name.bytes().any(|b| crate::parse::is_space(b)) {
+                return Err(TopologyError::BadName(name.clone()));
+            }
+        }
+        for (a, b) in &self.links {
+            for end in [a, b] {
+                if !self.servers.contains_key(end) {
+                    return Err(TopologyError::LinkToUnknown {
+                        a: a.clone(),
+                        b: b.clone(),
+                        unknown: end.clone(),
+                    });
+                }
+            }
+            if a == b {
+                return Err(TopologyError::SelfLink(a.clone()));
+            }
+        }
+        let mut seen: BTreeMap<SocketAddr, String> = BTreeMap::new();
+        for (name, spec) in &self.servers {
+            for (field, addr) in [("addr", spec.addr), ("peer_addr", spec.peer_addr)] {
+                let here = format!("{name}.{field}");
+                // Port 0 asks the OS for a free port, so it can repeat.
+                if addr.port() == 0 {
+                    continue;
+                }
+                if let Some(first) = seen.insert(addr, here.clone()) {
+                    return Err(TopologyError::DuplicateAddress {
+                        addr,
+                        first,
+                        second: here,
+                    });
+                }
+            }
+        }
+        let limits = &self.limits;
+        let checks: [(&'static str, usize, usize, &'static str); 3] = [
+            ("limits.max_line", limits.max_line, 64, "at least 64 bytes"),
+            (
+                "limits.max_connections",
+                limits.max_connections,
+                1,
+                "at least 1",
+            ),
+            ("limits.peer_queue", limits.peer_queue, 1, "at least 1"),
+        ];
+        for (field, value, min, reason) in checks {
+            if value < min {
+                return Err(TopologyError::OutOfRange {
+                    field,
+                    value: value.to_string(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Looks up one server, or says which names exist.
+    pub fn server(&self, name: &str) -> Result<&ServerSpec, TopologyError> {
+        self.servers
+            .get(name)
+            .ok_or_else(|| TopologyError::UnknownServer {
+                name: name.to_owned(),
+                known: self.servers.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// The neighbours of `name`, each once, in name order.
+    pub fn neighbours(&self, name: &str) -> Vec<String> {
+        let mut set = HashSet::new();
+        for (a, b) in &self.links {
+            if a == name {
+                set.insert(b.clone());
+            } else if b == name {
+                set.insert(a.clone());
+            }
+        }
+        let mut out: Vec<String> = set.into_iter().collect();
+        out.sort();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIVE: &str = r#"
+links = [["Goloman","Hands"], ["Goloman","Holiday"], ["Goloman","Wilkes"],
+         ["Hands","Wilkes"], ["Holiday","Welsh"], ["Holiday","Wilkes"]]
+[servers.Goloman]
+addr = "127.0.0.1:12000"
+peer_addr = "127.0.0.1:12100"
+[servers.Hands]
+addr = "127.0.0.1:12001"
+peer_addr = "127.0.0.1:12101"
+[servers.Holiday]
+addr = "127.0.0.1:12002"
+peer_addr = "127.0.0.1:12102"
+[servers.Welsh]
+addr = "127.0.0.1:12003"
+peer_addr = "127.0.0.1:12103"
+[servers.Wilkes]
+addr = "127.0.0.1:12004"
+peer_addr = "127.0.0.1:12104"
+"#;
+
+    #[test]
+    fn five_server_topology_has_expected_neighbours() {
+        let t = Topology::parse(FIVE).unwrap();
+        assert_eq!(t.neighbours("Goloman"), ["Hands", "Holiday", "Wilkes"]);
+        assert_eq!(t.neighbours("Welsh"), ["Holiday"]);
+        assert_eq!(t.places.provider, ProviderKind::Local);
+        assert_eq!(t.limits.max_line, 64 * 1024);
+    }
+
+    #[test]
+    fn link_to_unknown_server_is_named() {
+        let text = FIVE.replace(r#"["Holiday","Welsh"]"#, r#"["Holiday","Nobody"]"#);
+        let err = Topology::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("\"Nobody\""), "{err}");
+    }
+
+    #[test]
+    fn self_link_is_rejected() {
+        let text = FIVE.replace(r#"["Hands","Wilkes"]"#, r#"["Hands","Hands"]"#);
+        let err = Topology::parse(&text).unwrap_err();
+        assert!(
+            matches!(err, TopologyError::SelfLink(ref n) if n == "Hands"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_address_is_rejected() {
+        let text = FIVE.replace("127.0.0.1:12104", "127.0.0.1:12000");
+        let err = Topology::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("127.0.0.1:12000"), "{err}");
+        assert!(err.contains("Goloman.addr"), "{err}");
+    }
+
+    #[test]
+    fn unknown_server_lists_known_ones() {
+        let t = Topology::parse(FIVE).unwrap();
+        let err = t.server("Nope").unwrap_err().to_string();
+        assert!(err.contains("Goloman, Hands"), "{err}");
+    }
+
+    #[test]
+    fn malformed_file_is_one_line() {
+        let err = Topology::parse("links = [").unwrap_err().to_string();
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn provider_names_parse() {
+        assert_eq!("google-new".parse(), Ok(ProviderKind::GoogleNew));
+        let text = format!("{FIVE}\n[places]\nprovider = \"google\"\n");
+        assert_eq!(
+            Topology::parse(&text).unwrap().places.provider,
+            ProviderKind::Google
+        );
+    }
+}
