@@ -1,0 +1,339 @@
+//! The server processes of a run: the baseline (this binary's
+//! `baseline-server` subcommand) and the five herd servers, on free loopback
+//! ports, with a generated topology and their logs in a temporary directory.
+//!
+//! [`Children`] kills and reaps every process it holds when dropped, so the
+//! servers go away on success, on error and on panic alike.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::time::{Instant, sleep};
+
+use crate::bench::probe::poll_until_known;
+use crate::connection::Connection;
+use crate::protocol::{Shape, format_posix, iamat, is_at, now_nanos};
+
+/// The five servers of the spec, in name order.
+pub const SERVERS: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
+
+/// The spec's links, each listed once.
+pub const LINKS: [(&str, &str); 6] = [
+    ("Goloman", "Hands"),
+    ("Goloman", "Holiday"),
+    ("Goloman", "Wilkes"),
+    ("Hands", "Wilkes"),
+    ("Holiday", "Welsh"),
+    ("Holiday", "Wilkes"),
+];
+
+/// How long servers get to listen and to link up before the run gives up.
+pub const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Pause between attempts while waiting for a server.
+const RETRY: Duration = Duration::from_millis(20);
+
+/// Child processes, killed and reaped when this is dropped.
+#[derive(Debug, Default)]
+pub struct Children {
+    /// Each child with the name it is reported by.
+    children: Vec<(String, Child)>,
+}
+
+impl Children {
+    /// Starts `command` and keeps it under `name`.
+    pub fn spawn(&mut self, name: &str, command: &mut Command) -> anyhow::Result<()> {
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {name} ({command:?})"))?;
+        self.children.push((name.to_owned(), child));
+        Ok(())
+    }
+
+    /// Fails if any child has exited, naming it; `log_dir` holds the
+    /// `NAME.stderr` files whose tails are quoted.
+    pub fn check_alive(&mut self, log_dir: Option<&Path>) -> anyhow::Result<()> {
+        for (name, child) in &mut self.children {
+            if let Some(status) = child.try_wait()? {
+                let tail = log_dir
+                    .and_then(|dir| {
+                        std::fs::read_to_string(dir.join(format!("{name}.stderr"))).ok()
+                    })
+                    .map(|text| tail(&text, 10))
+                    .unwrap_or_default();
+                bail!("{name} exited with {status}{tail}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            // Already exited is fine; there is nothing else to do on failure.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The last `n` lines of `text`, introduced for an error message.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("; its stderr ends:\n{}", lines[start..].join("\n"))
+}
+
+/// A loopback address with a port that was free a moment ago. The listener
+/// is dropped so that a child process can bind the port.
+pub fn free_addr() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("cannot bind loopback")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Waits until `addr` accepts connections, failing early if a child died.
+async fn wait_listening(
+    addr: SocketAddr,
+    children: &mut Children,
+    log_dir: Option<&Path>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        children.check_alive(log_dir)?;
+        if Instant::now() > deadline {
+            bail!("nothing listens on {addr} after {START_TIMEOUT:?}");
+        }
+        sleep(RETRY).await;
+    }
+}
+
+/// The baseline server, running as a child process.
+#[derive(Debug)]
+pub struct Baseline {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The process; killed on drop.
+    children: Children,
+}
+
+impl Baseline {
+    /// Starts `exe baseline-server` answering as `name` and waits until it listens.
+    pub async fn start(exe: &Path, name: &str) -> anyhow::Result<Self> {
+        let addr = free_addr()?;
+        let mut children = Children::default();
+        children.spawn(
+            "baseline",
+            Command::new(exe)
+                .arg("baseline-server")
+                .arg("--addr")
+                .arg(addr.to_string())
+                .arg("--name")
+                .arg(name)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null()),
+        )?;
+        wait_listening(addr, &mut children, None).await?;
+        Ok(Self { addr, children })
+    }
+
+    /// Fails if the baseline has died.
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        self.children.check_alive(None)
+    }
+}
+
+/// The topology file for `addrs` (client, peer) by name, with the spec's
+/// links and the local places provider.
+pub fn topology_text(addrs: &BTreeMap<String, (SocketAddr, SocketAddr)>) -> String {
+    let links: Vec<String> = LINKS
+        .iter()
+        .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
+        .collect();
+    let mut text = format!("links = [{}]\n", links.join(", "));
+    for (name, (addr, peer_addr)) in addrs {
+        // Writing to a String cannot fail.
+        let _ = write!(
+            text,
+            "\n[servers.{name}]\naddr = \"{addr}\"\npeer_addr = \"{peer_addr}\"\n"
+        );
+    }
+    text.push_str("\n[places]\nprovider = \"local\"\n");
+    text
+}
+
+/// Five `herd` processes of the spec's topology.
+#[derive(Debug)]
+pub struct Herd {
+    /// Client address of each server, by name.
+    pub addrs: BTreeMap<String, SocketAddr>,
+    /// The processes. Declared before `dir` so they die before it is removed.
+    children: Children,
+    /// Topology, logs and each server's stdout / stderr.
+    dir: PathBuf,
+    /// Removes `dir` on drop, unless the run keeps it.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Herd {
+    /// Starts `herd NAME --topology FILE --log-dir DIR` for every server and
+    /// waits until each listens and a location reported at any server
+    /// reaches every other one. With `keep`, the directory outlives the run.
+    pub async fn start(bin: &Path, keep: bool) -> anyhow::Result<Self> {
+        let temp = tempfile::Builder::new()
+            .prefix("herd-bench-")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        let dir = temp.path().to_owned();
+        let temp = if keep {
+            let _ = temp.keep();
+            None
+        } else {
+            Some(temp)
+        };
+        let mut ports = BTreeMap::new();
+        for name in SERVERS {
+            ports.insert(name.to_owned(), (free_addr()?, free_addr()?));
+        }
+        let topology = dir.join("topology.toml");
+        std::fs::write(&topology, topology_text(&ports))?;
+        let mut children = Children::default();
+        for name in SERVERS {
+            let out = |ext: &str| File::create(dir.join(format!("{name}.{ext}")));
+            children.spawn(
+                name,
+                Command::new(bin)
+                    .arg(name)
+                    .arg("--topology")
+                    .arg(&topology)
+                    .arg("--log-dir")
+                    .arg(&dir)
+                    .stdin(Stdio::null())
+                    .stdout(out("stdout")?)
+                    .stderr(out("stderr")?),
+            )?;
+        }
+        let addrs: BTreeMap<String, SocketAddr> = ports
+            .iter()
+            .map(|(n, (addr, _))| (n.clone(), *addr))
+            .collect();
+        let mut herd = Self {
+            addrs,
+            children,
+            dir,
+            _temp: temp,
+        };
+        for addr in herd.addrs.values() {
+            wait_listening(*addr, &mut herd.children, Some(&herd.dir)).await?;
+        }
+        herd.wait_linked().await?;
+        Ok(herd)
+    }
+
+    /// Reports one location at each server and waits until every other
+    /// server knows it: proof that the links carry floods end to end.
+    async fn wait_linked(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        for (name, addr) in &self.addrs {
+            let client = format!("bench-ready-{name}");
+            let mut conn = Connection::connect(*addr).await?;
+            let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
+            let reply = conn.request(line.as_bytes(), Shape::Line).await?;
+            if !is_at(&reply) {
+                bail!(
+                    "{name} answered IAMAT with {:?}",
+                    String::from_utf8_lossy(&reply)
+                );
+            }
+            for (other, other_addr) in &self.addrs {
+                let mut conn = Connection::connect(*other_addr).await?;
+                if poll_until_known(&mut conn, &client, deadline)
+                    .await?
+                    .is_none()
+                {
+                    self.children.check_alive(Some(&self.dir))?;
+                    bail!("a location reported at {name} never reached {other}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The client address of server `name`.
+    pub fn addr(&self, name: &str) -> anyhow::Result<SocketAddr> {
+        self.addrs
+            .get(name)
+            .copied()
+            .with_context(|| format!("no server {name}; the herd has {SERVERS:?}"))
+    }
+
+    /// Fails if any server has died.
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        self.children.check_alive(Some(&self.dir))
+    }
+
+    /// The directory with the topology, logs and each server's output.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_topology_names_every_server_and_link() {
+        let mut addrs = BTreeMap::new();
+        for (i, name) in SERVERS.iter().enumerate() {
+            let port = 20_000 + i as u16;
+            addrs.insert(
+                name.to_string(),
+                (
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, port + 100)),
+                ),
+            );
+        }
+        let text = topology_text(&addrs);
+        let servers = crate::topology::parse(&text, Path::new("gen")).unwrap();
+        assert_eq!(servers.len(), 5);
+        assert_eq!(servers["Welsh"].port(), 20_003);
+        let value: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(value["links"].as_array().unwrap().len(), 6);
+        assert_eq!(value["places"]["provider"].as_str(), Some("local"));
+        assert_eq!(
+            value["servers"]["Hands"]["peer_addr"].as_str(),
+            Some("127.0.0.1:20101")
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_children_kills_them() {
+        let mut children = Children::default();
+        children
+            .spawn("sleeper", Command::new("sleep").arg("30"))
+            .unwrap();
+        let pid = children.children[0].1.id();
+        children.check_alive(None).unwrap();
+        drop(children);
+        // Reaped by Drop, so the pid no longer names our child.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+        assert!(
+            status.is_err() || !status.unwrap().contains("sleep"),
+            "pid {pid} still running"
+        );
+    }
+}

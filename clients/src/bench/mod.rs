@@ -1,0 +1,14 @@
+//! The benchmark behind `herd-bench`: [`cluster`] starts and always stops
+//! the server processes, [`load`] drives pipelined IAMAT load, [`probe`]
+//! takes one-at-a-time latency samples, and [`report`] prints the results.
+//!
+//! This is tool code whose every failure ends the run with a message, so it
+//! uses `anyhow` rather than typed errors.
+
+pub mod cluster;
+pub mod load;
+pub mod probe;
+pub mod report;
+
+/// Where every benchmark IAMAT says the client is (the spec's example).
+pub const COORDS: &str = "+34.068930-118.445127";

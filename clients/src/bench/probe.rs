@@ -1,0 +1,219 @@
+//! Latency samples taken one at a time, with the server otherwise idle:
+//! grader-style IAMAT rounds, flood propagation across the herd, and
+//! WHATSAT round trips.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use tokio::time::{Instant, sleep};
+
+use crate::connection::Connection;
+use crate::exchange::{Timeouts, exchange};
+use crate::protocol::{Shape, format_posix, iamat, is_at, is_invalid, now_nanos, whatsat};
+use crate::stats::nanos;
+
+/// Longest a location may take to cross the herd before a sample counts as missed.
+pub const FLOOD_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Most WHATSAT polls for one flood sample, a second bound beside the deadline.
+pub const MAX_POLLS: u64 = 100_000;
+
+/// Pause between flood samples, so each starts with the herd idle.
+const IDLE_GAP: Duration = Duration::from_millis(1);
+
+/// Where the WHATSAT probe's client is, one microdegree from the spec's example.
+pub const WHATSAT_COORDS: &str = "+34.068931-118.445127";
+
+/// WHATSAT probe radius, km.
+pub const WHATSAT_RADIUS: &str = "10";
+
+/// WHATSAT probe bound.
+pub const WHATSAT_BOUND: &str = "20";
+
+/// `samples` grader-style rounds against `addr`: connect, send one IAMAT,
+/// half-close, read to EOF. Each round's time covers all of that. Fails on
+/// any reply that is not exactly one AT line.
+pub async fn grader_style(
+    addr: SocketAddr,
+    samples: usize,
+    prefix: &str,
+) -> anyhow::Result<Vec<u64>> {
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        reply: Duration::from_secs(5),
+    };
+    let mut latencies = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let line = iamat(
+            &format!("{prefix}-{i}"),
+            super::COORDS,
+            &format_posix(now_nanos()),
+        );
+        let start = Instant::now();
+        let reply = exchange(addr, line.as_bytes(), timeouts).await?;
+        latencies.push(nanos(start.elapsed()));
+        let lines = reply.iter().filter(|&&b| b == b'\n').count();
+        ensure!(
+            is_at(&reply) && lines == 1 && reply.ends_with(b"\n"),
+            "grader-style IAMAT to {addr} got {:?}",
+            String::from_utf8_lossy(&reply)
+        );
+    }
+    Ok(latencies)
+}
+
+/// Sends `WHATSAT client 1 1` on `conn` until the answer is an AT line
+/// (the server knows `client`) or `deadline` / [`MAX_POLLS`] passes.
+/// Returns the number of polls, or `None` if the client never became known.
+pub async fn poll_until_known(
+    conn: &mut Connection,
+    client: &str,
+    deadline: Instant,
+) -> anyhow::Result<Option<u64>> {
+    let line = whatsat(client, "1", "1");
+    for polls in 1..=MAX_POLLS {
+        let reply = conn.request(line.as_bytes(), Shape::Whatsat).await?;
+        if is_at(&reply) {
+            return Ok(Some(polls));
+        }
+        if !is_invalid(&reply) {
+            bail!(
+                "WHATSAT to {} got {:?}",
+                conn.addr(),
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        if Instant::now() > deadline {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// Flood propagation samples.
+#[derive(Debug, Clone, Default)]
+pub struct FloodResult {
+    /// From writing the IAMAT at the source to the first WHATSAT reply at
+    /// the destination that carries the location, ns.
+    pub latencies: Vec<u64>,
+    /// WHATSAT polls each sample took.
+    pub polls: Vec<u64>,
+    /// Samples whose location did not arrive within [`FLOOD_DEADLINE`].
+    pub missed: usize,
+}
+
+/// `samples` times: report a new client at `from`, then poll `to` with
+/// WHATSAT on a persistent connection until it knows the client.
+///
+/// What this measures is an upper bound on propagation: it includes the
+/// IAMAT's write, the flood, and the last WHATSAT round trip at `to`,
+/// Places lookup included, with one round trip of polling granularity.
+pub async fn flood(
+    from: SocketAddr,
+    to: SocketAddr,
+    samples: usize,
+    prefix: &str,
+) -> anyhow::Result<FloodResult> {
+    let mut source = Connection::connect(from).await?;
+    let mut dest = Connection::connect(to).await?;
+    let mut result = FloodResult::default();
+    for i in 0..samples {
+        let client = format!("{prefix}-{i}");
+        let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
+        let start = Instant::now();
+        source.send(line.as_bytes()).await?;
+        let polls = poll_until_known(&mut dest, &client, start + FLOOD_DEADLINE).await?;
+        let elapsed = start.elapsed();
+        let reply = source.read_reply(Shape::Line).await?;
+        ensure!(
+            is_at(&reply),
+            "IAMAT to {from} got {:?}",
+            String::from_utf8_lossy(&reply)
+        );
+        match polls {
+            Some(polls) => {
+                result.latencies.push(nanos(elapsed));
+                result.polls.push(polls);
+            }
+            None => result.missed += 1,
+        }
+        sleep(IDLE_GAP).await;
+    }
+    Ok(result)
+}
+
+/// WHATSAT round trips.
+#[derive(Debug, Clone, Default)]
+pub struct WhatsatResult {
+    /// Round trip of each WHATSAT on a persistent connection, ns.
+    pub latencies: Vec<u64>,
+    /// Size of the last reply, bytes.
+    pub reply_bytes: usize,
+    /// Places in the last reply (its `"geometry"` objects).
+    pub results: usize,
+}
+
+/// Reports client `client` at [`WHATSAT_COORDS`] to `addr`, then times
+/// `samples` WHATSATs for it with [`WHATSAT_RADIUS`] and [`WHATSAT_BOUND`].
+pub async fn whatsat_latency(
+    addr: SocketAddr,
+    samples: usize,
+    client: &str,
+) -> anyhow::Result<WhatsatResult> {
+    let mut conn = Connection::connect(addr).await?;
+    let line = iamat(client, WHATSAT_COORDS, &format_posix(now_nanos()));
+    let reply = conn.request(line.as_bytes(), Shape::Line).await?;
+    ensure!(
+        is_at(&reply),
+        "IAMAT got {:?}",
+        String::from_utf8_lossy(&reply)
+    );
+    let line = whatsat(client, WHATSAT_RADIUS, WHATSAT_BOUND);
+    let mut result = WhatsatResult::default();
+    for _ in 0..samples {
+        let start = Instant::now();
+        let reply = conn.request(line.as_bytes(), Shape::Whatsat).await?;
+        result.latencies.push(nanos(start.elapsed()));
+        ensure!(
+            is_at(&reply),
+            "WHATSAT got {:?}",
+            String::from_utf8_lossy(&reply)
+        );
+        result.reply_bytes = reply.len();
+        let text = std::str::from_utf8(&reply).context("WHATSAT reply is not UTF-8")?;
+        result.results = text.matches("\"geometry\"").count();
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn grader_style_rounds_against_baseline_take_one_sample_each() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(crate::baseline::serve(listener, Arc::from("Base")));
+        let latencies = grader_style(addr, 5, "g").await.unwrap();
+        server.abort();
+        assert_eq!(latencies.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn polling_an_ignorant_server_gives_up_at_the_deadline() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(crate::baseline::serve(listener, Arc::from("Base")));
+        let mut conn = Connection::connect(addr).await.unwrap();
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let polls = poll_until_known(&mut conn, "nobody", deadline)
+            .await
+            .unwrap();
+        server.abort();
+        assert_eq!(polls, None);
+        assert!(Instant::now() >= deadline);
+    }
+}

@@ -1,0 +1,243 @@
+//! `herd-bench`: measures the herd against a minimal baseline server in one
+//! run and prints a summary and a markdown table.
+//!
+//! It starts the baseline (this binary's `baseline-server` subcommand) and
+//! then five `herd` processes on free loopback ports, takes every
+//! measurement, and stops every process it started, also on error or Ctrl-C.
+//!
+//! ```text
+//! cargo build --release -p herd -p clients
+//! target/release/herd-bench            # full run, about half a minute
+//! target/release/herd-bench --quick    # smoke run, a few seconds
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use clap::{Args, Parser, Subcommand};
+
+use clients::bench::cluster::{Baseline, Herd, SERVERS};
+use clients::bench::load::{LoadConfig, pipelined_iamat};
+use clients::bench::probe::{flood, grader_style, whatsat_latency};
+use clients::bench::report::{Report, Settings};
+
+/// Pause after a load run so queued floods drain before latency samples.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Benchmark the herd against a minimal baseline server.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run only the baseline server (the benchmark starts this itself).
+    BaselineServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Server name in AT replies.
+        #[arg(long, default_value = "Goloman")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Small settings for a smoke run of a few seconds.
+    #[arg(long)]
+    quick: bool,
+    /// Measured seconds of each throughput run [default: 5, quick: 1].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Warm-up seconds before each throughput run [default: 1, quick: 0.25].
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// Pipelined connections for the throughput runs.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Commands in flight per connection.
+    #[arg(long, default_value_t = 32)]
+    window: usize,
+    /// Samples of each one-at-a-time measurement [default: 1000, quick: 100].
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Herd server that takes the throughput, grader-style and WHATSAT load.
+    #[arg(long, default_value = "Goloman")]
+    target: String,
+    /// The herd binary [default: `herd` next to this binary].
+    #[arg(long, env = "HERD_BIN")]
+    herd_bin: Option<PathBuf>,
+    /// Measure only the baseline (no herd binary needed).
+    #[arg(long)]
+    baseline_only: bool,
+    /// Keep the temporary directory (topology, logs, server output).
+    #[arg(long)]
+    keep_dir: bool,
+}
+
+/// Seconds from the command line as a positive duration.
+fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero() || flag == "--warmup")
+        .with_context(|| format!("{flag} must be a positive number of seconds, not {value}"))
+}
+
+impl RunArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        ensure!(
+            (1..=1024).contains(&self.connections),
+            "--connections must be 1 to 1024"
+        );
+        ensure!(
+            (1..=4096).contains(&self.window),
+            "--window must be 1 to 4096"
+        );
+        ensure!(
+            SERVERS.contains(&self.target.as_str()),
+            "--target must be one of {SERVERS:?}"
+        );
+        let (duration, warmup, samples) = if self.quick {
+            (1.0, 0.25, 100)
+        } else {
+            (5.0, 1.0, 1000)
+        };
+        let samples = self.samples.unwrap_or(samples);
+        ensure!(
+            (1..=1_000_000).contains(&samples),
+            "--samples must be 1 to 1000000"
+        );
+        Ok(Settings {
+            connections: self.connections,
+            window: self.window,
+            duration: seconds(self.duration.unwrap_or(duration), "--duration")?,
+            warmup: seconds(self.warmup.unwrap_or(warmup), "--warmup")?,
+            samples,
+            target: self.target.clone(),
+        })
+    }
+
+    /// The herd binary: as given, or `herd` beside this executable.
+    fn herd_bin(&self) -> anyhow::Result<PathBuf> {
+        let bin = match &self.herd_bin {
+            Some(bin) => bin.clone(),
+            None => std::env::current_exe()?
+                .parent()
+                .context("this executable has no directory")?
+                .join("herd"),
+        };
+        if !bin.is_file() {
+            bail!(
+                "no herd binary at {} (build it with `cargo build --release -p herd`, \
+                 pass --herd-bin, or use --baseline-only)",
+                bin.display()
+            );
+        }
+        Ok(bin)
+    }
+}
+
+fn load_config(s: &Settings, prefix: &str) -> LoadConfig {
+    LoadConfig {
+        connections: s.connections,
+        window: s.window,
+        warmup: s.warmup,
+        duration: s.duration,
+        client_prefix: prefix.to_owned(),
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let herd_bin = if args.baseline_only {
+        None
+    } else {
+        Some(args.herd_bin()?)
+    };
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let mut report = Report {
+        settings: settings.clone(),
+        baseline_load: None,
+        herd_load: None,
+        baseline_grader: None,
+        herd_grader: None,
+        flood: None,
+        whatsat: None,
+    };
+
+    let mut baseline = Baseline::start(&exe, &settings.target).await?;
+    eprintln!("baseline listening on {}", baseline.addr);
+    eprintln!("(a) pipelined IAMAT against the baseline");
+    report.baseline_load =
+        Some(pipelined_iamat(baseline.addr, &load_config(&settings, "bench-base")).await?);
+    tokio::time::sleep(SETTLE).await;
+    eprintln!("(b) grader-style IAMAT against the baseline");
+    report.baseline_grader =
+        Some(grader_style(baseline.addr, settings.samples, "grader-base").await?);
+    baseline.check_alive()?;
+    drop(baseline);
+
+    if let Some(bin) = herd_bin {
+        let mut herd = Herd::start(&bin, args.keep_dir).await?;
+        eprintln!("herd up and linked: {:?}", herd.addrs);
+        let target = herd.addr(&settings.target)?;
+        eprintln!("(c) flood Hands -> Welsh at idle");
+        report.flood = Some(
+            flood(
+                herd.addr("Hands")?,
+                herd.addr("Welsh")?,
+                settings.samples,
+                "flood",
+            )
+            .await?,
+        );
+        eprintln!("(d) WHATSAT at {}", settings.target);
+        report.whatsat = Some(whatsat_latency(target, settings.samples, "whatsat-probe").await?);
+        eprintln!("(b) grader-style IAMAT against {}", settings.target);
+        report.herd_grader = Some(grader_style(target, settings.samples, "grader-herd").await?);
+        eprintln!("(a) pipelined IAMAT against {}", settings.target);
+        report.herd_load =
+            Some(pipelined_iamat(target, &load_config(&settings, "bench-herd")).await?);
+        tokio::time::sleep(SETTLE).await;
+        herd.check_alive()?;
+        if args.keep_dir {
+            eprintln!(
+                "topology, logs and server output kept in {}",
+                herd.dir().display()
+            );
+        }
+    }
+    println!("{}", report.render());
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::BaselineServer { addr, name }) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            clients::baseline::serve(listener, Arc::from(name)).await?;
+            Ok(())
+        }
+        None => {
+            // Dropping `run` on Ctrl-C drops its process guards, which kill
+            // every server it started.
+            tokio::select! {
+                result = run(cli.run) => result,
+                _ = tokio::signal::ctrl_c() => bail!("interrupted; servers stopped"),
+            }
+        }
+    }
+}
