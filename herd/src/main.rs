@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match (cli.command, cli.name) {
         (Some(Command::Up { common }), _) => load(&common).and_then(|t| Ok(up(&common, &t)?)),
-        (None, Some(name)) => load(&cli.common).and_then(|t| Ok(run_one(&cli.common, t, &name)?)),
+        (None, Some(name)) => load(&cli.common).and_then(|t| run_one(&cli.common, t, &name)),
         (None, None) => {
             eprintln!(
                 "herd: name a server to run (e.g. `herd Goloman`) or use `herd up`; see `herd --help`"
