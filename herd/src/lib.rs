@@ -12,12 +12,15 @@
 
 pub mod cmd;
 pub mod codec;
+pub mod connection;
 pub mod coords;
 pub mod db;
 pub mod location;
+pub mod logging;
 pub mod parse;
 pub mod peer;
 pub mod places;
+pub mod server;
 pub mod shared;
 pub mod timestamp;
 pub mod topology;

@@ -1,2 +1,249 @@
-//! The `herd` binary.
-fn main() {}
+//! The `herd` binary: `herd NAME` runs one server of the topology,
+//! `herd up` runs every server of it as child processes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use herd::server::{self, Options};
+use herd::topology::{ProviderKind, Topology};
+use tracing::info;
+
+/// The topology used when `--topology` is not given and `./topology.toml`
+/// does not exist: five servers on 127.0.0.1 ports 12000-12004 (clients)
+/// and 12100-12104 (links), local places.
+const BUILT_IN_TOPOLOGY: &str = include_str!("../../topology.toml");
+
+/// Default topology file, relative to the working directory.
+const DEFAULT_TOPOLOGY: &str = "topology.toml";
+
+/// Exit status for an unusable topology or command line.
+const EXIT_BAD_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herd",
+    version,
+    about = "A herd of location servers",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// The server to run, one of the topology's names (e.g. Goloman).
+    name: Option<String>,
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every server of the topology, each as its own process, until Ctrl-C.
+    Up {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+struct Common {
+    /// Topology file [default: ./topology.toml, or the built-in five-server herd if absent].
+    #[arg(long, env = "HERD_TOPOLOGY")]
+    topology: Option<PathBuf>,
+    /// Directory for the per-server log files (created if missing).
+    #[arg(long, default_value = "logs")]
+    log_dir: PathBuf,
+    /// Places provider, overriding the topology: local, google or google-new.
+    #[arg(long)]
+    places: Option<ProviderKind>,
+    /// Places upstream base URL, overriding the topology.
+    #[arg(long)]
+    places_url: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match (cli.command, cli.name) {
+        (Some(Command::Up { common }), _) => load(&common).and_then(|t| Ok(up(&common, &t)?)),
+        (None, Some(name)) => load(&cli.common).and_then(|t| run_one(&cli.common, t, &name)),
+        (None, None) => {
+            eprintln!(
+                "herd: name a server to run (e.g. `herd Goloman`) or use `herd up`; see `herd --help`"
+            );
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(message)) => {
+            eprintln!("herd: {message}");
+            ExitCode::from(EXIT_BAD_CONFIG)
+        }
+        Err(Failure::Other(error)) => {
+            eprintln!("herd: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A failure, split by exit status.
+enum Failure {
+    /// Bad topology or name: exit status 2.
+    Config(String),
+    /// Anything else: exit status 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Other(error)
+    }
+}
+
+/// Loads the topology named on the command line, the one in the working
+/// directory, or the built-in one, and applies command-line overrides.
+fn load(common: &Common) -> Result<Topology, Failure> {
+    let mut topology = match topology_path(common) {
+        Some(path) => Topology::load(&path),
+        None => Topology::parse(BUILT_IN_TOPOLOGY),
+    }
+    .map_err(|e| Failure::Config(e.to_string()))?;
+    if let Some(provider) = common.places {
+        topology.places.provider = provider;
+    }
+    if let Some(url) = &common.places_url {
+        topology.places.base_url = Some(url.clone());
+    }
+    Ok(topology)
+}
+
+/// The topology file to read, or `None` for the built-in one.
+fn topology_path(common: &Common) -> Option<PathBuf> {
+    match &common.topology {
+        Some(path) => Some(path.clone()),
+        None => Path::new(DEFAULT_TOPOLOGY)
+            .exists()
+            .then(|| PathBuf::from(DEFAULT_TOPOLOGY)),
+    }
+}
+
+/// Runs one server until SIGINT or SIGTERM.
+fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failure> {
+    topology
+        .server(name)
+        .map_err(|e| Failure::Config(e.to_string()))?;
+    let _log_guard = herd::logging::init(&common.log_dir, name).context("setting up logging")?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let options = Options {
+            places_api_key: std::env::var("GOOGLE_PLACES_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+        };
+        let running = server::start(&topology, name, options)
+            .await
+            .map_err(|e| match e {
+                server::StartError::Topology(e) => Failure::Config(e.to_string()),
+                other => Failure::Other(other.into()),
+            })?;
+        wait_for_signal().await.context("waiting for signals")?;
+        info!(event = "server_stopping", server = name);
+        running.stop().await;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM (`kill PID`, `lsof -ti:PORT | xargs kill`).
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+/// Starts every server as a child process and waits for Ctrl-C or SIGTERM,
+/// then stops them all.
+fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("finding the herd executable")?;
+    let topology_file = topology_path(common)
+        .map(|p| std::path::absolute(p).context("resolving the topology path"))
+        .transpose()?;
+    let log_dir = std::path::absolute(&common.log_dir).context("resolving the log directory")?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let mut children = Vec::new();
+        for (name, spec) in &topology.servers {
+            let mut cmd = tokio::process::Command::new(&exe);
+            cmd.arg(name)
+                .arg("--log-dir")
+                .arg(&log_dir)
+                .kill_on_drop(true);
+            if let Some(path) = &topology_file {
+                cmd.arg("--topology").arg(path);
+            }
+            if let Some(provider) = common.places {
+                cmd.arg("--places").arg(provider_name(provider));
+            }
+            if let Some(url) = &common.places_url {
+                cmd.arg("--places-url").arg(url);
+            }
+            let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
+            println!(
+                "{name:<10} clients {}  links {}  log {}",
+                spec.addr,
+                spec.peer_addr,
+                log_dir.join(format!("{name}.log")).display()
+            );
+            children.push((name.clone(), child));
+        }
+        println!(
+            "herd up: {} servers running ({} places); Ctrl-C stops them",
+            children.len(),
+            provider_name(topology.places.provider)
+        );
+        let watch = async {
+            let mut exits = futures::stream::FuturesUnordered::new();
+            for (name, child) in &mut children {
+                let name = name.clone();
+                exits.push(async move { (name, child.wait().await) });
+            }
+            use futures::StreamExt;
+            while let Some((name, status)) = exits.next().await {
+                match status {
+                    Ok(status) => eprintln!("herd up: {name} exited ({status})"),
+                    Err(e) => eprintln!("herd up: waiting for {name} failed: {e}"),
+                }
+            }
+        };
+        tokio::select! {
+            result = wait_for_signal() => result.context("waiting for signals")?,
+            () = watch => eprintln!("herd up: every server has exited"),
+        }
+        for (name, child) in &mut children {
+            if let Some(pid) = child.id() {
+                let pid = nix::unistd::Pid::from_raw(pid as i32);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            }
+            if tokio::time::timeout(std::time::Duration::from_secs(5), child.wait())
+                .await
+                .is_err()
+            {
+                eprintln!("herd up: {name} did not stop in time; killing it");
+                let _ = child.kill().await;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The command-line spelling of a provider.
+fn provider_name(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Local => "local",
+        ProviderKind::Google => "google",
+        ProviderKind::GoogleNew => "google-new",
+    }
+}

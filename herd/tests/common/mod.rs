@@ -1,0 +1,265 @@
+//! Test harness: herds of real `herd` processes on free loopback ports.
+//!
+//! Every process is killed when its [`TestHerd`] is dropped, panics included.
+//! Every wait is bounded.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The course's five servers and their links.
+pub const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
+/// The course's links.
+pub const FIVE_LINKS: [(&str, &str); 6] = [
+    ("Goloman", "Hands"),
+    ("Goloman", "Holiday"),
+    ("Goloman", "Wilkes"),
+    ("Hands", "Wilkes"),
+    ("Holiday", "Welsh"),
+    ("Holiday", "Wilkes"),
+];
+
+/// Longest any single wait in a test may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A port that was free a moment ago (the OS picked it).
+pub fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().unwrap()
+}
+
+/// Addresses of one server.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub client: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+/// A herd of `herd` processes in a temporary directory.
+pub struct TestHerd {
+    pub dir: tempfile::TempDir,
+    pub topology: PathBuf,
+    pub ports: BTreeMap<String, Ports>,
+    children: BTreeMap<String, Child>,
+    env: Vec<(String, String)>,
+}
+
+impl TestHerd {
+    /// The course's five-server herd, local places.
+    pub fn five() -> Self {
+        Self::start(&FIVE, &FIVE_LINKS, "")
+    }
+
+    /// Starts `names` linked by `links`, with `extra` appended to the topology.
+    pub fn start(names: &[&str], links: &[(&str, &str)], extra: &str) -> Self {
+        Self::start_with_env(names, links, extra, &[])
+    }
+
+    /// As [`TestHerd::start`], with extra environment for every server.
+    pub fn start_with_env(
+        names: &[&str],
+        links: &[(&str, &str)],
+        extra: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ports = BTreeMap::new();
+        let mut text = String::from("links = [");
+        text.push_str(
+            &links
+                .iter()
+                .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        text.push_str("]\n");
+        for name in names {
+            let p = Ports {
+                client: free_addr(),
+                peer: free_addr(),
+            };
+            text.push_str(&format!(
+                "[servers.{name}]\naddr = \"{}\"\npeer_addr = \"{}\"\n",
+                p.client, p.peer
+            ));
+            ports.insert(name.to_string(), p);
+        }
+        text.push_str(extra);
+        let topology = dir.path().join("topology.toml");
+        std::fs::write(&topology, text).unwrap();
+        let mut herd = Self {
+            dir,
+            topology,
+            ports,
+            children: BTreeMap::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        for name in names {
+            herd.spawn(name);
+        }
+        for name in names {
+            herd.wait_ready(name);
+        }
+        herd
+    }
+
+    /// Starts (or restarts) server `name`.
+    pub fn spawn(&mut self, name: &str) {
+        let mut cmd = Command::new(herd_bin());
+        cmd.arg(name)
+            .arg("--topology")
+            .arg(&self.topology)
+            .arg("--log-dir")
+            .arg(self.log_dir())
+            .env("HERD_KEY", "test-herd-key")
+            .env_remove("GOOGLE_PLACES_API_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn herd");
+        if let Some(mut old) = self.children.insert(name.to_string(), child) {
+            let _ = old.kill();
+            let _ = old.wait();
+        }
+    }
+
+    /// Waits until `name` accepts clients.
+    pub fn wait_ready(&self, name: &str) {
+        let addr = self.client(name);
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not start listening on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The client address of `name`.
+    pub fn client(&self, name: &str) -> SocketAddr {
+        self.ports[name].client
+    }
+
+    /// The peer address of `name`.
+    pub fn peer(&self, name: &str) -> SocketAddr {
+        self.ports[name].peer
+    }
+
+    /// Where the servers write their logs.
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// The log text of `name` so far.
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.log_dir().join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// The process ID of `name`.
+    pub fn pid(&self, name: &str) -> u32 {
+        self.children[name].id()
+    }
+
+    /// SIGKILLs `name` and reaps it.
+    pub fn kill9(&mut self, name: &str) {
+        if let Some(mut child) = self.children.remove(name) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether `name`'s process is still running.
+    pub fn alive(&mut self, name: &str) -> bool {
+        match self.children.get_mut(name) {
+            Some(child) => child.try_wait().expect("try_wait").is_none(),
+            None => false,
+        }
+    }
+
+    /// Waits for `name` to exit by itself (after a signal sent elsewhere).
+    pub fn wait_exit(&mut self, name: &str) -> bool {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if !self.alive(name) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for TestHerd {
+    fn drop(&mut self) {
+        for child in self.children.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The `herd` binary Cargo built for these tests.
+pub fn herd_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_herd"))
+}
+
+/// Grader style: connect, send everything, half-close, read until the server closes.
+pub fn exchange(addr: SocketAddr, input: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.write_all(input).unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).expect("read reply");
+    out
+}
+
+/// [`exchange`] with text in and text out.
+pub fn exchange_str(addr: SocketAddr, input: &str) -> String {
+    String::from_utf8(exchange(addr, input.as_bytes())).expect("utf-8 reply")
+}
+
+/// Sends WHATSAT to `addr` until it answers with something other than `? `
+/// (the location has arrived), or the wait runs out. Returns the reply.
+pub fn whatsat_until_known(addr: SocketAddr, client: &str) -> Option<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let reply = exchange_str(addr, &format!("WHATSAT {client} 10 1\n"));
+        if reply.starts_with("AT ") {
+            return Some(reply);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The first line of a reply.
+pub fn first_line(reply: &str) -> &str {
+    reply.split('\n').next().unwrap_or("")
+}
+
+/// A regex for an AT reply from `server` echoing the given fields.
+pub fn at_pattern(server: &str, client: &str, coords: &str, time: &str) -> regex::Regex {
+    regex::Regex::new(&format!(
+        r"^AT {} [+-][0-9]+\.[0-9]{{9}} {} {} {}$",
+        regex::escape(server),
+        regex::escape(client),
+        regex::escape(coords),
+        regex::escape(time)
+    ))
+    .unwrap()
+}

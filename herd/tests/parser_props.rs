@@ -1,0 +1,136 @@
+//! Property tests for parsing and framing: no input panics, valid commands
+//! always parse whatever the white space, invalid ones always echo exactly,
+//! and framing does not depend on how the input was split.
+
+use bytes::{Bytes, BytesMut};
+use herd::cmd::Command;
+use herd::codec::{Line, LineCodec};
+use herd::coords::Coords;
+use herd::timestamp::{format_diff, parse_posix_nanos};
+use proptest::prelude::*;
+use tokio_util::codec::Decoder;
+
+/// A run of protocol white space.
+fn space() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just(' '),
+            Just('\t'),
+            Just('\r'),
+            Just('\x0b'),
+            Just('\x0c')
+        ],
+        1..4,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
+/// A client ID: printable non-space text.
+fn client_id() -> impl Strategy<Value = String> {
+    "[!-~]{1,40}"
+}
+
+/// `±D[.D]` within `max` degrees.
+fn degree(max: u32) -> impl Strategy<Value = String> {
+    (any::<bool>(), 0..max, proptest::option::of("[0-9]{1,9}")).prop_map(|(neg, int, frac)| {
+        let sign = if neg { '-' } else { '+' };
+        match frac {
+            Some(f) => format!("{sign}{int}.{f}"),
+            None => format!("{sign}{int}"),
+        }
+    })
+}
+
+proptest! {
+    #[test]
+    fn valid_iamat_parses_whatever_the_spacing(
+        client in client_id(), lat in degree(90), lng in degree(180),
+        secs in 0u64..4_000_000_000, frac in proptest::option::of("[0-9]{1,9}"),
+        s0 in proptest::option::of(space()), s1 in space(), s2 in space(), s3 in space(),
+        s4 in proptest::option::of(space()),
+    ) {
+        let time = match &frac { Some(f) => format!("{secs}.{f}"), None => secs.to_string() };
+        let line = format!("{}IAMAT{s1}{client}{s2}{lat}{lng}{s3}{time}{}", s0.unwrap_or_default(), s4.unwrap_or_default());
+        let parsed = Command::parse(Bytes::from(line.clone()));
+        prop_assert!(matches!(parsed, Command::IAmAt(_)), "{line:?} -> {parsed:?}");
+    }
+
+    #[test]
+    fn any_bytes_parse_without_panic(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = Command::parse(Bytes::from(line));
+    }
+
+    #[test]
+    fn time_parses_exactly(secs in 0u64..u64::MAX / 4, frac in "[0-9]{1,9}") {
+        let text = format!("{secs}.{frac}");
+        let scaled: i128 = format!("{frac:0<9}").parse().unwrap();
+        prop_assert_eq!(parse_posix_nanos(text.as_bytes()), Some(i128::from(secs) * 1_000_000_000 + scaled));
+    }
+
+    #[test]
+    fn diff_formats_back_to_the_same_nanoseconds(nanos in -(1i128 << 80)..(1i128 << 80)) {
+        let text = format_diff(nanos);
+        let (sign, magnitude) = text.split_at(1);
+        prop_assert!(sign == "+" || sign == "-");
+        prop_assert!(!text.contains('e'));
+        let parsed = parse_posix_nanos(magnitude.as_bytes()).unwrap();
+        prop_assert_eq!(if sign == "-" { -parsed } else { parsed }, nanos);
+    }
+
+    #[test]
+    fn coords_in_range_parse_and_out_of_range_do_not(lat in -120.0f64..120.0, lng in -200.0f64..200.0) {
+        let text = format!("{lat:+.6}{lng:+.6}");
+        let parsed = Coords::parse(text.as_bytes());
+        let lat_r: f64 = format!("{lat:.6}").parse().unwrap();
+        let lng_r: f64 = format!("{lng:.6}").parse().unwrap();
+        prop_assert_eq!(parsed.is_some(), lat_r.abs() <= 90.0 && lng_r.abs() <= 180.0, "{}", text);
+    }
+
+    #[test]
+    fn framing_is_independent_of_read_boundaries(
+        lines in proptest::collection::vec("[ -~]{0,30}", 1..20),
+        crlf in any::<bool>(),
+        cuts in proptest::collection::vec(1usize..50, 1..30),
+    ) {
+        let sep = if crlf { "\r\n" } else { "\n" };
+        let input = lines.iter().map(|l| format!("{l}{sep}")).collect::<String>();
+        let mut codec = LineCodec::new(1024);
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        let mut rest = input.as_bytes();
+        let mut cuts = cuts.into_iter().cycle();
+        while !rest.is_empty() {
+            let n = cuts.next().unwrap().min(rest.len());
+            buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            while let Some(line) = codec.decode(&mut buf).unwrap() {
+                got.push(line);
+            }
+        }
+        while let Some(line) = codec.decode_eof(&mut buf).unwrap() {
+            got.push(line);
+        }
+        let want: Vec<Line> = lines
+            .iter()
+            .map(|l| {
+                // A line that itself ends in \r loses it, as `\r\n` would.
+                let l = if !crlf { l.strip_suffix('\r').unwrap_or(l) } else { l };
+                Line::Complete(Bytes::from(l.to_owned()))
+            })
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn invalid_lines_echo_exactly() {
+    proptest!(|(line in proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..100))| {
+        let line = Bytes::from(line);
+        if let Command::Invalid(invalid) = Command::parse(line.clone()) {
+            let mut want = b"? ".to_vec();
+            want.extend_from_slice(&line);
+            want.push(b'\n');
+            prop_assert_eq!(&invalid.reply()[..], &want[..]);
+        }
+    });
+}
