@@ -50,6 +50,8 @@ pub struct Report {
     pub flood: Option<FloodResult>,
     /// (d) at the herd target.
     pub whatsat: Option<WhatsatResult>,
+    /// What could not be measured, and why; a run with any is a failed run.
+    pub problems: Vec<String>,
 }
 
 /// `p50 / p90 / p99` of `samples`, or a dash.
@@ -190,6 +192,9 @@ impl Report {
                 w.reply_bytes, w.results
             ))
         );
+        for problem in &self.problems {
+            let _ = writeln!(out, "PROBLEM: {problem}");
+        }
         out.push('\n');
         out.push_str(&self.markdown(&ratio_text, ratio_verdict));
         out
@@ -285,6 +290,7 @@ mod tests {
                 missed: 0,
             }),
             whatsat: None,
+            problems: vec!["links down".into()],
         }
     }
 
@@ -298,6 +304,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("p99 < 1 ms: missed"), "{text}");
+        assert!(text.contains("PROBLEM: links down"), "{text}");
         assert!(
             text.contains("| 50 µs / 50 µs / 50 µs | — |  |  |"),
             "{text}"

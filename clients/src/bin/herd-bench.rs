@@ -172,6 +172,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         herd_grader: None,
         flood: None,
         whatsat: None,
+        problems: Vec::new(),
     };
 
     let mut baseline = Baseline::start(&exe, &settings.target).await?;
@@ -216,7 +217,28 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             );
         }
     }
+    for (who, load) in [
+        ("baseline", &report.baseline_load),
+        ("herd", &report.herd_load),
+    ] {
+        if let Some(load) = load.as_ref().filter(|l| l.bad_replies > 0) {
+            report.problems.push(format!(
+                "(a) {who}: {} replies were not AT lines, the first {:?}",
+                load.bad_replies, load.first_bad
+            ));
+        }
+    }
+    if let Some(missed) = report.flood.as_ref().map(|f| f.missed).filter(|&m| m > 0) {
+        report.problems.push(format!(
+            "(c) {missed} locations did not reach Welsh within 2 s"
+        ));
+    }
     println!("{}", report.render());
+    ensure!(
+        report.problems.is_empty(),
+        "the run is incomplete: {}",
+        report.problems.join("; ")
+    );
     Ok(())
 }
 
