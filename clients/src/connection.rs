@@ -25,7 +25,7 @@ pub const MAX_BUFFERED: usize = 16 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
     /// Connecting failed.
-    #[error("cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}")]
     Connect {
         /// The server.
         addr: SocketAddr,
@@ -41,7 +41,7 @@ pub enum ConnectionError {
         what: &'static str,
     },
     /// Reading or writing failed.
-    #[error("i/o error on {addr}: {source}")]
+    #[error("i/o error on {addr}")]
     Io {
         /// The server.
         addr: SocketAddr,

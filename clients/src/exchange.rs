@@ -44,7 +44,7 @@ pub enum ExchangeError {
         after: Duration,
     },
     /// The connection was refused or failed.
-    #[error("cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}")]
     Connect {
         /// The server asked for.
         addr: SocketAddr,
@@ -52,7 +52,7 @@ pub enum ExchangeError {
         source: std::io::Error,
     },
     /// Writing, half-closing or reading failed.
-    #[error("i/o error talking to {addr}: {source}")]
+    #[error("i/o error talking to {addr}")]
     Io {
         /// The server asked for.
         addr: SocketAddr,

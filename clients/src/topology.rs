@@ -12,7 +12,7 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum TopologyError {
     /// The file could not be read.
-    #[error("cannot read topology file {path}: {source}")]
+    #[error("cannot read topology file {path}")]
     Unreadable {
         /// The file.
         path: PathBuf,

@@ -19,6 +19,10 @@ pub const FLOOD_DEADLINE: Duration = Duration::from_secs(2);
 /// Most WHATSAT polls for one flood sample, a second bound beside the deadline.
 pub const MAX_POLLS: u64 = 100_000;
 
+/// Missed flood samples after which sampling stops: the links are down,
+/// and waiting out every sample's deadline would only make the run long.
+pub const MAX_MISSES: usize = 3;
+
 /// Pause between flood samples, so each starts with the herd idle.
 const IDLE_GAP: Duration = Duration::from_millis(1);
 
@@ -99,7 +103,8 @@ pub struct FloodResult {
     pub latencies: Vec<u64>,
     /// WHATSAT polls each sample took.
     pub polls: Vec<u64>,
-    /// Samples whose location did not arrive within [`FLOOD_DEADLINE`].
+    /// Samples whose location did not arrive within [`FLOOD_DEADLINE`]
+    /// (sampling stops at [`MAX_MISSES`]).
     pub missed: usize,
 }
 
@@ -136,7 +141,12 @@ pub async fn flood(
                 result.latencies.push(nanos(elapsed));
                 result.polls.push(polls);
             }
-            None => result.missed += 1,
+            None => {
+                result.missed += 1;
+                if result.missed >= MAX_MISSES {
+                    break;
+                }
+            }
         }
         sleep(IDLE_GAP).await;
     }

@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 use clients::bench::cluster::{Baseline, Herd, SERVERS};
 use clients::bench::load::{LoadConfig, pipelined_iamat};
-use clients::bench::probe::{flood, grader_style, whatsat_latency};
+use clients::bench::probe::{FLOOD_DEADLINE, MAX_MISSES, flood, grader_style, whatsat_latency};
 use clients::bench::report::{Report, Settings};
 
 /// Pause after a load run so queued floods drain before latency samples.
@@ -189,18 +189,19 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     if let Some(bin) = herd_bin {
         let mut herd = Herd::start(&bin, args.keep_dir).await?;
-        eprintln!("herd up and linked: {:?}", herd.addrs);
+        eprintln!("herd listening: {:?}", herd.addrs);
         let target = herd.addr(&settings.target)?;
-        eprintln!("(c) flood Hands -> Welsh at idle");
-        report.flood = Some(
-            flood(
-                herd.addr("Hands")?,
-                herd.addr("Welsh")?,
-                settings.samples,
-                "flood",
-            )
-            .await?,
-        );
+        match herd.wait_linked().await {
+            Ok(()) => {
+                eprintln!("(c) flood Hands -> Welsh at idle");
+                let (hands, welsh) = (herd.addr("Hands")?, herd.addr("Welsh")?);
+                report.flood = Some(flood(hands, welsh, settings.samples, "flood").await?);
+            }
+            // Measure the rest anyway: it says how far the herd has come.
+            Err(e) => report
+                .problems
+                .push(format!("(c) not run: the herd did not link up: {e:#}")),
+        }
         eprintln!("(d) WHATSAT at {}", settings.target);
         report.whatsat = Some(whatsat_latency(target, settings.samples, "whatsat-probe").await?);
         eprintln!("(b) grader-style IAMAT against {}", settings.target);
@@ -230,7 +231,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(missed) = report.flood.as_ref().map(|f| f.missed).filter(|&m| m > 0) {
         report.problems.push(format!(
-            "(c) {missed} locations did not reach Welsh within 2 s"
+            "(c) {missed} locations did not reach Welsh within {FLOOD_DEADLINE:?}; \
+             sampling stopped after {MAX_MISSES} such"
         ));
     }
     println!("{}", report.render());
@@ -240,6 +242,19 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         report.problems.join("; ")
     );
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (as `timeout` sends), naming which.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "interrupted";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term.recv() => "terminated",
+    }
 }
 
 #[tokio::main]
@@ -254,11 +269,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            // Dropping `run` on Ctrl-C drops its process guards, which kill
-            // every server it started.
+            // Dropping `run` on a signal drops its process guards, which
+            // kill every server it started.
             tokio::select! {
                 result = run(cli.run) => result,
-                _ = tokio::signal::ctrl_c() => bail!("interrupted; servers stopped"),
+                signal = interrupted() => bail!("{signal}; servers stopped"),
             }
         }
     }
