@@ -269,7 +269,7 @@ impl Topology {
             return Err(TopologyError::Empty);
         }
         for name in self.servers.keys() {
-            if name.is_empty() || name.bytes().any(|b| crate::parse::is_space(b)) {
+            if name.is_empty() || name.bytes().any(crate::parse::is_space) {
                 return Err(TopologyError::BadName(name.clone()));
             }
         }
