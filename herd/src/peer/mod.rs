@@ -1,5 +1,7 @@
 //! Links to neighbouring servers. (Placeholder until the links land.)
 
+pub mod message;
+
 use std::sync::Arc;
 
 use crate::location::Location;
