@@ -28,6 +28,9 @@ mod proof;
 pub mod registry;
 mod throttle;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
