@@ -8,7 +8,7 @@
 //! ```
 //!
 //! What the tags cover, and why that defeats replay and reflection, is in
-//! [`proof`](super::proof).
+//! `peer::proof`.
 //!
 //! The acceptor refuses a name before answering unless its caller allows it
 //! (a neighbour whose turn it is to dial). Nothing a connection sends is
