@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,6 +33,9 @@ pub const LINKS: [(&str, &str); 6] = [
     ("Holiday", "Welsh"),
     ("Holiday", "Wilkes"),
 ];
+
+/// The environment variable that carries the herd's link key.
+pub const KEY_ENV: &str = "HERD_KEY";
 
 /// How long servers get to listen and to link up before the run gives up.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -174,6 +178,17 @@ pub fn topology_text(addrs: &BTreeMap<String, (SocketAddr, SocketAddr)>) -> Stri
     text
 }
 
+/// What the herd's log files hold after a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// Log files found.
+    pub files: usize,
+    /// Their total size.
+    pub bytes: u64,
+    /// Lines that mention the event asked for.
+    pub matching_lines: u64,
+}
+
 /// Five `herd` processes of the spec's topology.
 #[derive(Debug)]
 pub struct Herd {
@@ -208,6 +223,10 @@ impl Herd {
         }
         let topology = dir.join("topology.toml");
         std::fs::write(&topology, topology_text(&ports))?;
+        // A key of this run's own unless the caller chose one, so the links
+        // authenticate as in production and the herd does not warn.
+        let key = std::env::var(KEY_ENV)
+            .unwrap_or_else(|_| format!("herd-bench-{}-{}", std::process::id(), now_nanos()));
         let mut children = Children::default();
         for name in SERVERS {
             let out = |ext: &str| File::create(dir.join(format!("{name}.{ext}")));
@@ -219,6 +238,7 @@ impl Herd {
                     .arg(&topology)
                     .arg("--log-dir")
                     .arg(&dir)
+                    .env(KEY_ENV, &key)
                     .stdin(Stdio::null())
                     .stdout(out("stdout")?)
                     .stderr(out("stderr")?),
@@ -280,6 +300,27 @@ impl Herd {
     /// Fails if any server has died.
     pub fn check_alive(&mut self) -> anyhow::Result<()> {
         self.children.check_alive(Some(&self.dir))
+    }
+
+    /// Totals over the servers' `*.log` files: bytes, and lines that
+    /// mention `needle` (an event name such as `peer_queue_full`).
+    pub fn log_stats(&self, needle: &str) -> anyhow::Result<LogStats> {
+        let mut stats = LogStats::default();
+        for name in SERVERS {
+            let path = self.dir.join(format!("{name}.log"));
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
+            stats.files += 1;
+            stats.bytes += file.metadata()?.len();
+            for line in BufReader::new(file).split(b'\n') {
+                let line = line.with_context(|| format!("reading {}", path.display()))?;
+                if line.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    stats.matching_lines += 1;
+                }
+            }
+        }
+        Ok(stats)
     }
 
     /// The directory with the topology, logs and each server's output.

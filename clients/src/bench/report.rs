@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::bench::cluster::LogStats;
 use crate::bench::load::LoadResult;
 use crate::bench::probe::{
     FloodResult, WHATSAT_BOUND, WHATSAT_COORDS, WHATSAT_RADIUS, WhatsatResult,
@@ -50,6 +51,8 @@ pub struct Report {
     pub flood: Option<FloodResult>,
     /// (d) at the herd target.
     pub whatsat: Option<WhatsatResult>,
+    /// The herd's logs after the run, with `peer_queue_full` warnings counted.
+    pub herd_logs: Option<LogStats>,
     /// What could not be measured, and why; a run with any is a failed run.
     pub problems: Vec<String>,
 }
@@ -146,6 +149,16 @@ impl Report {
             out,
             "    herd / baseline = {ratio_text} (target >= {THROUGHPUT_TARGET}: {ratio_verdict})"
         );
+        if let Some(logs) = &self.herd_logs {
+            let _ = writeln!(
+                out,
+                "    herd logs after the whole run: {:.1} MB in {} files; {} link-queue-full warnings \
+                 (rate-limited, so a lower bound; each means floods were dropped)",
+                logs.bytes as f64 / 1e6,
+                logs.files,
+                logs.matching_lines
+            );
+        }
         let _ = writeln!(
             out,
             "(b) grader-style IAMAT (connect, write, half-close, read to EOF), {} samples each",
@@ -290,6 +303,11 @@ mod tests {
                 missed: 0,
             }),
             whatsat: None,
+            herd_logs: Some(LogStats {
+                files: 5,
+                bytes: 2_500_000,
+                matching_lines: 3,
+            }),
             problems: vec!["links down".into()],
         }
     }
@@ -305,6 +323,10 @@ mod tests {
         );
         assert!(text.contains("p99 < 1 ms: missed"), "{text}");
         assert!(text.contains("PROBLEM: links down"), "{text}");
+        assert!(
+            text.contains("2.5 MB in 5 files; 3 link-queue-full"),
+            "{text}"
+        );
         assert!(
             text.contains("| 50 µs / 50 µs / 50 µs | — |  |  |"),
             "{text}"

@@ -172,6 +172,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         herd_grader: None,
         flood: None,
         whatsat: None,
+        herd_logs: None,
         problems: Vec::new(),
     };
 
@@ -211,6 +212,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             Some(pipelined_iamat(target, &load_config(&settings, "bench-herd")).await?);
         tokio::time::sleep(SETTLE).await;
         herd.check_alive()?;
+        report.herd_logs = Some(herd.log_stats("peer_queue_full")?);
         if args.keep_dir {
             eprintln!(
                 "topology, logs and server output kept in {}",
