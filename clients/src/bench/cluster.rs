@@ -277,7 +277,7 @@ impl Herd {
             }
             for (other, other_addr) in &self.addrs {
                 let mut conn = Connection::connect(*other_addr).await?;
-                if poll_until_known(&mut conn, &client, deadline)
+                if poll_until_known(&mut conn, &client, deadline, &mut Vec::new())
                     .await?
                     .is_none()
                 {

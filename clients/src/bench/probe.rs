@@ -70,17 +70,21 @@ pub async fn grader_style(
 /// Sends `WHATSAT client 1 1` on `conn` until the answer is an AT line
 /// (the server knows `client`) or `deadline` / [`MAX_POLLS`] passes.
 /// Returns the number of polls, or `None` if the client never became known.
+/// The round trip of every `?` answer is appended to `misses`.
 pub async fn poll_until_known(
     conn: &mut Connection,
     client: &str,
     deadline: Instant,
+    misses: &mut Vec<u64>,
 ) -> anyhow::Result<Option<u64>> {
     let line = whatsat(client, "1", "1");
     for polls in 1..=MAX_POLLS {
+        let start = Instant::now();
         let reply = conn.request(line.as_bytes(), Shape::Whatsat).await?;
         if is_at(&reply) {
             return Ok(Some(polls));
         }
+        misses.push(nanos(start.elapsed()));
         if !is_invalid(&reply) {
             bail!(
                 "WHATSAT to {} got {:?}",
@@ -103,6 +107,9 @@ pub struct FloodResult {
     pub latencies: Vec<u64>,
     /// WHATSAT polls each sample took.
     pub polls: Vec<u64>,
+    /// Round trips of the polls answered `?` (not yet known), ns: what one
+    /// poll costs, to read the latencies against.
+    pub miss_rtts: Vec<u64>,
     /// Samples whose location did not arrive within [`FLOOD_DEADLINE`]
     /// (sampling stops at [`MAX_MISSES`]).
     pub missed: usize,
@@ -128,7 +135,8 @@ pub async fn flood(
         let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
         let start = Instant::now();
         source.send(line.as_bytes()).await?;
-        let polls = poll_until_known(&mut dest, &client, start + FLOOD_DEADLINE).await?;
+        let deadline = start + FLOOD_DEADLINE;
+        let polls = poll_until_known(&mut dest, &client, deadline, &mut result.miss_rtts).await?;
         let elapsed = start.elapsed();
         let reply = source.read_reply(Shape::Line).await?;
         ensure!(
@@ -219,11 +227,13 @@ mod tests {
         let server = tokio::spawn(crate::baseline::serve(listener, Arc::from("Base")));
         let mut conn = Connection::connect(addr).await.unwrap();
         let deadline = Instant::now() + Duration::from_millis(30);
-        let polls = poll_until_known(&mut conn, "nobody", deadline)
+        let mut misses = Vec::new();
+        let polls = poll_until_known(&mut conn, "nobody", deadline, &mut misses)
             .await
             .unwrap();
         server.abort();
         assert_eq!(polls, None);
+        assert!(!misses.is_empty());
         assert!(Instant::now() >= deadline);
     }
 }

@@ -32,6 +32,19 @@ pub struct Settings {
     pub samples: usize,
     /// The herd server that takes the throughput, grader and WHATSAT load.
     pub target: String,
+    /// The machine's one-minute load average before the run: other work
+    /// on the same cores makes every number noisier.
+    pub load_before: Option<f64>,
+}
+
+/// The one-minute load average, where the system shows it.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Everything measured; `None` for what was not run.
@@ -120,9 +133,12 @@ impl Report {
         let flood = self.flood.as_ref();
         let whatsat = self.whatsat.as_ref();
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let load = s.load_before.map_or(String::new(), |l| {
+            format!(", load average {l:.2} before the run")
+        });
         let _ = writeln!(
             out,
-            "herd-bench on {cores} cores, everything on loopback; herd target {}",
+            "herd-bench on {cores} cores{load}, everything on loopback; herd target {}",
             s.target
         );
         let _ = writeln!(
@@ -181,8 +197,9 @@ impl Report {
             let polls = Summary::of(f.polls.clone());
             let _ = writeln!(
                 out,
-                "    polls per sample p50/max {}, missed (> 2 s) {}",
+                "    polls per sample p50/max {}; a poll answered `?` takes p50/p99 {}; missed (> 2 s) {}",
                 polls.map_or("—".into(), |p| format!("{}/{}", p.p50, p.max)),
+                p50_99(Some(&f.miss_rtts)),
                 f.missed
             );
         }
@@ -292,6 +309,7 @@ mod tests {
                 duration: Duration::from_secs(2),
                 samples: 10,
                 target: "Goloman".into(),
+                load_before: Some(0.5),
             },
             baseline_load: Some(load(200_000)),
             herd_load: Some(load(90_000)),
@@ -300,6 +318,7 @@ mod tests {
             flood: Some(FloodResult {
                 latencies: vec![400_000, 2_000_000],
                 polls: vec![3, 9],
+                miss_rtts: vec![40_000, 60_000],
                 missed: 0,
             }),
             whatsat: None,

@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use clients::bench::cluster::{Baseline, Herd, SERVERS};
 use clients::bench::load::{LoadConfig, pipelined_iamat};
 use clients::bench::probe::{FLOOD_DEADLINE, MAX_MISSES, flood, grader_style, whatsat_latency};
-use clients::bench::report::{Report, Settings};
+use clients::bench::report::{Report, Settings, load_average};
 
 /// Pause after a load run so queued floods drain before latency samples.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -123,6 +123,7 @@ impl RunArgs {
             warmup: seconds(self.warmup.unwrap_or(warmup), "--warmup")?,
             samples,
             target: self.target.clone(),
+            load_before: load_average(),
         })
     }
 
