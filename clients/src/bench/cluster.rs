@@ -34,6 +34,9 @@ pub const LINKS: [(&str, &str); 6] = [
     ("Holiday", "Wilkes"),
 ];
 
+/// How a herd log line says a link came up (see the README's Logs section).
+pub const PEER_UP: &str = "event=\"peer_up\"";
+
 /// The environment variable that carries the herd's link key.
 pub const KEY_ENV: &str = "HERD_KEY";
 
@@ -258,6 +261,25 @@ impl Herd {
             wait_listening(*addr, &mut herd.children, Some(&herd.dir)).await?;
         }
         Ok(herd)
+    }
+
+    /// Waits until the logs show every link up at both of its ends (one
+    /// `peer_up` event per neighbour per server), so load meets the whole
+    /// herd rather than one still redialing.
+    pub async fn wait_links_logged(&mut self) -> anyhow::Result<()> {
+        let want = 2 * LINKS.len() as u64;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let seen = self.log_stats(PEER_UP)?.matching_lines;
+            if seen >= want {
+                return Ok(());
+            }
+            self.children.check_alive(Some(&self.dir))?;
+            if Instant::now() > deadline {
+                bail!("the logs show {seen} of {want} link ends up after {START_TIMEOUT:?}");
+            }
+            sleep(RETRY).await;
+        }
     }
 
     /// Reports one location at each server and waits until every other

@@ -193,6 +193,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         let mut herd = Herd::start(&bin, args.keep_dir).await?;
         eprintln!("herd listening: {:?}", herd.addrs);
         let target = herd.addr(&settings.target)?;
+        if let Err(e) = herd.wait_links_logged().await {
+            report
+                .problems
+                .push(format!("not every link was seen up: {e:#}"));
+        }
         match herd.wait_linked().await {
             Ok(()) => {
                 eprintln!("(c) flood Hands -> Welsh at idle");
