@@ -1,10 +1,12 @@
-//! The benchmark behind `herd-bench`: [`cluster`] starts and always stops
-//! the server processes, [`load`] drives pipelined IAMAT load, [`probe`]
-//! takes one-at-a-time latency samples, and [`report`] prints the results.
+//! The benchmark behind `herd-bench`: [`cluster`] starts the server
+//! processes and [`children`] makes sure they stop, [`load`] drives
+//! pipelined IAMAT load, [`probe`] takes one-at-a-time latency samples, and
+//! [`report`] prints the results.
 //!
 //! This is tool code whose every failure ends the run with a message, so it
 //! uses `anyhow` rather than typed errors.
 
+pub mod children;
 pub mod cluster;
 pub mod load;
 pub mod probe;

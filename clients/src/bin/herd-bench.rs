@@ -189,6 +189,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     baseline.check_alive()?;
     drop(baseline);
 
+    // The herd's idle probes (c, d, b) come before its load run (a), so the
+    // floods the load leaves queued cannot slow them.
     if let Some(bin) = herd_bin {
         let mut herd = Herd::start(&bin, args.keep_dir).await?;
         eprintln!("herd listening: {:?}", herd.addrs);
