@@ -257,7 +257,9 @@ mod tests {
     #[test]
     fn olympic_changes_round_trip_and_malformed_ones_are_errors() {
         round_trip(Message::parse(b"MEDAL Goloman 3 Gaul gold 2").unwrap());
-        round_trip(Message::parse(b"SCORE Hands 7 curling 1700000000000000000 Gaul 3 Rome 2").unwrap());
+        round_trip(
+            Message::parse(b"SCORE Hands 7 curling 1700000000000000000 Gaul 3 Rome 2").unwrap(),
+        );
         assert_eq!(
             Message::parse(b"MEDAL gold Goloman"),
             Err(MessageError { verb: "MEDAL" })
