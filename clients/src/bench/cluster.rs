@@ -110,15 +110,17 @@ pub struct Herd {
     pub addrs: BTreeMap<String, SocketAddr>,
     /// The processes. Declared before `dir` so they die before it is removed.
     children: Children,
-    /// Topology, logs and each server's stdout / stderr.
+    /// Topology, logs, journals and each server's stdout / stderr.
     dir: PathBuf,
     /// Removes `dir` on drop, unless the run keeps it.
     _temp: Option<tempfile::TempDir>,
 }
 
 impl Herd {
-    /// Starts `herd NAME --topology FILE --log-dir DIR` for every server and
-    /// waits until each listens. With `keep`, the directory outlives the run.
+    /// Starts `herd NAME --topology FILE --log-dir DIR --data-dir DIR/data`
+    /// for every server and waits until each listens. Journals start empty
+    /// and nothing is written outside the directory. With `keep`, the
+    /// directory outlives the run.
     pub async fn start(bin: &Path, keep: bool) -> anyhow::Result<Self> {
         let temp = tempfile::Builder::new()
             .prefix("herd-bench-")
@@ -152,6 +154,8 @@ impl Herd {
                     .arg(&topology)
                     .arg("--log-dir")
                     .arg(&dir)
+                    .arg("--data-dir")
+                    .arg(dir.join("data"))
                     .env(KEY_ENV, &key)
                     .stdin(Stdio::null())
                     .stdout(out("stdout")?)
