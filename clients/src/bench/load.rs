@@ -36,6 +36,15 @@ pub struct LoadConfig {
     pub client_prefix: String,
 }
 
+impl LoadConfig {
+    /// The client ID each connection reports as, in connection order.
+    pub fn client_ids(&self) -> Vec<String> {
+        (0..self.connections)
+            .map(|i| format!("{}-{i}", self.client_prefix))
+            .collect()
+    }
+}
+
 /// What a load run measured.
 #[derive(Debug, Clone, Default)]
 pub struct LoadResult {
@@ -77,11 +86,8 @@ pub async fn pipelined_iamat(addr: SocketAddr, config: &LoadConfig) -> anyhow::R
     let end = measure_from + config.duration;
     let tasks: Vec<_> = conns
         .into_iter()
-        .enumerate()
-        .map(|(i, conn)| {
-            let client = format!("{}-{i}", config.client_prefix);
-            tokio::spawn(drive(conn, client, config.window, measure_from, end))
-        })
+        .zip(config.client_ids())
+        .map(|(conn, client)| tokio::spawn(drive(conn, client, config.window, measure_from, end)))
         .collect();
     let mut total = LoadResult {
         measured: config.duration,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
+use bytes::Bytes;
 use tokio::time::{Instant, sleep};
 
 use crate::connection::Connection;
@@ -25,6 +26,13 @@ pub const MAX_MISSES: usize = 3;
 
 /// Pause between flood samples, so each starts with the herd idle.
 const IDLE_GAP: Duration = Duration::from_millis(1);
+
+/// How long after a load run the servers get to agree before the
+/// disagreements are reported.
+pub const AGREEMENT_WAIT: Duration = Duration::from_secs(2);
+
+/// Pause between rounds of asking whether the servers agree.
+const AGREEMENT_RETRY: Duration = Duration::from_millis(50);
 
 /// Where the WHATSAT probe's client is, one microdegree from the spec's example.
 pub const WHATSAT_COORDS: &str = "+34.068931-118.445127";
@@ -205,6 +213,59 @@ pub async fn whatsat_latency(
     Ok(result)
 }
 
+/// The AT line `addr` holds for `client` (asked with `WHATSAT client 1 1`
+/// on `conn`), or `None` if it does not know the client.
+async fn held_at_line(conn: &mut Connection, client: &str) -> anyhow::Result<Option<Bytes>> {
+    let reply = conn
+        .request(whatsat(client, "1", "1").as_bytes(), Shape::Whatsat)
+        .await?;
+    if is_invalid(&reply) {
+        return Ok(None);
+    }
+    ensure!(
+        is_at(&reply),
+        "WHATSAT to {} got {:?}",
+        conn.addr(),
+        String::from_utf8_lossy(&reply)
+    );
+    let end = reply
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(reply.len());
+    Ok(Some(reply.slice(..end)))
+}
+
+/// Whether every server in `servers` holds the same AT line for each of
+/// `clients` as `reference` does, asking again until `deadline` while they
+/// differ. Returns the pairs that still differ, as `client at server`.
+pub async fn disagreements(
+    reference: SocketAddr,
+    servers: &[(String, SocketAddr)],
+    clients: &[String],
+    deadline: Instant,
+) -> anyhow::Result<Vec<String>> {
+    let mut reference = Connection::connect(reference).await?;
+    let mut conns = Vec::with_capacity(servers.len());
+    for (name, addr) in servers {
+        conns.push((name, Connection::connect(*addr).await?));
+    }
+    loop {
+        let mut differ = Vec::new();
+        for client in clients {
+            let want = held_at_line(&mut reference, client).await?;
+            for (name, conn) in &mut conns {
+                if held_at_line(conn, client).await? != want {
+                    differ.push(format!("{client} at {name}"));
+                }
+            }
+        }
+        if differ.is_empty() || Instant::now() > deadline {
+            return Ok(differ);
+        }
+        sleep(AGREEMENT_RETRY).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +279,42 @@ mod tests {
         let latencies = grader_style(addr, 5, "g").await.unwrap();
         server.abort();
         assert_eq!(latencies.len(), 5);
+    }
+
+    /// A server that answers every line with `reply`.
+    async fn fixed(reply: &'static [u8]) -> SocketAddr {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    while let Ok(Some(_)) = lines.next_line().await {
+                        write.write_all(reply).await.unwrap();
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn servers_holding_another_location_are_named() {
+        let newest = fixed(b"AT A +0.000000000 c +1+2 5\n{\n}\n\n").await;
+        let same = fixed(b"AT A +0.000000000 c +1+2 5\n{\n \"x\" : 1\n}\n\n").await;
+        let older = fixed(b"AT B +0.000000000 c +1+2 4\n{\n}\n\n").await;
+        let ignorant = fixed(b"? WHATSAT c 1 1\n").await;
+        let servers = [
+            ("Same".to_owned(), same),
+            ("Older".to_owned(), older),
+            ("Ignorant".to_owned(), ignorant),
+        ];
+        let differ = disagreements(newest, &servers, &["c".to_owned()], Instant::now())
+            .await
+            .unwrap();
+        assert_eq!(differ, ["c at Older", "c at Ignorant"]);
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::bench::cluster::LogStats;
 use crate::bench::load::LoadResult;
 use crate::bench::probe::{
-    FloodResult, WHATSAT_BOUND, WHATSAT_COORDS, WHATSAT_RADIUS, WhatsatResult,
+    AGREEMENT_WAIT, FloodResult, WHATSAT_BOUND, WHATSAT_COORDS, WHATSAT_RADIUS, WhatsatResult,
 };
 use crate::stats::{Nanos, Summary};
 
@@ -47,6 +47,32 @@ pub fn load_average() -> Option<f64> {
         .ok()
 }
 
+/// Whether the herd converged after the load run.
+#[derive(Debug, Clone, Default)]
+pub struct Agreement {
+    /// (client, server) pairs checked.
+    pub pairs: usize,
+    /// The pairs that still held another location at the deadline, as
+    /// `client at server`.
+    pub differ: Vec<String>,
+}
+
+impl Agreement {
+    /// `agreeing / pairs`.
+    fn fraction(&self) -> String {
+        format!("{} / {}", self.pairs - self.differ.len(), self.pairs)
+    }
+
+    /// Whether every pair agreed.
+    fn verdict(&self) -> &'static str {
+        if self.differ.is_empty() {
+            "met"
+        } else {
+            "missed"
+        }
+    }
+}
+
 /// Everything measured; `None` for what was not run.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -64,6 +90,9 @@ pub struct Report {
     pub flood: Option<FloodResult>,
     /// (d) at the herd target.
     pub whatsat: Option<WhatsatResult>,
+    /// After (a) against the herd: whether the other servers hold the
+    /// target's newest location for every load client.
+    pub agreement: Option<Agreement>,
     /// The herd's logs after the run, with `peer_queue_full` warnings counted.
     pub herd_logs: Option<LogStats>,
     /// What could not be measured, and why; a run with any is a failed run.
@@ -165,6 +194,21 @@ impl Report {
             out,
             "    herd / baseline = {ratio_text} (target >= {THROUGHPUT_TARGET}: {ratio_verdict})"
         );
+        if let Some(a) = &self.agreement {
+            let _ = writeln!(
+                out,
+                "    after the load, {} (client, server) pairs hold the target's newest location{}",
+                a.fraction(),
+                if a.differ.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; after {AGREEMENT_WAIT:?} these still differ: {}",
+                        a.differ.join(", ")
+                    )
+                }
+            );
+        }
         if let Some(logs) = &self.herd_logs {
             let _ = writeln!(
                 out,
@@ -254,6 +298,20 @@ impl Report {
                 String::new(),
             ],
             [
+                "(a) after it, other servers holding each load client's newest location".into(),
+                "—".into(),
+                self.agreement
+                    .as_ref()
+                    .map_or("—".into(), Agreement::fraction),
+                String::new(),
+                format!(
+                    "all: {}",
+                    self.agreement
+                        .as_ref()
+                        .map_or("not run", Agreement::verdict)
+                ),
+            ],
+            [
                 "(b) grader-style IAMAT (connect … EOF), p50 / p90 / p99".into(),
                 p50_90_99(self.baseline_grader.as_ref()),
                 p50_90_99(self.herd_grader.as_ref()),
@@ -322,6 +380,10 @@ mod tests {
                 missed: 0,
             }),
             whatsat: None,
+            agreement: Some(Agreement {
+                pairs: 32,
+                differ: vec!["c-1 at Welsh".into()],
+            }),
             herd_logs: Some(LogStats {
                 files: 5,
                 bytes: 2_500_000,
@@ -342,6 +404,8 @@ mod tests {
         );
         assert!(text.contains("p99 < 1 ms: missed"), "{text}");
         assert!(text.contains("PROBLEM: links down"), "{text}");
+        assert!(text.contains("| 31 / 32 |  | all: missed |"), "{text}");
+        assert!(text.contains("these still differ: c-1 at Welsh"), "{text}");
         assert!(
             text.contains("2.5 MB in 5 files; 3 link-queue-full"),
             "{text}"
@@ -356,7 +420,7 @@ mod tests {
     fn markdown_rows_all_have_five_cells() {
         let text = report().render();
         let table: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
-        assert_eq!(table.len(), 7);
+        assert_eq!(table.len(), 8);
         for line in table {
             assert_eq!(line.matches('|').count(), 6, "{line}");
         }

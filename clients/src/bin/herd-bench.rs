@@ -21,8 +21,10 @@ use clap::{Args, Parser, Subcommand};
 
 use clients::bench::cluster::{Baseline, Herd, SERVERS};
 use clients::bench::load::{LoadConfig, pipelined_iamat};
-use clients::bench::probe::{FLOOD_DEADLINE, MAX_MISSES, flood, grader_style, whatsat_latency};
-use clients::bench::report::{Report, Settings, load_average};
+use clients::bench::probe::{
+    AGREEMENT_WAIT, FLOOD_DEADLINE, MAX_MISSES, disagreements, flood, grader_style, whatsat_latency,
+};
+use clients::bench::report::{Agreement, Report, Settings, load_average};
 
 /// Pause after a load run so queued floods drain before latency samples.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -173,6 +175,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         herd_grader: None,
         flood: None,
         whatsat: None,
+        agreement: None,
         herd_logs: None,
         problems: Vec::new(),
     };
@@ -216,9 +219,22 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         eprintln!("(b) grader-style IAMAT against {}", settings.target);
         report.herd_grader = Some(grader_style(target, settings.samples, "grader-herd").await?);
         eprintln!("(a) pipelined IAMAT against {}", settings.target);
-        report.herd_load =
-            Some(pipelined_iamat(target, &load_config(&settings, "bench-herd")).await?);
+        let herd_load = load_config(&settings, "bench-herd");
+        report.herd_load = Some(pipelined_iamat(target, &herd_load).await?);
         tokio::time::sleep(SETTLE).await;
+        eprintln!("(a) checking that every server holds the newest locations");
+        let others: Vec<(String, SocketAddr)> = herd
+            .addrs
+            .iter()
+            .filter(|(name, _)| **name != settings.target)
+            .map(|(name, addr)| (name.clone(), *addr))
+            .collect();
+        let clients = herd_load.client_ids();
+        let deadline = tokio::time::Instant::now() + AGREEMENT_WAIT;
+        report.agreement = Some(Agreement {
+            pairs: clients.len() * others.len(),
+            differ: disagreements(target, &others, &clients, deadline).await?,
+        });
         herd.check_alive()?;
         report.herd_logs = Some(herd.log_stats("peer_queue_full")?);
         if args.keep_dir {
