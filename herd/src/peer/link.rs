@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 use super::handshake::{Reader, Writer};
 use super::merge;
 use super::message::Message;
-use super::registry::{Counters, Registration, enqueue};
+use super::outbox::{Outbox, Taken};
+use super::registry::{Counters, Registration};
 use super::{MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::codec::{CodecError, Line};
 use crate::location::Location;
@@ -69,8 +70,7 @@ where
 {
     let Registration {
         id,
-        tx,
-        mut rx,
+        outbox,
         counters,
         cancel,
     } = shared.peers.register(peer, shutdown);
@@ -78,8 +78,8 @@ where
     let snapshot = sync_messages(shared);
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let end = tokio::select! {
-        end = read_loop(shared, peer, reader, &tx, &changes_tx, &counters) => end,
-        end = write_loop(peer, writer, &mut rx, snapshot, &counters) => end,
+        end = read_loop(shared, peer, reader, &outbox, &changes_tx, &counters) => end,
+        end = write_loop(peer, writer, &outbox, snapshot, &counters) => end,
         end = merge::run(shared, peer, &mut changes_rx) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
@@ -126,7 +126,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     shared: &Shared,
     peer: &str,
     mut reader: Reader<R>,
-    tx: &mpsc::Sender<Message>,
+    outbox: &Outbox,
     changes: &mpsc::Sender<Arc<Change>>,
     counters: &Counters,
 ) -> LinkError {
@@ -160,7 +160,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Ok(Message::Ping) => {
                 tracing::trace!(event = "peer_in", peer = %peer, line = "PING");
-                enqueue(peer, tx, counters, Message::Pong);
+                counters.note(peer, outbox.push(Message::Pong));
             }
             Ok(Message::Pong) => tracing::trace!(event = "peer_in", peer = %peer, line = "PONG"),
             Ok(Message::Unknown(_)) => {
@@ -188,12 +188,12 @@ fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
     }
 }
 
-/// Writes the snapshot, then whatever is queued, several whole lines per
-/// write when they are waiting; sends `PING` after [`PING_EVERY`] of quiet.
+/// Writes the snapshot, then whatever is pending, all of it in as few
+/// writes as fit; sends `PING` after [`PING_EVERY`] of quiet.
 async fn write_loop<W: AsyncWrite + Unpin>(
     peer: &str,
     mut writer: Writer<W>,
-    rx: &mut mpsc::Receiver<Message>,
+    outbox: &Outbox,
     snapshot: Vec<Message>,
     counters: &Counters,
 ) -> LinkError {
@@ -212,25 +212,26 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     tracing::info!(event = "peer_sync_sent", peer = %peer, messages = synced);
 
+    let mut taken = Taken::default();
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
     loop {
-        // Only the choice of what to write is raced; the write itself runs
-        // outside `select!`, so it is never cut off halfway.
-        let first = tokio::select! {
-            biased;
-            msg = rx.recv() => match msg {
-                Some(msg) => msg,
-                // The link holds a sender itself, so this cannot happen while it runs.
-                None => return LinkError::Closed,
-            },
-            () = &mut ping => Message::Ping,
-        };
-        batch.push(peer, &first);
-        while !batch.is_full() {
-            match rx.try_recv() {
-                Ok(msg) => batch.push(peer, &msg),
-                Err(_) => break,
+        if outbox.take(&mut taken) {
+            for message in taken.drain() {
+                batch.push(peer, &message);
+                if batch.is_full()
+                    && let Err(e) = batch.write(&mut writer, counters).await
+                {
+                    return e;
+                }
+            }
+        } else {
+            // Only the wait is raced; writes run outside `select!`, so they
+            // are never cut off halfway.
+            tokio::select! {
+                biased;
+                () = outbox.ready() => continue,
+                () = &mut ping => batch.push(peer, &Message::Ping),
             }
         }
         if let Err(e) = batch.write(&mut writer, counters).await {

@@ -16,7 +16,7 @@
 //!
 //! Rooms: [`message`] is the wire format, [`handshake`] the authentication
 //! (`proof` what its tags cover), [`key`] the secret, [`registry`] the live links and [`Peers::flood`],
-//! `link` one running link, `dial` and `accept` the two ways a link starts.
+//! `outbox` what one link has yet to send, `link` one running link, `dial` and `accept` the two ways a link starts.
 
 mod accept;
 mod dial;
@@ -25,6 +25,7 @@ pub mod key;
 mod link;
 mod merge;
 pub mod message;
+mod outbox;
 mod proof;
 pub mod registry;
 mod throttle;

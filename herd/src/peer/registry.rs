@@ -1,22 +1,22 @@
 //! The registry of live links, and flooding through it.
 //!
-//! Every authenticated link registers a bounded queue here under its
-//! neighbour's name; [`Peers::flood`] puts the message on each queue with
-//! `try_send`, so a client or link that floods never waits on a slow
-//! neighbour. A full queue drops the line and counts it: the neighbour will
-//! get the newest state by sync when its link comes back, or by the next
-//! update for that client.
+//! Every authenticated link registers an [`Outbox`] here under its
+//! neighbour's name; [`Peers::flood`] puts the location in each outbox
+//! without waiting, so a client or link that floods never waits on a slow
+//! neighbour. An outbox keeps only the newest pending location per client;
+//! when it is full, a location for another client is dropped and counted:
+//! the neighbour will get the newest state by sync when its link comes back,
+//! or by the next update for that client.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 
 use super::DROP_LOG_EVERY;
 use super::message::Message;
+use super::outbox::{Outbox, Pushed};
 use super::throttle::Throttle;
 use crate::location::Location;
 use crate::olympic::Change;
@@ -33,8 +33,11 @@ pub struct LinkStats {
     /// `AT` lines that were newer than what this server held, so were
     /// stored and forwarded.
     pub at_taken: u64,
-    /// Lines dropped because the link's queue was full.
+    /// Messages dropped because the link's outbox was full.
     pub dropped: u64,
+    /// Locations that took the place of an older pending one for the same
+    /// client (or were not newer than it), so were never sent on their own.
+    pub coalesced: u64,
 }
 
 /// The live counters behind [`LinkStats`], shared by a link and the registry.
@@ -45,6 +48,7 @@ pub(crate) struct Counters {
     pub(crate) at_received: AtomicU64,
     pub(crate) at_taken: AtomicU64,
     dropped: AtomicU64,
+    coalesced: AtomicU64,
     /// Keeps drop warnings to one per [`DROP_LOG_EVERY`].
     drop_log: Mutex<Throttle>,
 }
@@ -57,6 +61,7 @@ impl Counters {
             at_received: AtomicU64::new(0),
             at_taken: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
             drop_log: Mutex::new(Throttle::new(DROP_LOG_EVERY)),
         }
     }
@@ -69,6 +74,35 @@ impl Counters {
             at_received: self.at_received.load(Ordering::Relaxed),
             at_taken: self.at_taken.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts what a push did; for a drop, warns (at most once per
+    /// [`DROP_LOG_EVERY`]). Call with no lock held: the warning is logged.
+    pub(crate) fn note(&self, peer: &str, pushed: Pushed) {
+        match pushed {
+            Pushed::Queued => {}
+            Pushed::Coalesced => {
+                self.coalesced.fetch_add(1, Ordering::Relaxed);
+            }
+            Pushed::Dropped => {
+                let total = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                let report = self
+                    .drop_log
+                    .lock()
+                    .expect("drop log lock poisoned")
+                    .event(Instant::now());
+                if let Some(suppressed) = report {
+                    tracing::warn!(
+                        event = "peer_queue_full",
+                        peer = %peer,
+                        dropped_total = total,
+                        unreported = suppressed,
+                        "link queue full: dropping"
+                    );
+                }
+            }
         }
     }
 }
@@ -78,10 +112,8 @@ impl Counters {
 pub(crate) struct Registration {
     /// Tells this registration from a later one for the same neighbour.
     pub(crate) id: u64,
-    /// The link's own handle on its queue, for answering `PING`.
-    pub(crate) tx: mpsc::Sender<Message>,
-    /// What the link writes out.
-    pub(crate) rx: mpsc::Receiver<Message>,
+    /// What the link writes out; the link also queues its own `PONG`s here.
+    pub(crate) outbox: Arc<Outbox>,
     pub(crate) counters: Arc<Counters>,
     /// Cancelled at shutdown, or when a newer link to the same neighbour
     /// replaces this one.
@@ -89,13 +121,19 @@ pub(crate) struct Registration {
 }
 
 /// One registered link.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Slot {
+    /// The neighbour's name.
+    name: String,
     id: u64,
-    tx: mpsc::Sender<Message>,
+    outbox: Arc<Outbox>,
     counters: Arc<Counters>,
     cancel: CancellationToken,
 }
+
+/// The live links, replaced whole when one comes or goes (rarely), so a
+/// flood only clones an `Arc` to walk them.
+type Links = Arc<Vec<Slot>>;
 
 /// The outgoing side of every link of one server. Lives in
 /// [`Shared`](crate::shared::Shared).
@@ -103,51 +141,46 @@ struct Slot {
 pub struct Peers {
     /// The neighbours named by the topology, in name order.
     neighbours: Vec<String>,
-    /// Capacity of each link's queue.
+    /// Capacity of each link's outbox.
     queue: usize,
-    /// Live links by neighbour name. A `std` mutex: it is held to copy or
-    /// change the map, never across an `.await`.
-    links: Mutex<HashMap<String, Slot>>,
+    /// Live links, in name order. A `std` mutex: it is held to clone or
+    /// replace the `Arc`, never across an `.await`.
+    links: Mutex<Links>,
     /// Source of [`Registration::id`].
     next_id: AtomicU64,
 }
 
 impl Peers {
-    /// A registry for `neighbours`, with `queue` lines of room per link (at
-    /// least one).
+    /// A registry for `neighbours`, with `queue` messages of room per link
+    /// (at least one).
     pub fn new(neighbours: Vec<String>, queue: usize) -> Self {
         Self {
             neighbours,
             queue: queue.max(1),
-            links: Mutex::new(HashMap::new()),
+            links: Mutex::new(Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
         }
     }
 
-    /// Queues `location.at_line` to every live link except the neighbour named
-    /// `from` (where it came from). Never blocks or awaits; a full queue drops
-    /// the line and counts it.
+    /// Makes `location` the pending one for its client on every live link
+    /// except the neighbour named `from` (where it came from). Never blocks
+    /// or awaits; a full outbox drops it and counts.
     pub fn flood(&self, location: &Arc<Location>, from: Option<&str>) {
-        self.send_all(from, || Message::At(Arc::clone(location)));
+        let links = self.links();
+        for slot in links.iter().filter(|s| Some(s.name.as_str()) != from) {
+            let pushed = slot.outbox.push_location(location);
+            slot.counters.note(&slot.name, pushed);
+        }
     }
 
     /// Queues an Olympic change to every live link except `from`, like
-    /// [`Peers::flood`].
+    /// [`Peers::flood`] but in order.
     pub fn flood_change(&self, change: &Change, from: Option<&str>) {
         let change = Arc::new(change.clone());
-        self.send_all(from, || Message::Change(Arc::clone(&change)));
-    }
-
-    /// Queues `message()` on every live link except the one to `from`.
-    fn send_all(&self, from: Option<&str>, message: impl Fn() -> Message) {
-        let targets: Vec<(String, mpsc::Sender<Message>, Arc<Counters>)> = self
-            .lock()
-            .iter()
-            .filter(|(name, _)| Some(name.as_str()) != from)
-            .map(|(name, slot)| (name.clone(), slot.tx.clone(), Arc::clone(&slot.counters)))
-            .collect();
-        for (name, tx, counters) in targets {
-            enqueue(&name, &tx, &counters, message());
+        let links = self.links();
+        for slot in links.iter().filter(|s| Some(s.name.as_str()) != from) {
+            let pushed = slot.outbox.push(Message::Change(Arc::clone(&change)));
+            slot.counters.note(&slot.name, pushed);
         }
     }
 
@@ -158,125 +191,131 @@ impl Peers {
 
     /// True while an authenticated link to `name` is registered.
     pub fn is_up(&self, name: &str) -> bool {
-        self.lock().contains_key(name)
+        self.links().iter().any(|s| s.name == name)
     }
 
     /// Names of the neighbours with a live link, in name order.
     pub fn live(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.lock().keys().cloned().collect();
-        names.sort();
-        names
+        self.links().iter().map(|s| s.name.clone()).collect()
     }
 
     /// Counters of the live link to `name`.
     pub fn stats(&self, name: &str) -> Option<LinkStats> {
-        self.lock().get(name).map(|slot| slot.counters.stats())
+        self.links()
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.counters.stats())
     }
 
     /// Registers a new link to `name`. A link already registered for `name`
     /// is cancelled and replaced: the newest authenticated link wins.
     pub(crate) fn register(&self, name: &str, shutdown: &CancellationToken) -> Registration {
-        let (tx, rx) = mpsc::channel(self.queue);
         let reg = Registration {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            tx,
-            rx,
+            outbox: Arc::new(Outbox::new(self.queue)),
             counters: Arc::new(Counters::new()),
             cancel: shutdown.child_token(),
         };
         let slot = Slot {
+            name: name.to_owned(),
             id: reg.id,
-            tx: reg.tx.clone(),
+            outbox: Arc::clone(&reg.outbox),
             counters: Arc::clone(&reg.counters),
             cancel: reg.cancel.clone(),
         };
-        if let Some(old) = self.lock().insert(name.to_owned(), slot) {
-            old.cancel.cancel();
-        }
+        self.update(|links| {
+            if let Some(at) = links.iter().position(|s| s.name == name) {
+                links.remove(at).cancel.cancel();
+            }
+            let at = links.partition_point(|s| s.name.as_str() < name);
+            links.insert(at, slot);
+        });
         reg
     }
 
     /// Removes registration `id` of `name`, unless a newer one replaced it.
     pub(crate) fn unregister(&self, name: &str, id: u64) {
-        let mut links = self.lock();
-        if links.get(name).is_some_and(|slot| slot.id == id) {
-            links.remove(name);
-        }
+        self.update(|links| links.retain(|s| !(s.name == name && s.id == id)));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
-        self.links.lock().expect("peer registry lock poisoned")
+    /// The live links as they are now.
+    fn links(&self) -> Links {
+        Arc::clone(&self.links.lock().expect("peer registry lock poisoned"))
     }
-}
 
-/// Puts one message on a link's queue without waiting; if the queue is full,
-/// counts the drop and warns (at most once per [`DROP_LOG_EVERY`]). Returns
-/// whether the message was queued.
-pub(crate) fn enqueue(
-    peer: &str,
-    tx: &mpsc::Sender<Message>,
-    counters: &Counters,
-    msg: Message,
-) -> bool {
-    match tx.try_send(msg) {
-        Ok(()) => true,
-        Err(TrySendError::Closed(_)) => false,
-        Err(TrySendError::Full(_)) => {
-            let total = counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            let report = counters
-                .drop_log
-                .lock()
-                .expect("drop log lock poisoned")
-                .event(Instant::now());
-            if let Some(suppressed) = report {
-                tracing::warn!(
-                    event = "peer_queue_full",
-                    peer = %peer,
-                    dropped_total = total,
-                    unreported = suppressed,
-                    "link queue full: dropping"
-                );
-            }
-            false
-        }
+    /// Replaces the live links with `change` applied to a copy of them.
+    fn update(&self, change: impl FnOnce(&mut Vec<Slot>)) {
+        let mut links = self.links.lock().expect("peer registry lock poisoned");
+        let mut copy: Vec<Slot> = links.iter().map(Slot::clone).collect();
+        change(&mut copy);
+        *links = Arc::new(copy);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peer::outbox::Taken;
 
     fn location(client: &str, time: u32) -> Arc<Location> {
         let line = format!("AT S +0.000000000 {client} +1+2 {time}");
         Arc::new(Location::from_at_line(line.as_bytes()).unwrap())
     }
 
+    /// Everything `reg`'s outbox holds, as lines.
+    fn queued(reg: &Registration) -> Vec<String> {
+        let mut taken = Taken::default();
+        if !reg.outbox.take(&mut taken) {
+            return Vec::new();
+        }
+        taken
+            .drain()
+            .map(|m| String::from_utf8_lossy(&m.to_bytes()).into_owned())
+            .collect()
+    }
+
     #[test]
     fn full_queue_drops_and_counts_instead_of_blocking() {
         let peers = Peers::new(vec!["A".into()], 2);
         let shutdown = CancellationToken::new();
-        let mut reg = peers.register("A", &shutdown);
+        let reg = peers.register("A", &shutdown);
+        for c in 0..5 {
+            peers.flood(&location(&format!("c{c}"), 1), None);
+        }
+        let stats = peers.stats("A").unwrap();
+        assert_eq!(stats.dropped, 3);
+        assert_eq!(
+            queued(&reg),
+            [
+                "AT S +0.000000000 c0 +1+2 1\n",
+                "AT S +0.000000000 c1 +1+2 1\n"
+            ]
+        );
+        assert!(queued(&reg).is_empty());
+    }
+
+    #[test]
+    fn updates_for_one_client_coalesce_to_the_newest_without_drops() {
+        let peers = Peers::new(vec!["A".into()], 2);
+        let shutdown = CancellationToken::new();
+        let reg = peers.register("A", &shutdown);
         for t in 0..5 {
             peers.flood(&location("c", t), None);
         }
         let stats = peers.stats("A").unwrap();
-        assert_eq!(stats.dropped, 3);
-        for t in 0..2 {
-            let queued = reg.rx.try_recv().unwrap().to_bytes();
-            assert_eq!(queued, format!("AT S +0.000000000 c +1+2 {t}\n"));
-        }
-        assert!(reg.rx.try_recv().is_err());
+        assert_eq!((stats.dropped, stats.coalesced), (0, 4));
+        assert_eq!(queued(&reg), ["AT S +0.000000000 c +1+2 4\n"]);
     }
 
     #[test]
     fn flood_skips_the_link_it_came_from() {
         let peers = Peers::new(vec!["A".into(), "B".into()], 8);
         let shutdown = CancellationToken::new();
-        let mut a = peers.register("A", &shutdown);
-        let mut b = peers.register("B", &shutdown);
+        let b = peers.register("B", &shutdown);
+        let a = peers.register("A", &shutdown);
         peers.flood(&location("c", 1), Some("A"));
-        assert!(a.rx.try_recv().is_err());
-        assert!(b.rx.try_recv().is_ok());
+        assert!(queued(&a).is_empty());
+        assert_eq!(queued(&b).len(), 1);
         assert_eq!(peers.live(), ["A", "B"]);
     }
 

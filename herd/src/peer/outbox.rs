@@ -1,0 +1,271 @@
+//! What one link has yet to send: the newest pending location per client,
+//! and a short FIFO of everything else.
+//!
+//! Newest wins, so a link never needs more than one pending location per
+//! client: an update that lands while an older one for the same client is
+//! still waiting takes its place (keeping its turn) instead of queueing
+//! behind it. Under load the neighbour then gets, parses and logs only the
+//! updates it can use, and a burst for one client costs one line, not one
+//! per report. Olympic changes and `PONG` go through a plain FIFO: their
+//! order matters and they are few.
+//!
+//! Both are bounded by the link's queue capacity: a location for a client
+//! not already pending, or a message for a full FIFO, is dropped and counted
+//! (the neighbour gets the newest state at the next update for that client
+//! or when its link is synced again). Pushing never waits; the lock is a
+//! `std::sync::Mutex` held only to update or swap the containers, never
+//! across an `.await`.
+
+use std::borrow::Borrow;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use tokio::sync::Notify;
+
+use super::message::Message;
+use crate::location::Location;
+
+/// A pending location, found by its client ID.
+#[derive(Debug, Clone)]
+struct ClientKey(Arc<Location>);
+
+impl Borrow<str> for ClientKey {
+    fn borrow(&self) -> &str {
+        &self.0.client
+    }
+}
+
+impl Hash for ClientKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.client.as_str().hash(state);
+    }
+}
+
+impl PartialEq for ClientKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.client == other.0.client
+    }
+}
+
+impl Eq for ClientKey {}
+
+/// Newest pending location per client, in the order clients first became pending.
+type Locations = IndexMap<ClientKey, Arc<Location>>;
+
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    /// Queued to be sent.
+    Queued,
+    /// Took the place of an older pending location for the same client, or
+    /// was not newer than the one pending, so it was not needed.
+    Coalesced,
+    /// The outbox was full: dropped.
+    Dropped,
+}
+
+/// Everything waiting to be written.
+#[derive(Debug, Default)]
+struct Pending {
+    locations: Locations,
+    fifo: VecDeque<Message>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.locations.is_empty() && self.fifo.is_empty()
+    }
+}
+
+/// The outgoing side of one link, shared by everyone who floods to it and
+/// the link's writer.
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    /// Most pending locations, and most pending FIFO messages.
+    capacity: usize,
+    pending: Mutex<Pending>,
+    /// Wakes the writer when the outbox stops being empty.
+    ready: Notify,
+}
+
+/// What the writer takes out in one go; kept by the writer and reused, so a
+/// steady link allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Taken {
+    locations: Locations,
+    fifo: VecDeque<Message>,
+}
+
+impl Taken {
+    /// Every taken message, FIFO first, then locations; leaves `self` empty
+    /// with its capacity kept.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {
+        self.fifo
+            .drain(..)
+            .chain(self.locations.drain(..).map(|(_, loc)| Message::At(loc)))
+    }
+}
+
+impl Outbox {
+    /// An empty outbox holding at most `capacity` locations and `capacity`
+    /// other messages (at least one each).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            pending: Mutex::new(Pending::default()),
+            ready: Notify::new(),
+        }
+    }
+
+    /// Makes `location` the one pending for its client, unless a newer or
+    /// equal one already is.
+    pub(crate) fn push_location(&self, location: &Arc<Location>) -> Pushed {
+        let mut pending = self.lock();
+        let was_empty = pending.is_empty();
+        let full = pending.locations.len() >= self.capacity;
+        let pushed = match pending.locations.get_mut(location.client.as_str()) {
+            Some(held) => {
+                if held.client_time < location.client_time {
+                    *held = Arc::clone(location);
+                }
+                Pushed::Coalesced
+            }
+            None if full => Pushed::Dropped,
+            None => {
+                let key = ClientKey(Arc::clone(location));
+                pending.locations.insert(key, Arc::clone(location));
+                Pushed::Queued
+            }
+        };
+        drop(pending);
+        if was_empty && pushed == Pushed::Queued {
+            self.ready.notify_one();
+        }
+        pushed
+    }
+
+    /// Queues a message that must go out in order (an Olympic change, `PONG`).
+    pub(crate) fn push(&self, message: Message) -> Pushed {
+        let mut pending = self.lock();
+        if pending.fifo.len() >= self.capacity {
+            return Pushed::Dropped;
+        }
+        let was_empty = pending.is_empty();
+        pending.fifo.push_back(message);
+        drop(pending);
+        if was_empty {
+            self.ready.notify_one();
+        }
+        Pushed::Queued
+    }
+
+    /// Moves everything pending into `taken` (which must be empty); returns
+    /// false when there was nothing.
+    pub(crate) fn take(&self, taken: &mut Taken) -> bool {
+        let mut pending = self.lock();
+        if pending.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut pending.locations, &mut taken.locations);
+        std::mem::swap(&mut pending.fifo, &mut taken.fifo);
+        true
+    }
+
+    /// Resolves once something may have been pushed since the last
+    /// [`Outbox::take`] that found it empty. May resolve spuriously.
+    pub(crate) async fn ready(&self) {
+        self.ready.notified().await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().expect("outbox lock poisoned")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(client: &str, time: u32) -> Arc<Location> {
+        let line = format!("AT S +0.000000000 {client} +1+2 {time}");
+        Arc::new(Location::from_at_line(line.as_bytes()).unwrap())
+    }
+
+    fn lines(outbox: &Outbox) -> Vec<String> {
+        let mut taken = Taken::default();
+        if !outbox.take(&mut taken) {
+            return Vec::new();
+        }
+        taken
+            .drain()
+            .map(|m| String::from_utf8_lossy(&m.to_bytes()).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_newer_location_replaces_the_pending_one_in_its_place() {
+        let outbox = Outbox::new(8);
+        assert_eq!(outbox.push_location(&location("a", 1)), Pushed::Queued);
+        assert_eq!(outbox.push_location(&location("b", 1)), Pushed::Queued);
+        assert_eq!(outbox.push_location(&location("a", 2)), Pushed::Coalesced);
+        assert_eq!(
+            lines(&outbox),
+            [
+                "AT S +0.000000000 a +1+2 2\n",
+                "AT S +0.000000000 b +1+2 1\n"
+            ]
+        );
+        assert!(lines(&outbox).is_empty());
+    }
+
+    #[test]
+    fn an_older_location_never_replaces_a_newer_pending_one() {
+        let outbox = Outbox::new(8);
+        outbox.push_location(&location("a", 5));
+        assert_eq!(outbox.push_location(&location("a", 4)), Pushed::Coalesced);
+        assert_eq!(outbox.push_location(&location("a", 5)), Pushed::Coalesced);
+        assert_eq!(lines(&outbox), ["AT S +0.000000000 a +1+2 5\n"]);
+    }
+
+    #[test]
+    fn new_clients_past_capacity_are_dropped_but_pending_ones_still_update() {
+        let outbox = Outbox::new(2);
+        outbox.push_location(&location("a", 1));
+        outbox.push_location(&location("b", 1));
+        assert_eq!(outbox.push_location(&location("c", 1)), Pushed::Dropped);
+        assert_eq!(outbox.push_location(&location("a", 2)), Pushed::Coalesced);
+        assert_eq!(
+            lines(&outbox),
+            [
+                "AT S +0.000000000 a +1+2 2\n",
+                "AT S +0.000000000 b +1+2 1\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn fifo_messages_keep_their_order_and_their_own_bound() {
+        let outbox = Outbox::new(2);
+        outbox.push_location(&location("a", 1));
+        assert_eq!(outbox.push(Message::Pong), Pushed::Queued);
+        assert_eq!(outbox.push(Message::Ping), Pushed::Queued);
+        assert_eq!(outbox.push(Message::Pong), Pushed::Dropped);
+        assert_eq!(
+            lines(&outbox),
+            ["PONG\n", "PING\n", "AT S +0.000000000 a +1+2 1\n"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_writer_is_woken_by_a_push_made_before_it_waits() {
+        let outbox = Outbox::new(2);
+        assert!(lines(&outbox).is_empty());
+        outbox.push_location(&location("a", 1));
+        tokio::time::timeout(std::time::Duration::from_secs(1), outbox.ready())
+            .await
+            .expect("the push left a wake-up");
+        assert_eq!(lines(&outbox).len(), 1);
+    }
+}
