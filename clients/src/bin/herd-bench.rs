@@ -50,6 +50,25 @@ enum Command {
         #[arg(long, default_value = "Goloman")]
         name: String,
     },
+    /// Run only the pipelined IAMAT load (a) against a server already
+    /// running, such as a herd started by hand under a profiler.
+    Load {
+        /// The server's client address.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Pipelined connections.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Commands in flight per connection.
+        #[arg(long, default_value_t = 32)]
+        window: usize,
+        /// Measured seconds.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Warm-up seconds before measuring.
+        #[arg(long, default_value_t = 1.0)]
+        warmup: f64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -292,6 +311,29 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             clients::baseline::serve(listener, Arc::from(name)).await?;
+            Ok(())
+        }
+        Some(Command::Load {
+            addr,
+            connections,
+            window,
+            duration,
+            warmup,
+        }) => {
+            let config = LoadConfig {
+                connections,
+                window,
+                warmup: seconds(warmup, "--warmup")?,
+                duration: seconds(duration, "--duration")?,
+                client_prefix: "bench-load".into(),
+            };
+            let result = pipelined_iamat(addr, &config).await?;
+            println!(
+                "{:.0} ops/s, {} replies, {} not AT",
+                result.ops_per_sec(),
+                result.completed,
+                result.bad_replies
+            );
             Ok(())
         }
         None => {
