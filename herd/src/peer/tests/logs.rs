@@ -52,6 +52,12 @@ async fn one_line_per_transition_and_never_the_key() {
         .finish();
     // The test runtime has one thread, so every task logs through this.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // With only one dispatcher registered in the process, tracing-core
+    // caches a callsite's interest from whichever thread hits it first: a
+    // concurrent test's thread, with no subscriber, would switch `peer_up`
+    // off for good. A second registered dispatcher turns that shortcut off,
+    // so every callsite asks this subscriber too.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let mut herd = Herd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")], key(SECRET)).await;
     herd.wait_linked().await;
