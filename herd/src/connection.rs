@@ -22,7 +22,7 @@ use tracing::{info, warn};
 
 use crate::cmd::{Command, Topics, redact};
 use crate::codec::{Line, LineCodec};
-use crate::logging::Escaped;
+use crate::logging::Events;
 use crate::olympic::Update;
 use crate::shared::Shared;
 use tokio::sync::broadcast;
@@ -82,6 +82,7 @@ pub async fn serve(
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::new(),
         updates: None,
+        events: Events::new(),
     }
     .run(&shutdown)
     .await;
@@ -104,14 +105,26 @@ struct Connection<'a> {
     output: BytesMut,
     /// Set once the client subscribes: the update feed and what it wants of it.
     updates: Option<(broadcast::Receiver<Update>, Topics)>,
+    /// Lines in and replies out, logged and handed to the log writer once
+    /// per batch; flushed before anything else about this connection is
+    /// logged, and when the connection ends (on drop).
+    events: Events,
 }
 
 impl Connection<'_> {
     async fn run(&mut self, shutdown: &CancellationToken) -> Ended {
+        let ended = self.serve(shutdown).await;
+        self.events.flush();
+        ended
+    }
+
+    async fn serve(&mut self, shutdown: &CancellationToken) -> Ended {
         let idle = self.shared.limits.idle_timeout();
         let mut eof = false;
         loop {
-            if let Err(ended) = self.answer_buffered(eof).await {
+            let answered = self.answer_buffered(eof).await;
+            self.events.flush();
+            if let Err(ended) = answered {
                 return ended;
             }
             if let Err(ended) = self.flush().await {
@@ -157,6 +170,7 @@ impl Connection<'_> {
             let line = match frame {
                 Ok(Some(Line::Complete(line))) => line,
                 Ok(Some(Line::TooLong)) => {
+                    self.events.flush();
                     warn!(
                         event = "client_line_too_long",
                         conn = self.id,
@@ -168,16 +182,17 @@ impl Connection<'_> {
                 Ok(None) => return Ok(()),
                 Err(crate::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
-            info!(event = "client_in", conn = self.id, line = %Escaped(&redact(&line)));
+            self.events.client_in(self.id, &redact(&line));
             let command = Command::parse(line.clone());
             if command.may_wait() {
+                self.events.flush();
                 self.flush().await?;
             }
             let reply = match command {
                 Command::Subscribe(subscribe) => self.subscribe(subscribe, &line),
                 command => command.apply(self.shared, &line).await,
             };
-            info!(event = "client_out", conn = self.id, reply = %Escaped(&redact(&reply)));
+            self.events.client_out(self.id, &redact(&reply));
             self.output.extend_from_slice(&reply);
             if self.output.len() >= FLUSH_AT {
                 self.flush().await?;
@@ -213,7 +228,7 @@ impl Connection<'_> {
                 return;
             }
         };
-        info!(event = "client_out", conn = self.id, reply = %Escaped(line.as_bytes()));
+        self.events.client_out(self.id, line.as_bytes());
         self.output.extend_from_slice(line.as_bytes());
     }
 

@@ -13,9 +13,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +27,7 @@ use super::registry::{Counters, Registration};
 use super::{MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::codec::{CodecError, Line};
 use crate::location::Location;
+use crate::logging::Events;
 use crate::olympic::Change;
 use crate::shared::Shared;
 
@@ -130,12 +131,23 @@ async fn read_loop<R: AsyncRead + Unpin>(
     changes: &mpsc::Sender<Arc<Change>>,
     counters: &Counters,
 ) -> LinkError {
+    // Per-line events are handed to the log writer whenever the reader
+    // would wait, and before anything is logged through `tracing`.
+    let mut events = Events::new();
     loop {
-        let line = match timeout(READ_TIMEOUT, reader.next()).await {
+        let next = match reader.next().now_or_never() {
+            Some(next) => Ok(next),
+            None => {
+                events.flush();
+                timeout(READ_TIMEOUT, reader.next()).await
+            }
+        };
+        let line = match next {
             Err(_) => return LinkError::ReadTimeout(READ_TIMEOUT),
             Ok(None) => return LinkError::Closed,
             Ok(Some(Err(e))) => return e.into(),
             Ok(Some(Ok(Line::TooLong))) => {
+                events.flush();
                 tracing::warn!(event = "peer_in", peer = %peer, "overlong line ignored");
                 continue;
             }
@@ -150,26 +162,39 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 if taken {
                     counters.at_taken.fetch_add(1, Ordering::Relaxed);
                 }
-                tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), taken);
+                events.peer_in(peer, &line, Some(taken));
             }
             Ok(Message::Change(change)) => {
-                tracing::info!(event = "peer_in", peer = %peer, line = ?shown());
+                events.peer_in(peer, &line, None);
+                let change = match changes.try_send(change) {
+                    Ok(()) => continue,
+                    Err(TrySendError::Closed(_)) => return LinkError::Closed,
+                    Err(TrySendError::Full(change)) => change,
+                };
+                events.flush();
                 if changes.send(change).await.is_err() {
                     return LinkError::Closed;
                 }
             }
             Ok(Message::Ping) => {
+                events.flush();
                 tracing::trace!(event = "peer_in", peer = %peer, line = "PING");
                 counters.note(peer, outbox.push(Message::Pong));
             }
-            Ok(Message::Pong) => tracing::trace!(event = "peer_in", peer = %peer, line = "PONG"),
+            Ok(Message::Pong) => {
+                events.flush();
+                tracing::trace!(event = "peer_in", peer = %peer, line = "PONG");
+            }
             Ok(Message::Unknown(_)) => {
+                events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
             }
             Ok(msg @ (Message::Hello { .. } | Message::Auth { .. })) => {
+                events.flush();
                 tracing::warn!(event = "peer_in", peer = %peer, verb = msg.verb(), "handshake message on an open link ignored");
             }
             Err(e) => {
+                events.flush();
                 tracing::warn!(event = "peer_in", peer = %peer, line = ?shown(), error = %e, "ignored");
             }
         }
@@ -241,11 +266,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Whole lines gathered for one write.
+/// Whole lines gathered for one write, and their `peer_out` events.
 #[derive(Debug, Default)]
 struct Batch {
     buf: BytesMut,
     lines: u64,
+    events: Events,
 }
 
 impl Batch {
@@ -257,11 +283,10 @@ impl Batch {
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
             Message::Ping | Message::Pong => {
+                self.events.flush();
                 tracing::trace!(event = "peer_out", peer = %peer, line = msg.verb());
             }
-            _ => {
-                tracing::info!(event = "peer_out", peer = %peer, line = ?String::from_utf8_lossy(line));
-            }
+            _ => self.events.peer_out(peer, line),
         }
     }
 
@@ -287,6 +312,7 @@ impl Batch {
         counters
             .sent
             .fetch_add(std::mem::take(&mut self.lines), Ordering::Relaxed);
+        self.events.flush();
         Ok(())
     }
 }

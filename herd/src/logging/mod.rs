@@ -1,26 +1,31 @@
 //! Per-server log files.
 //!
-//! Each server writes one file, `<log-dir>/<NAME>.log`, through a
-//! non-blocking writer that never drops lines (it applies back-pressure
-//! instead). Warnings and errors are also copied to standard error, never to
-//! a client. Line contents are written with [`Escaped`], so control bytes and
-//! invalid UTF-8 cannot forge or break log lines.
+//! Each server writes one file, `<log-dir>/<NAME>.log`, through one writer
+//! thread fed by a bounded queue ([`writer`]): non-blocking for the server,
+//! but never lossy (a sender waits for room instead). The per-line events
+//! are formatted by hand per connection ([`Events`]); everything else goes
+//! through `tracing`, into the same file. Warnings and errors are also
+//! copied to standard error, never to a client. Line contents are written
+//! escaped ([`Escaped`]), so control bytes and invalid UTF-8 cannot forge or
+//! break log lines.
+
+mod clock;
+mod events;
+mod writer;
+
+pub use events::Events;
+pub use writer::LogGuard;
 
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::time::SystemTime;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-
-/// Lines buffered between the server and the writer thread before logging
-/// callers wait for the writer.
-const LOG_BUFFER_LINES: usize = 64 * 1024;
 
 /// Errors setting up logging.
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +43,11 @@ pub enum LoggingError {
     AlreadySet,
 }
 
-/// Installs the global subscriber: `<dir>/<name>.log` at `RUST_LOG` level
-/// (default `info`), plus warnings on standard error. Keep the guard alive
-/// for the life of the process; dropping it flushes the file.
-pub fn init(dir: &Path, name: &str) -> Result<WorkerGuard, LoggingError> {
+/// Installs the log file `<dir>/<name>.log` at `RUST_LOG` level (default
+/// `info`), plus warnings on standard error. Keep the guard alive for the
+/// life of the process; dropping it writes out what is queued and stops
+/// the writer.
+pub fn init(dir: &Path, name: &str) -> Result<LogGuard, LoggingError> {
     let open_err = |source| LoggingError::Open {
         dir: dir.display().to_string(),
         source,
@@ -52,15 +58,17 @@ pub fn init(dir: &Path, name: &str) -> Result<WorkerGuard, LoggingError> {
         .append(true)
         .open(dir.join(format!("{name}.log")))
         .map_err(open_err)?;
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_BUFFER_LINES)
-        .finish(file);
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
         .from_env_lossy();
+    // The hand-written events are all `info`: wanted if any directive lets
+    // `info` through.
+    let info = filter
+        .max_level_hint()
+        .is_none_or(|most| most >= LevelFilter::INFO);
+    let guard = writer::install(file, info).ok_or(LoggingError::AlreadySet)?;
     let file_layer = tracing_subscriber::fmt::layer()
-        .with_writer(writer)
+        .with_writer(writer::TracingWriter)
         .with_ansi(false)
         .with_timer(SystemTime)
         .with_target(false)
@@ -76,6 +84,24 @@ pub fn init(dir: &Path, name: &str) -> Result<WorkerGuard, LoggingError> {
         .try_init()
         .map_err(|_| LoggingError::AlreadySet)?;
     Ok(guard)
+}
+
+/// Appends `bytes` quoted: printable ASCII as is, everything else (and `"`,
+/// `'` and `\`) escaped as [`std::ascii::escape_default`] does, so one
+/// protocol line is one log field. Runs of plain bytes are copied whole.
+pub(crate) fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let mut plain_from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(b, b' '..=b'~') && !matches!(b, b'"' | b'\'' | b'\\') {
+            continue;
+        }
+        out.extend_from_slice(&bytes[plain_from..i]);
+        plain_from = i + 1;
+        out.extend(std::ascii::escape_default(b));
+    }
+    out.extend_from_slice(&bytes[plain_from..]);
+    out.push(b'"');
 }
 
 /// Displays bytes as a quoted string: printable ASCII as is, everything else
@@ -108,5 +134,16 @@ mod tests {
     fn escaped_keeps_text_and_escapes_the_rest() {
         let shown = Escaped(b"AT a \"b\"\n\xff").to_string();
         assert_eq!(shown, r#""AT a \"b\"\n\xff""#);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn push_escaped_writes_what_escaped_displays(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)
+        ) {
+            let mut out = Vec::new();
+            push_escaped(&mut out, &bytes);
+            proptest::prop_assert_eq!(out, Escaped(&bytes).to_string().into_bytes());
+        }
     }
 }

@@ -1,0 +1,173 @@
+//! The one thread that writes a server's log file, and the bounded queue
+//! that feeds it.
+//!
+//! Everything logged goes through here, in chunks of whole lines: a
+//! connection's or link's [`Events`](super::Events) hand over what one batch
+//! logged, and `tracing` hands over each of its (rarer) events. The queue
+//! holds at most [`QUEUE_CHUNKS`] chunks; when the writer falls behind, a
+//! sender waits for room rather than dropping lines. Nobody holds a lock
+//! while sending. The writer gathers whatever is queued into a large
+//! buffer and flushes it to the file as soon as the queue runs dry, then
+//! rests a moment so that lines arriving meanwhile are written together.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Chunks queued for the writer before senders wait.
+const QUEUE_CHUNKS: usize = 4096;
+
+/// How long the writer rests after flushing, letting lines gather.
+const NAP: Duration = Duration::from_millis(1);
+
+/// Bytes the writer gathers before a write to the file.
+const FILE_BUFFER: usize = 1 << 20;
+
+/// What the writer is sent.
+enum Chunk {
+    /// Whole lines, to append.
+    Lines(Vec<u8>),
+    /// Flush and stop.
+    Stop,
+}
+
+/// The installed log file: where chunks go, and whether `info` events are
+/// wanted in it.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    tx: SyncSender<Chunk>,
+    /// True when `RUST_LOG` lets `info` into the file, so the hand-written
+    /// events (all `info`) are written at all.
+    pub(crate) info: bool,
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Chunk::Lines(lines) => write!(f, "Lines({} bytes)", lines.len()),
+            Chunk::Stop => f.write_str("Stop"),
+        }
+    }
+}
+
+/// The process's log sink, once [`install`]ed.
+static SINK: OnceLock<Sink> = OnceLock::new();
+
+/// The installed sink, if any.
+pub(crate) fn sink() -> Option<&'static Sink> {
+    SINK.get()
+}
+
+impl Sink {
+    /// A sink with no writer behind it: everything sent is discarded. For
+    /// tests of what is formatted.
+    #[cfg(test)]
+    pub(crate) fn detached() -> Self {
+        let (tx, _) = sync_channel(1);
+        Self { tx, info: true }
+    }
+
+    /// Queues whole lines for the file, waiting for room if the writer is
+    /// behind. After the writer has stopped, lines are discarded.
+    pub(crate) fn send(&self, lines: Vec<u8>) {
+        let _ = self.tx.send(Chunk::Lines(lines));
+    }
+}
+
+/// Stops the writer when dropped, after it has written everything sent
+/// before; keep it for the life of the process.
+#[derive(Debug)]
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        if let Some(sink) = sink() {
+            let _ = sink.tx.send(Chunk::Stop);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the writer thread for `file` and makes it the process's sink.
+/// Returns `None` if a sink was already installed.
+pub(crate) fn install(file: File, info: bool) -> Option<LogGuard> {
+    let (tx, rx) = sync_channel(QUEUE_CHUNKS);
+    SINK.set(Sink { tx, info }).ok()?;
+    let thread = std::thread::Builder::new()
+        .name("log-writer".into())
+        .spawn(move || write_until_stopped(&rx, file))
+        .ok()?;
+    Some(LogGuard {
+        thread: Some(thread),
+    })
+}
+
+/// The writer thread: append every queued chunk, flush when the queue is
+/// empty, then nap for [`NAP`] before looking again, so that on a busy
+/// server it wakes about once per nap rather than once per chunk.
+fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
+    let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+    let mut failed = false;
+    let mut report = |result: std::io::Result<()>| {
+        if let Err(error) = result
+            && !std::mem::replace(&mut failed, true)
+        {
+            eprintln!("herd: cannot write the log file: {error}");
+        }
+    };
+    let mut next = rx.recv().ok();
+    while let Some(chunk) = next {
+        match chunk {
+            Chunk::Lines(lines) => report(out.write_all(&lines)),
+            Chunk::Stop => break,
+        }
+        next = match rx.try_recv() {
+            Ok(chunk) => Some(chunk),
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => {
+                report(out.flush());
+                std::thread::sleep(NAP);
+                match rx.try_recv() {
+                    Ok(chunk) => Some(chunk),
+                    Err(TryRecvError::Disconnected) => None,
+                    Err(TryRecvError::Empty) => rx.recv().ok(),
+                }
+            }
+        };
+    }
+    report(out.flush());
+}
+
+/// `tracing`'s way into the same file: each event, formatted by the fmt
+/// layer, becomes one chunk.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TracingWriter;
+
+impl Write for TracingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(sink) = sink() {
+            sink.send(buf.to_vec());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for TracingWriter {
+    type Writer = TracingWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
