@@ -24,7 +24,7 @@ use super::merge;
 use super::message::Message;
 use super::outbox::{Outbox, Taken};
 use super::registry::{Counters, Registration};
-use super::{MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
+use super::{LINGER, MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::codec::{CodecError, Line};
 use crate::location::Location;
 use crate::logging::Events;
@@ -241,7 +241,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
     loop {
+        let mut linger = false;
         if outbox.take(&mut taken) {
+            linger = taken.superseded;
             for message in taken.drain() {
                 batch.push(peer, &message);
                 if batch.is_full()
@@ -263,6 +265,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             return e;
         }
         ping.as_mut().reset(Instant::now() + PING_EVERY);
+        if linger {
+            // Updates are coming faster than this link sends them: let the
+            // next ones gather (and supersede each other) for a moment, so
+            // a busy link sends fewer, fuller writes. Nothing superseded,
+            // nothing waits: an isolated update goes out at once.
+            tokio::time::sleep(LINGER).await;
+        }
     }
 }
 

@@ -71,6 +71,9 @@ pub(crate) enum Pushed {
 struct Pending {
     locations: Locations,
     fifo: VecDeque<Message>,
+    /// Some pending location was replaced by a newer one for its client
+    /// since the writer last took: updates come faster than they are sent.
+    superseded: bool,
 }
 
 impl Pending {
@@ -96,6 +99,8 @@ pub(crate) struct Outbox {
 pub(crate) struct Taken {
     locations: Locations,
     fifo: VecDeque<Message>,
+    /// Whether some location was superseded while these waited.
+    pub(crate) superseded: bool,
 }
 
 impl Taken {
@@ -122,13 +127,15 @@ impl Outbox {
     /// Makes `location` the one pending for its client, unless a newer or
     /// equal one already is.
     pub(crate) fn push_location(&self, location: &Arc<Location>) -> Pushed {
-        let mut pending = self.lock();
+        let mut guard = self.lock();
+        let pending = &mut *guard;
         let was_empty = pending.is_empty();
         let full = pending.locations.len() >= self.capacity;
         let pushed = match pending.locations.get_mut(location.client.as_str()) {
             Some(held) => {
                 if held.client_time < location.client_time {
                     *held = Arc::clone(location);
+                    pending.superseded = true;
                 }
                 Pushed::Coalesced
             }
@@ -139,7 +146,7 @@ impl Outbox {
                 Pushed::Queued
             }
         };
-        drop(pending);
+        drop(guard);
         if was_empty && pushed == Pushed::Queued {
             self.ready.notify_one();
         }
@@ -170,6 +177,7 @@ impl Outbox {
         }
         std::mem::swap(&mut pending.locations, &mut taken.locations);
         std::mem::swap(&mut pending.fifo, &mut taken.fifo);
+        taken.superseded = std::mem::take(&mut pending.superseded);
         true
     }
 
@@ -218,6 +226,27 @@ mod tests {
             ]
         );
         assert!(lines(&outbox).is_empty());
+    }
+
+    #[test]
+    fn taking_says_whether_an_update_was_superseded_while_waiting() {
+        let outbox = Outbox::new(8);
+        let mut taken = Taken::default();
+        outbox.push_location(&location("a", 1));
+        outbox.push_location(&location("b", 1));
+        assert!(outbox.take(&mut taken));
+        assert!(!taken.superseded, "two clients, one update each");
+        taken.drain().for_each(drop);
+        outbox.push_location(&location("a", 2));
+        outbox.push_location(&location("a", 1));
+        assert!(outbox.take(&mut taken));
+        assert!(!taken.superseded, "an older update supersedes nothing");
+        taken.drain().for_each(drop);
+        outbox.push_location(&location("a", 3));
+        outbox.push_location(&location("a", 4));
+        assert!(outbox.take(&mut taken));
+        assert!(taken.superseded);
+        assert_eq!(taken.drain().count(), 1);
     }
 
     #[test]

@@ -110,3 +110,28 @@ async fn floods_end_on_a_graph_with_cycles() {
     );
     herd.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_burst_for_one_client_reaches_neighbours_as_its_newest_in_few_lines() {
+    let herd = Herd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")], key("k")).await;
+    herd.wait_linked().await;
+
+    const BURST: u64 = 1_000;
+    let mut newest = None;
+    for t in 1..=BURST {
+        newest = herd.node("Goloman").iamat("kiwi", t);
+    }
+    let newest = String::from_utf8_lossy(&newest.unwrap().at_line).into_owned();
+    eventually("Hands holds the newest", PATIENCE, || {
+        herd.node("Hands").held("kiwi").as_deref() == Some(newest.as_str())
+    })
+    .await;
+    let stats = herd.node("Hands").shared.peers.stats("Goloman").unwrap();
+    assert!(
+        stats.at_received < 10,
+        "superseded updates were sent: {stats:?}"
+    );
+    let sent = herd.node("Goloman").shared.peers.stats("Hands").unwrap();
+    assert_eq!(sent.dropped, 0, "{sent:?}");
+    herd.shutdown().await;
+}
