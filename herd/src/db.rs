@@ -26,15 +26,20 @@ impl Db {
     /// held for that client. Returns the stored entry when it was taken,
     /// `None` when it was stale or a duplicate.
     pub fn offer(&self, location: Location) -> Option<Arc<Location>> {
+        let stored = Arc::new(location);
         let mut map = self.locations.lock().expect("location lock poisoned");
-        match map.get(&location.client) {
-            Some(held) if held.client_time >= location.client_time => None,
-            _ => {
-                let stored = Arc::new(location);
+        // Replacing in place spares a key allocation per update; whatever is
+        // replaced is dropped after the lock is released.
+        let _replaced = match map.get_mut(stored.client.as_str()) {
+            Some(held) if held.client_time >= stored.client_time => return None,
+            Some(held) => std::mem::replace(held, Arc::clone(&stored)),
+            None => {
                 map.insert(stored.client.clone(), Arc::clone(&stored));
-                Some(stored)
+                return Some(stored);
             }
-        }
+        };
+        drop(map);
+        Some(stored)
     }
 
     /// The newest location of `client`, if any.

@@ -60,10 +60,25 @@ pub fn now_nanos() -> i128 {
 /// Formats a difference in nanoseconds as `+S.NNNNNNNNN` or `-S.NNNNNNNNN`.
 /// Zero is `+0.000000000`.
 pub fn format_diff(diff_nanos: i128) -> String {
-    let sign = if diff_nanos < 0 { '-' } else { '+' };
+    let mut out = Vec::with_capacity(24);
+    push_diff(&mut out, diff_nanos);
+    String::from_utf8(out).expect("digits, a sign and a dot are ASCII")
+}
+
+/// Appends `diff_nanos` formatted as [`format_diff`] does.
+pub fn push_diff(out: &mut Vec<u8>, diff_nanos: i128) {
+    out.push(if diff_nanos < 0 { b'-' } else { b'+' });
     let magnitude = diff_nanos.unsigned_abs();
     let nanos = NANOS as u128;
-    format!("{sign}{}.{:09}", magnitude / nanos, magnitude % nanos)
+    out.extend_from_slice(itoa::Buffer::new().format(magnitude / nanos).as_bytes());
+    out.push(b'.');
+    let mut fraction = [b'0'; MAX_FRACTION_DIGITS];
+    let mut rest = (magnitude % nanos) as u32;
+    for digit in fraction.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.extend_from_slice(&fraction);
 }
 
 /// Formats nanoseconds since the epoch as `S.NNNNNNNNN` (a leading `-`

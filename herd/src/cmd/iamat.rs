@@ -1,23 +1,24 @@
 //! `IAMAT client coords time`: a client reports where it is.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use crate::coords::Coords;
 use crate::location::Location;
 use crate::shared::Shared;
-use crate::timestamp::{format_diff, now_nanos, parse_posix_nanos};
+use crate::timestamp::{now_nanos, parse_posix_nanos, push_diff};
 
 /// A parsed IAMAT.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IAmAt {
-    /// Client ID, any non-white-space text.
-    client: String,
-    /// Coordinates as sent, echoed verbatim.
-    coords_text: String,
+    /// `client coords time` as sent, single-spaced: the end of the `AT`
+    /// reply, echoed verbatim.
+    tail: String,
+    /// Bytes of the client ID at the start of `tail`.
+    client_len: usize,
     /// Parsed coordinates.
     coords: Coords,
-    /// Client time as sent, echoed verbatim.
-    time_text: String,
     /// Client time in nanoseconds.
     time: i128,
 }
@@ -32,42 +33,66 @@ impl IAmAt {
         }
         let coords = Coords::parse(coords_text)?;
         let time = parse_posix_nanos(time_text)?;
+        let client = std::str::from_utf8(client).ok()?;
+        // Both are ASCII once parsed, so the tail is UTF-8.
+        let mut tail =
+            String::with_capacity(client.len() + coords_text.len() + time_text.len() + 2);
+        for (i, field) in [client.as_bytes(), coords_text, time_text]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                tail.push(' ');
+            }
+            tail.push_str(std::str::from_utf8(field).ok()?);
+        }
         Some(Self {
-            client: std::str::from_utf8(client).ok()?.to_owned(),
-            coords_text: std::str::from_utf8(coords_text).ok()?.to_owned(),
+            tail,
+            client_len: client.len(),
             coords,
-            time_text: std::str::from_utf8(time_text).ok()?.to_owned(),
             time,
         })
+    }
+
+    /// The client ID.
+    pub fn client(&self) -> &str {
+        &self.tail[..self.client_len]
     }
 
     /// Stamps the report, stores it if newest (flooding it on), and answers
     /// with the `AT` line.
     pub fn apply(self, shared: &Shared) -> Bytes {
-        let diff = format_diff(now_nanos() - self.time);
-        let at_line = [
-            "AT",
-            &shared.name,
-            &diff,
-            &self.client,
-            &self.coords_text,
-            &self.time_text,
-        ]
-        .join(" ");
-        let at_line = Bytes::from(at_line);
-        let mut reply = BytesMut::with_capacity(at_line.len() + 1);
-        reply.put_slice(&at_line);
-        reply.put_u8(b'\n');
+        let (reply, stored) = self.store(shared);
+        if let Some(stored) = stored {
+            shared.peers.flood(&stored, None);
+        }
+        reply
+    }
+
+    /// Like [`IAmAt::apply`] but leaves the flooding to the caller: returns
+    /// the reply and the location if it was stored.
+    pub fn store(self, shared: &Shared) -> (Bytes, Option<Arc<Location>>) {
+        let diff = now_nanos() - self.time;
+        let mut line = Vec::with_capacity(shared.name.len() + self.tail.len() + 48);
+        line.extend_from_slice(b"AT ");
+        line.extend_from_slice(shared.name.as_bytes());
+        line.push(b' ');
+        push_diff(&mut line, diff);
+        line.push(b' ');
+        line.extend_from_slice(self.tail.as_bytes());
+        line.push(b'\n');
+        // One buffer: the reply with its newline, the stored line without.
+        let reply = Bytes::from(line);
+        let at_line = reply.slice(..reply.len() - 1);
+        let mut client = self.tail;
+        client.truncate(self.client_len);
         let location = Location {
-            client: self.client,
+            client,
             coords: self.coords,
             client_time: self.time,
             at_line,
         };
-        if let Some(stored) = shared.db.offer(location) {
-            shared.peers.flood(&stored, None);
-        }
-        reply.freeze()
+        (reply, shared.db.offer(location))
     }
 }
 
@@ -86,8 +111,11 @@ mod tests {
     fn spec_example_parses() {
         let cmd =
             parse(b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997").unwrap();
-        assert_eq!(cmd.client, "kiwi.cs.ucla.edu");
-        assert_eq!(cmd.coords_text, "+34.068930-118.445127");
+        assert_eq!(cmd.client(), "kiwi.cs.ucla.edu");
+        assert_eq!(
+            cmd.tail,
+            "kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
+        );
         assert_eq!(cmd.time, 1_520_023_934_918_963_997);
     }
 
