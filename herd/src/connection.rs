@@ -3,7 +3,8 @@
 //! Replies to the commands found in one read are gathered and written
 //! together, so every reply leaves whole in a single write and pipelined
 //! input costs one system call per batch. A command that may wait on an
-//! upstream (WHATSAT) first flushes what is already answered. After the
+//! upstream (WHATSAT) first flushes what is already answered. Locations
+//! stored by a batch are flooded once per client when it is answered. After the
 //! client half-closes, the last unterminated line is still a command; every
 //! pending reply is written before the server closes its side.
 //!
@@ -24,6 +25,7 @@ use crate::cmd::{Command, Topics, redact};
 use crate::codec::{Line, LineCodec};
 use crate::logging::Events;
 use crate::olympic::Update;
+use crate::peer::FloodBatch;
 use crate::shared::Shared;
 use tokio::sync::broadcast;
 
@@ -83,6 +85,7 @@ pub async fn serve(
         output: BytesMut::new(),
         updates: None,
         events: Events::new(),
+        floods: FloodBatch::default(),
     }
     .run(&shutdown)
     .await;
@@ -109,13 +112,22 @@ struct Connection<'a> {
     /// per batch; flushed before anything else about this connection is
     /// logged, and when the connection ends (on drop).
     events: Events,
+    /// Locations this batch stored, flooded once per client when the
+    /// batch is answered, or before anything is awaited.
+    floods: FloodBatch,
 }
 
 impl Connection<'_> {
     async fn run(&mut self, shutdown: &CancellationToken) -> Ended {
         let ended = self.serve(shutdown).await;
-        self.events.flush();
+        self.hand_off();
         ended
+    }
+
+    /// Floods what this batch stored and hands its log lines to the writer.
+    fn hand_off(&mut self) {
+        self.floods.send(&self.shared.peers);
+        self.events.flush();
     }
 
     async fn serve(&mut self, shutdown: &CancellationToken) -> Ended {
@@ -123,7 +135,7 @@ impl Connection<'_> {
         let mut eof = false;
         loop {
             let answered = self.answer_buffered(eof).await;
-            self.events.flush();
+            self.hand_off();
             if let Err(ended) = answered {
                 return ended;
             }
@@ -170,7 +182,7 @@ impl Connection<'_> {
             let line = match frame {
                 Ok(Some(Line::Complete(line))) => line,
                 Ok(Some(Line::TooLong)) => {
-                    self.events.flush();
+                    self.hand_off();
                     warn!(
                         event = "client_line_too_long",
                         conn = self.id,
@@ -185,16 +197,24 @@ impl Connection<'_> {
             self.events.client_in(self.id, &redact(&line));
             let command = Command::parse(line.clone());
             if command.may_wait() {
-                self.events.flush();
+                self.hand_off();
                 self.flush().await?;
             }
             let reply = match command {
+                Command::IAmAt(iamat) => {
+                    let (reply, stored) = iamat.store(self.shared);
+                    if let Some(stored) = stored {
+                        self.floods.add(&self.shared.peers, stored);
+                    }
+                    reply
+                }
                 Command::Subscribe(subscribe) => self.subscribe(subscribe, &line),
                 command => command.apply(self.shared, &line).await,
             };
             self.events.client_out(self.id, &redact(&reply));
             self.output.extend_from_slice(&reply);
             if self.output.len() >= FLUSH_AT {
+                self.hand_off();
                 self.flush().await?;
             }
         }

@@ -15,11 +15,14 @@
 //! where it lands, so a flood ends on any graph, cycles included.
 //!
 //! Rooms: [`message`] is the wire format, [`handshake`] the authentication
-//! (`proof` what its tags cover), [`key`] the secret, [`registry`] the live links and [`Peers::flood`],
-//! `outbox` what one link has yet to send, `link` one running link, `dial` and `accept` the two ways a link starts.
+//! (`proof` what its tags cover), [`key`] the secret, [`registry`] the live
+//! links and [`Peers::flood`], `outbox` what one link has yet to send,
+//! [`FloodBatch`] what one batch of client input floods, `link` one running
+//! link, `dial` and `accept` the two ways a link starts.
 
 mod accept;
 mod dial;
+mod flood_batch;
 pub mod handshake;
 pub mod key;
 mod link;
@@ -44,6 +47,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use dial::DialError;
+pub use flood_batch::FloodBatch;
 pub use handshake::HandshakeError;
 pub use key::{KeyError, KeySource, LinkKey};
 pub use link::LinkError;
