@@ -3,8 +3,9 @@
 //! Replies to the commands found in one read are gathered and written
 //! together, so every reply leaves whole in a single write and pipelined
 //! input costs one system call per batch. A command that may wait on an
-//! upstream (WHATSAT) first flushes what is already answered. Locations
-//! stored by a batch are flooded once per client when it is answered. After the
+//! upstream (WHATSAT) first flushes what is already answered. The IAMAT
+//! reports of a batch are stored and flooded once per client when it is
+//! answered ([`ReportBatch`] says why nobody can tell). After the
 //! client half-closes, the last unterminated line is still a command; every
 //! pending reply is written before the server closes its side.
 //!
@@ -12,7 +13,7 @@
 //! between replies, each line whole, and the idle timeout no longer applies.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,11 +22,10 @@ use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cmd::{Command, Topics, redact};
+use crate::cmd::{Command, ReportBatch, Topics, redact};
 use crate::codec::{Line, LineCodec};
 use crate::logging::Events;
 use crate::olympic::Update;
-use crate::peer::FloodBatch;
 use crate::shared::Shared;
 use tokio::sync::broadcast;
 
@@ -85,7 +85,7 @@ pub async fn serve(
         output: BytesMut::new(),
         updates: None,
         events: Events::new(),
-        floods: FloodBatch::default(),
+        reports: ReportBatch::default(),
     }
     .run(&shutdown)
     .await;
@@ -112,9 +112,10 @@ struct Connection<'a> {
     /// per batch; flushed before anything else about this connection is
     /// logged, and when the connection ends (on drop).
     events: Events,
-    /// Locations this batch stored, flooded once per client when the
-    /// batch is answered, or before anything is awaited.
-    floods: FloodBatch,
+    /// IAMAT reports of the batch being answered, stored and flooded once
+    /// per client before any reply is written, anything is awaited, or
+    /// another command is answered.
+    reports: ReportBatch,
 }
 
 impl Connection<'_> {
@@ -124,9 +125,10 @@ impl Connection<'_> {
         ended
     }
 
-    /// Floods what this batch stored and hands its log lines to the writer.
+    /// Stores and floods this batch's reports and hands its log lines to
+    /// the writer.
     fn hand_off(&mut self) {
-        self.floods.send(&self.shared.peers);
+        self.reports.commit(&self.shared.db, &self.shared.peers);
         self.events.flush();
     }
 
@@ -194,7 +196,8 @@ impl Connection<'_> {
                 Ok(None) => return Ok(()),
                 Err(crate::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
-            self.events.client_in(self.id, &redact(&line));
+            let received = SystemTime::now();
+            self.events.client_in(self.id, &redact(&line), received);
             let command = Command::parse(line.clone());
             if command.may_wait() {
                 self.hand_off();
@@ -202,14 +205,19 @@ impl Connection<'_> {
             }
             let reply = match command {
                 Command::IAmAt(iamat) => {
-                    let (reply, stored) = iamat.store(self.shared);
-                    if let Some(stored) = stored {
-                        self.floods.add(&self.shared.peers, stored);
-                    }
+                    let (reply, location) = iamat.answer(&self.shared.name, received);
+                    let shared = self.shared;
+                    self.reports.add(&shared.db, &shared.peers, location);
                     reply
                 }
-                Command::Subscribe(subscribe) => self.subscribe(subscribe, &line),
-                command => command.apply(self.shared, &line).await,
+                Command::Subscribe(subscribe) => {
+                    self.reports.commit(&self.shared.db, &self.shared.peers);
+                    self.subscribe(subscribe, &line)
+                }
+                command => {
+                    self.reports.commit(&self.shared.db, &self.shared.peers);
+                    command.apply(self.shared, &line).await
+                }
             };
             self.events.client_out(self.id, &redact(&reply));
             self.output.extend_from_slice(&reply);

@@ -51,7 +51,12 @@ pub fn parse_posix_nanos(text: &[u8]) -> Option<i128> {
 
 /// The system clock now, in nanoseconds since the epoch (negative before 1970).
 pub fn now_nanos() -> i128 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
+    nanos_since_epoch(SystemTime::now())
+}
+
+/// `time` in nanoseconds since the epoch (negative before 1970).
+pub fn nanos_since_epoch(time: SystemTime) -> i128 {
+    match time.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_nanos() as i128,
         Err(e) => -(e.duration().as_nanos() as i128),
     }

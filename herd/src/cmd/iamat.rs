@@ -1,13 +1,13 @@
 //! `IAMAT client coords time`: a client reports where it is.
 
-use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 
 use crate::coords::Coords;
 use crate::location::Location;
 use crate::shared::Shared;
-use crate::timestamp::{now_nanos, parse_posix_nanos, push_diff};
+use crate::timestamp::{nanos_since_epoch, parse_posix_nanos, push_diff};
 
 /// A parsed IAMAT.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,21 +33,15 @@ impl IAmAt {
         }
         let coords = Coords::parse(coords_text)?;
         let time = parse_posix_nanos(time_text)?;
-        let client = std::str::from_utf8(client).ok()?;
-        // Both are ASCII once parsed, so the tail is UTF-8.
-        let mut tail =
-            String::with_capacity(client.len() + coords_text.len() + time_text.len() + 2);
-        for (i, field) in [client.as_bytes(), coords_text, time_text]
-            .into_iter()
-            .enumerate()
-        {
-            if i > 0 {
-                tail.push(' ');
-            }
-            tail.push_str(std::str::from_utf8(field).ok()?);
-        }
+        let mut tail = Vec::with_capacity(client.len() + coords_text.len() + time_text.len() + 2);
+        tail.extend_from_slice(client);
+        tail.push(b' ');
+        tail.extend_from_slice(coords_text);
+        tail.push(b' ');
+        tail.extend_from_slice(time_text);
         Some(Self {
-            tail,
+            // Coordinates and time are ASCII once parsed: this checks the client ID.
+            tail: String::from_utf8(tail).ok()?,
             client_len: client.len(),
             coords,
             time,
@@ -62,20 +56,21 @@ impl IAmAt {
     /// Stamps the report, stores it if newest (flooding it on), and answers
     /// with the `AT` line.
     pub fn apply(self, shared: &Shared) -> Bytes {
-        let (reply, stored) = self.store(shared);
-        if let Some(stored) = stored {
+        let (reply, location) = self.answer(&shared.name, SystemTime::now());
+        if let Some(stored) = shared.db.offer(location) {
             shared.peers.flood(&stored, None);
         }
         reply
     }
 
-    /// Like [`IAmAt::apply`] but leaves the flooding to the caller: returns
-    /// the reply and the location if it was stored.
-    pub fn store(self, shared: &Shared) -> (Bytes, Option<Arc<Location>>) {
-        let diff = now_nanos() - self.time;
-        let mut line = Vec::with_capacity(shared.name.len() + self.tail.len() + 48);
+    /// The `AT` reply of server `server` to this report received at
+    /// `received`, and the location to store; storing and flooding are left
+    /// to the caller.
+    pub fn answer(self, server: &str, received: SystemTime) -> (Bytes, Location) {
+        let diff = nanos_since_epoch(received) - self.time;
+        let mut line = Vec::with_capacity(server.len() + self.tail.len() + 48);
         line.extend_from_slice(b"AT ");
-        line.extend_from_slice(shared.name.as_bytes());
+        line.extend_from_slice(server.as_bytes());
         line.push(b' ');
         push_diff(&mut line, diff);
         line.push(b' ');
@@ -92,7 +87,7 @@ impl IAmAt {
             client_time: self.time,
             at_line,
         };
-        (reply, shared.db.offer(location))
+        (reply, location)
     }
 }
 

@@ -29,11 +29,14 @@ impl Default for Clock {
 impl Clock {
     /// Appends the time now, to the microsecond, with a trailing `Z`.
     pub(crate) fn stamp(&mut self, out: &mut Vec<u8>) {
+        self.stamp_time(SystemTime::now(), out);
+    }
+
+    /// Appends `time`, to the microsecond, with a trailing `Z`.
+    pub(crate) fn stamp_time(&mut self, time: SystemTime, out: &mut Vec<u8>) {
         // A clock set before 1970 shows the epoch; the line still goes out.
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        self.stamp_at(now.as_secs(), now.subsec_micros(), out);
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        self.stamp_at(since.as_secs(), since.subsec_micros(), out);
     }
 
     /// Appends the given time, `micros` being below one million.

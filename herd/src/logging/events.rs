@@ -13,6 +13,8 @@
 //! do) the same events go through `tracing` instead, to whatever subscriber
 //! is set.
 
+use std::time::SystemTime;
+
 use super::clock::Clock;
 use super::writer::{Sink, sink};
 use super::{Escaped, push_escaped};
@@ -64,10 +66,14 @@ impl Events {
         }
     }
 
-    /// `client_in`: a line read from client connection `conn`.
-    pub fn client_in(&mut self, conn: u64, line: &[u8]) {
+    /// `client_in`: a line read from client connection `conn`, stamped
+    /// with the time it was `received` (the time its reply is computed from).
+    pub fn client_in(&mut self, conn: u64, line: &[u8], received: SystemTime) {
         match self.mode {
-            Mode::Buffered(_) => self.conn_line(b"client_in\" conn=", conn, b" line=", line),
+            Mode::Buffered(_) => {
+                self.head(b"client_in\" conn=", Some(received));
+                self.conn_line(conn, b" line=", line);
+            }
             Mode::Tracing => tracing::info!(event = "client_in", conn, line = %Escaped(line)),
             Mode::Off => {}
         }
@@ -76,7 +82,10 @@ impl Events {
     /// `client_out`: a reply (or update) written to client connection `conn`.
     pub fn client_out(&mut self, conn: u64, reply: &[u8]) {
         match self.mode {
-            Mode::Buffered(_) => self.conn_line(b"client_out\" conn=", conn, b" reply=", reply),
+            Mode::Buffered(_) => {
+                self.head(b"client_out\" conn=", None);
+                self.conn_line(conn, b" reply=", reply);
+            }
             Mode::Tracing => tracing::info!(event = "client_out", conn, reply = %Escaped(reply)),
             Mode::Off => {}
         }
@@ -134,9 +143,8 @@ impl Events {
         }
     }
 
-    /// `<time>  INFO event="<what><n><field>"<text>"`
-    fn conn_line(&mut self, what: &[u8], n: u64, field: &[u8], text: &[u8]) {
-        self.head(what);
+    /// After [`Events::head`]: `<n><field>"<text>"`, the end of the line.
+    fn conn_line(&mut self, n: u64, field: &[u8], text: &[u8]) {
         self.buf
             .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
         self.buf.extend_from_slice(field);
@@ -147,19 +155,23 @@ impl Events {
 
     /// `<time>  INFO event="<what><peer> line="<text>"`
     fn peer_line(&mut self, what: &[u8], peer: &str, text: &[u8]) {
-        self.head(what);
+        self.head(what, None);
         self.buf.extend_from_slice(peer.as_bytes());
         self.buf.extend_from_slice(b" line=");
         push_escaped(&mut self.buf, text);
         self.buf.push(b'\n');
     }
 
-    /// The timestamp, the level and the start of the `event` field.
-    fn head(&mut self, what: &[u8]) {
+    /// The timestamp (`at`, or now), the level and the start of the
+    /// `event` field.
+    fn head(&mut self, what: &[u8], at: Option<SystemTime>) {
         if self.buf.capacity() == 0 {
             self.buf.reserve(START_CAPACITY);
         }
-        self.clock.stamp(&mut self.buf);
+        match at {
+            Some(time) => self.clock.stamp_time(time, &mut self.buf),
+            None => self.clock.stamp(&mut self.buf),
+        }
         self.buf.extend_from_slice(b"  INFO event=\"");
         self.buf.extend_from_slice(what);
     }
@@ -220,7 +232,7 @@ mod tests {
     #[test]
     fn lines_have_the_documented_format() {
         let mut events = buffered();
-        events.client_in(7, b"IAMAT kiwi +1+2 3");
+        events.client_in(7, b"IAMAT kiwi +1+2 3", SystemTime::now());
         events.client_out(7, b"? JUNK \"x\x01\n");
         events.peer_in("Hands", b"AT S +0.000000000 c +1+2 5", Some(true));
         events.peer_in("Hands", b"MEDAL Goloman 1 Gaul gold 1", None);
@@ -240,7 +252,8 @@ mod tests {
     #[test]
     fn a_line_cannot_forge_another() {
         let mut events = buffered();
-        events.client_in(1, b"x\n2026-01-01T00:00:00.000000Z  INFO event=\"forged\"");
+        let forged = b"x\n2026-01-01T00:00:00.000000Z  INFO event=\"forged\"";
+        events.client_in(1, forged, SystemTime::now());
         assert_eq!(lines(&events).len(), 1);
     }
 }

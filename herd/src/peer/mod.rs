@@ -17,12 +17,10 @@
 //! Rooms: [`message`] is the wire format, [`handshake`] the authentication
 //! (`proof` what its tags cover), [`key`] the secret, [`registry`] the live
 //! links and [`Peers::flood`], `outbox` what one link has yet to send,
-//! [`FloodBatch`] what one batch of client input floods, `link` one running
-//! link, `dial` and `accept` the two ways a link starts.
+//! `link` one running link, `dial` and `accept` the two ways a link starts.
 
 mod accept;
 mod dial;
-mod flood_batch;
 pub mod handshake;
 pub mod key;
 mod link;
@@ -47,7 +45,6 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use dial::DialError;
-pub use flood_batch::FloodBatch;
 pub use handshake::HandshakeError;
 pub use key::{KeyError, KeySource, LinkKey};
 pub use link::LinkError;
