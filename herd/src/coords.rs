@@ -45,10 +45,36 @@ fn signed_decimal(text: &[u8]) -> Option<(f64, &[u8])> {
         }
         end += 1 + frac_len;
     }
-    // The slice is ASCII digits with at most one dot, so it is valid UTF-8
-    // and a valid float literal.
-    let number: f64 = std::str::from_utf8(&text[..=end]).ok()?.parse().ok()?;
+    let number = match exact_decimal(&rest[..end], int_len) {
+        Some(magnitude) if sign == b'-' => -magnitude,
+        Some(magnitude) => magnitude,
+        // The slice is ASCII digits with at most one dot, so it is valid
+        // UTF-8 and a valid float literal.
+        None => std::str::from_utf8(&text[..=end]).ok()?.parse().ok()?,
+    };
     Some((number, &rest[end..]))
+}
+
+/// Powers of ten that `f64` holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `digits[.digits]` (the dot at `int_len`, if any) as the nearest `f64`,
+/// when that is one exact division: at most 15 digits make an integer
+/// below 2^53, and dividing it by an exact power of ten rounds once,
+/// correctly, so the result is the one `str::parse` gives. `None` for
+/// longer numbers.
+fn exact_decimal(number: &[u8], int_len: usize) -> Option<f64> {
+    let frac = number.get(int_len + 1..).unwrap_or_default();
+    if int_len + frac.len() > 15 {
+        return None;
+    }
+    let mantissa = number[..int_len]
+        .iter()
+        .chain(frac)
+        .fold(0u64, |m, &d| m * 10 + u64::from(d - b'0'));
+    Some(mantissa as f64 / EXACT_POWERS_OF_TEN[frac.len()])
 }
 
 #[cfg(test)]
@@ -85,6 +111,24 @@ mod tests {
                 lng: 180.0
             })
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn exact_decimals_parse_as_the_standard_library_does(
+            int in "[0-9]{1,8}",
+            frac in proptest::option::of("[0-9]{1,12}"),
+            negative: bool,
+        ) {
+            let text = match &frac {
+                Some(frac) => format!("{}{int}.{frac}", if negative { '-' } else { '+' }),
+                None => format!("{}{int}", if negative { '-' } else { '+' }),
+            };
+            let expected: f64 = text.parse().unwrap();
+            let (parsed, rest) = signed_decimal(text.as_bytes()).unwrap();
+            proptest::prop_assert!(rest.is_empty());
+            proptest::prop_assert_eq!(parsed.to_bits(), expected.to_bits(), "{}", text);
+        }
     }
 
     #[test]

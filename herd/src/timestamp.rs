@@ -25,11 +25,14 @@ pub fn parse_posix_nanos(text: &[u8]) -> Option<i128> {
     if secs.is_empty() || secs.len() > MAX_SECOND_DIGITS || !secs.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let mut nanos: i128 = 0;
-    for &d in secs {
-        nanos = nanos * 10 + i128::from(d - b'0');
+    // Nineteen digits fit a u64, so almost every time is read without
+    // 128-bit arithmetic per digit.
+    let (head, tail) = secs.split_at(secs.len().min(19));
+    let mut whole = i128::from(head.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')));
+    for &d in tail {
+        whole = whole * 10 + i128::from(d - b'0');
     }
-    nanos *= NANOS;
+    let mut nanos = whole * NANOS;
     if let Some(frac) = frac {
         if frac.is_empty()
             || frac.len() > MAX_FRACTION_DIGITS
@@ -37,14 +40,11 @@ pub fn parse_posix_nanos(text: &[u8]) -> Option<i128> {
         {
             return None;
         }
-        let mut part: i128 = 0;
-        for &d in frac {
-            part = part * 10 + i128::from(d - b'0');
-        }
+        let mut part = frac.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
         for _ in frac.len()..MAX_FRACTION_DIGITS {
             part *= 10;
         }
-        nanos += part;
+        nanos += i128::from(part);
     }
     Some(nanos)
 }
@@ -105,6 +105,18 @@ mod tests {
         assert_eq!(
             parse_posix_nanos(b"1520023934.918963997"),
             Some(1_520_023_934_918_963_997)
+        );
+    }
+
+    #[test]
+    fn twenty_digit_seconds_parse_exactly() {
+        assert_eq!(
+            parse_posix_nanos(b"99999999999999999999.5"),
+            Some(99_999_999_999_999_999_999_500_000_000)
+        );
+        assert_eq!(
+            parse_posix_nanos(b"12345678901234567890"),
+            Some(12_345_678_901_234_567_890_000_000_000)
         );
     }
 
