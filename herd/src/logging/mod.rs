@@ -90,32 +90,71 @@ pub fn init(dir: &Path, name: &str) -> Result<LogGuard, LoggingError> {
 /// `'` and `\`) escaped as [`std::ascii::escape_default`] does, so one
 /// protocol line is one log field. Runs of plain bytes are copied whole.
 pub(crate) fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // Almost every line is plain: one branch-free pass (which the compiler
-    // vectorises) finds that out, and the line is copied whole.
-    if !bytes
-        .iter()
-        .fold(false, |special, &b| special | !is_plain(b))
-    {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
-    let mut plain_from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if is_plain(b) {
-            continue;
+    let mut rest = bytes;
+    loop {
+        let run = plain_run(rest);
+        out.extend_from_slice(&rest[..run]);
+        match rest.get(run) {
+            Some(&special) => {
+                out.extend(std::ascii::escape_default(special));
+                rest = &rest[run + 1..];
+            }
+            None => break,
         }
-        out.extend_from_slice(&bytes[plain_from..i]);
-        plain_from = i + 1;
-        out.extend(std::ascii::escape_default(b));
     }
-    out.extend_from_slice(&bytes[plain_from..]);
     out.push(b'"');
 }
 
+/// Length of the plain prefix of `bytes`. Lines are almost all plain (a
+/// reply's only special byte is its final newline), so this tests eight
+/// bytes at a time, then finds the exact place byte by byte.
+fn plain_run(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        if has_special(word) {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .take_while(|&&b| PLAIN[usize::from(b)])
+        .count()
+}
+
+/// True when some byte of `word` is not plain. Each test is the exact
+/// "some byte is zero / below / above" bit trick, so there is no false
+/// negative (and a false positive would only cost the byte-by-byte look).
+fn has_special(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let above_tilde = (word.wrapping_add(ONES) | word) & HIGH;
+    (below_space
+        | above_tilde
+        | has_zero(word ^ (ONES * u64::from(b'"')))
+        | has_zero(word ^ (ONES * u64::from(b'\'')))
+        | has_zero(word ^ (ONES * u64::from(b'\\'))))
+        != 0
+}
+
+/// [`is_plain`] for every byte value.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_plain(b as u8);
+        b += 1;
+    }
+    table
+};
+
 /// True for the bytes [`push_escaped`] copies as they are.
-fn is_plain(b: u8) -> bool {
+const fn is_plain(b: u8) -> bool {
     matches!(b, b' '..=b'~') && !matches!(b, b'"' | b'\'' | b'\\')
 }
 
@@ -151,6 +190,23 @@ mod tests {
         assert_eq!(shown, r#""AT a \"b\"\n\xff""#);
     }
 
+    #[test]
+    fn a_word_with_any_special_byte_anywhere_is_special() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                for fill in [b'a', b' ', b'~', b'!'] {
+                    let mut word = [fill; 8];
+                    word[at] = b;
+                    assert_eq!(
+                        has_special(u64::from_le_bytes(word)),
+                        !is_plain(b),
+                        "byte {b:#x} at {at} among {fill:#x}"
+                    );
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn push_escaped_writes_what_escaped_displays(
@@ -159,6 +215,15 @@ mod tests {
             let mut out = Vec::new();
             push_escaped(&mut out, &bytes);
             proptest::prop_assert_eq!(out, Escaped(&bytes).to_string().into_bytes());
+        }
+
+        #[test]
+        fn push_escaped_handles_mostly_plain_lines_like_escaped(
+            line in "[ -~]{0,60}[\"\\\n\r\x01\u{e9}]?[ -~]{0,40}\n?"
+        ) {
+            let mut out = Vec::new();
+            push_escaped(&mut out, line.as_bytes());
+            proptest::prop_assert_eq!(out, Escaped(line.as_bytes()).to_string().into_bytes());
         }
     }
 }
