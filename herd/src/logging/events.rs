@@ -16,14 +16,11 @@
 use std::time::SystemTime;
 
 use super::clock::Clock;
-use super::writer::{Sink, sink};
+use super::writer::{CHUNK_CAPACITY, Sink, sink};
 use super::{Escaped, push_escaped};
 
 /// A buffer is handed to the writer once it holds this much, even mid-batch.
 const FLUSH_AT: usize = 64 * 1024;
-
-/// Room reserved for a new buffer.
-const START_CAPACITY: usize = 16 * 1024;
 
 /// Where events go.
 #[derive(Debug)]
@@ -136,10 +133,7 @@ impl Events {
         if let Mode::Buffered(sink) = self.mode
             && !self.buf.is_empty()
         {
-            sink.send(std::mem::replace(
-                &mut self.buf,
-                Vec::with_capacity(START_CAPACITY),
-            ));
+            sink.send(std::mem::replace(&mut self.buf, sink.buffer()));
         }
     }
 
@@ -166,7 +160,7 @@ impl Events {
     /// `event` field.
     fn head(&mut self, what: &[u8], at: Option<SystemTime>) {
         if self.buf.capacity() == 0 {
-            self.buf.reserve(START_CAPACITY);
+            self.buf.reserve(CHUNK_CAPACITY);
         }
         match at {
             Some(time) => self.clock.stamp_time(time, &mut self.buf),

@@ -12,13 +12,22 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Chunks queued for the writer before senders wait.
 const QUEUE_CHUNKS: usize = 4096;
+
+/// Room in a new chunk buffer.
+pub(crate) const CHUNK_CAPACITY: usize = 16 * 1024;
+
+/// Emptied chunk buffers kept for reuse.
+const SPARE_BUFFERS: usize = 64;
+
+/// Larger emptied buffers are freed rather than kept.
+const MAX_SPARE_CAPACITY: usize = 256 * 1024;
 
 /// How long the writer rests after flushing, letting lines gather.
 const NAP: Duration = Duration::from_millis(1);
@@ -45,6 +54,10 @@ pub(crate) struct Sink {
     /// True when `RUST_LOG` lets `info` into the file, so the hand-written
     /// events (all `info`) are written at all.
     pub(crate) info: bool,
+    /// Emptied chunks, handed back by the writer for reuse, so a busy
+    /// server does not allocate and free a buffer per batch. A `std`
+    /// mutex held only to push or pop.
+    spare: Mutex<Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Chunk {
@@ -70,13 +83,41 @@ impl Sink {
     #[cfg(test)]
     pub(crate) fn detached() -> Self {
         let (tx, _) = sync_channel(1);
-        Self { tx, info: true }
+        Self {
+            tx,
+            info: true,
+            spare: Mutex::new(Vec::new()),
+        }
     }
 
     /// Queues whole lines for the file, waiting for room if the writer is
     /// behind. After the writer has stopped, lines are discarded.
     pub(crate) fn send(&self, lines: Vec<u8>) {
         let _ = self.tx.send(Chunk::Lines(lines));
+    }
+
+    /// An empty buffer for the next chunk: a spare one if there is one.
+    pub(crate) fn buffer(&self) -> Vec<u8> {
+        self.lock_spare()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_CAPACITY))
+    }
+
+    /// Keeps written chunk buffers of a reusable size for reuse, up to
+    /// [`SPARE_BUFFERS`]; frees the rest.
+    fn keep_spare(&self, written: &mut Vec<Vec<u8>>) {
+        let mut spare = self.lock_spare();
+        for mut buffer in written.drain(..) {
+            let reusable = (CHUNK_CAPACITY..=MAX_SPARE_CAPACITY).contains(&buffer.capacity());
+            if spare.len() < SPARE_BUFFERS && reusable {
+                buffer.clear();
+                spare.push(buffer);
+            }
+        }
+    }
+
+    fn lock_spare(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.spare.lock().expect("spare buffer lock poisoned")
     }
 }
 
@@ -103,7 +144,12 @@ impl Drop for LogGuard {
 /// Returns `None` if a sink was already installed.
 pub(crate) fn install(file: File, info: bool) -> Option<LogGuard> {
     let (tx, rx) = sync_channel(QUEUE_CHUNKS);
-    SINK.set(Sink { tx, info }).ok()?;
+    SINK.set(Sink {
+        tx,
+        info,
+        spare: Mutex::new(Vec::new()),
+    })
+    .ok()?;
     let thread = std::thread::Builder::new()
         .name("log-writer".into())
         .spawn(move || write_until_stopped(&rx, file))
@@ -127,12 +173,17 @@ fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
         }
     };
     let mut unreleased = 0;
+    let mut written = Vec::new();
     let mut next = rx.recv().ok();
     while let Some(chunk) = next {
         match chunk {
             Chunk::Lines(lines) => {
                 unreleased += lines.len();
                 report(out.write_all(&lines));
+                written.push(lines);
+                if written.len() >= SPARE_BUFFERS {
+                    recycle(&mut written);
+                }
             }
             Chunk::Stop => break,
         }
@@ -140,6 +191,7 @@ fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
             Ok(chunk) => Some(chunk),
             Err(TryRecvError::Disconnected) => None,
             Err(TryRecvError::Empty) => {
+                recycle(&mut written);
                 report(out.flush());
                 if unreleased >= RELEASE_EVERY {
                     unreleased = 0;
@@ -170,6 +222,15 @@ fn release_written(file: &File) {
         0,
         nix::fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED,
     );
+}
+
+/// Hands the buffers of written chunks back to the sink for reuse (or
+/// frees them), leaving `written` empty.
+fn recycle(written: &mut Vec<Vec<u8>>) {
+    match sink() {
+        Some(sink) => sink.keep_spare(written),
+        None => written.clear(),
+    }
 }
 
 /// `tracing`'s way into the same file: each event, formatted by the fmt
