@@ -203,13 +203,23 @@ impl Connection<'_> {
                 self.hand_off();
                 self.flush().await?;
             }
-            let reply = match command {
-                Command::IAmAt(iamat) => {
-                    let (reply, location) = iamat.answer(&self.shared.name, received);
-                    let shared = self.shared;
-                    self.reports.add(&shared.db, &shared.peers, location);
-                    reply
+            if let Command::IAmAt(iamat) = command {
+                // The hot path: the reply goes straight into the output.
+                let location = iamat.answer(&self.shared.name, received);
+                let start = self.output.len();
+                self.output.extend_from_slice(&location.at_line);
+                self.output.extend_from_slice(b"\n");
+                self.events
+                    .client_out(self.id, &redact(&self.output[start..]));
+                let shared = self.shared;
+                self.reports.add(&shared.db, &shared.peers, location);
+                if self.output.len() >= FLUSH_AT {
+                    self.hand_off();
+                    self.flush().await?;
                 }
+                continue;
+            }
+            let reply = match command {
                 Command::Subscribe(subscribe) => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     self.subscribe(subscribe, &line)

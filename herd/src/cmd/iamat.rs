@@ -56,17 +56,18 @@ impl IAmAt {
     /// Stamps the report, stores it if newest (flooding it on), and answers
     /// with the `AT` line.
     pub fn apply(self, shared: &Shared) -> Bytes {
-        let (reply, location) = self.answer(&shared.name, SystemTime::now());
+        let location = self.answer(&shared.name, SystemTime::now());
+        let reply = Bytes::from([&location.at_line[..], b"\n"].concat());
         if let Some(stored) = shared.db.offer(location) {
             shared.peers.flood(&stored, None);
         }
         reply
     }
 
-    /// The `AT` reply of server `server` to this report received at
-    /// `received`, and the location to store; storing and flooding are left
-    /// to the caller.
-    pub fn answer(self, server: &str, received: SystemTime) -> (Bytes, Location) {
+    /// Stamps the report as received by server `server` at `received`: the
+    /// location to store, whose `at_line` plus a newline is the reply.
+    /// Storing and flooding are left to the caller.
+    pub fn answer(self, server: &str, received: SystemTime) -> Location {
         let diff = nanos_since_epoch(received) - self.time;
         let mut line = Vec::with_capacity(server.len() + self.tail.len() + 48);
         line.extend_from_slice(b"AT ");
@@ -75,19 +76,14 @@ impl IAmAt {
         push_diff(&mut line, diff);
         line.push(b' ');
         line.extend_from_slice(self.tail.as_bytes());
-        line.push(b'\n');
-        // One buffer: the reply with its newline, the stored line without.
-        let reply = Bytes::from(line);
-        let at_line = reply.slice(..reply.len() - 1);
         let mut client = self.tail;
         client.truncate(self.client_len);
-        let location = Location {
+        Location {
             client,
             coords: self.coords,
             client_time: self.time,
-            at_line,
-        };
-        (reply, location)
+            at_line: Bytes::from(line),
+        }
     }
 }
 
