@@ -84,7 +84,7 @@ pub const MAX_PENDING_HANDSHAKES: usize = 16;
 /// How long a link waits before its next write after sending locations
 /// that had been superseded while they waited (updates arriving faster than
 /// the link sends them), so that under load it sends fewer, fuller writes.
-pub const LINGER: Duration = Duration::from_millis(2);
+pub const LINGER: Duration = Duration::from_millis(5);
 
 /// Bytes of whole lines gathered into one write.
 pub const MAX_BATCH_BYTES: usize = 64 * 1024;
