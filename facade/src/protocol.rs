@@ -93,6 +93,27 @@ pub struct Score {
     pub by: Option<String>,
 }
 
+/// Where a score stands in the herd's order of writes: time (seconds,
+/// nanoseconds), then server name. Greater is newer.
+pub type OrderKey<'a> = ((u64, u32), &'a str);
+
+impl Score {
+    /// The score's [`OrderKey`]; `None` if it was never set or its time does
+    /// not parse.
+    pub fn order_key(&self) -> Option<OrderKey<'_>> {
+        let at = self.at.as_deref()?;
+        let (secs, frac) = at.split_once('.').unwrap_or((at, ""));
+        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let nanos = format!("{frac:0<9}").parse().ok()?;
+        Some((
+            (secs.parse().ok()?, nanos),
+            self.by.as_deref().unwrap_or(""),
+        ))
+    }
+}
+
 /// A command for the herd. Each one is answered by exactly one line.
 #[derive(Debug, Clone)]
 pub enum Request {

@@ -106,32 +106,17 @@ struct Seen(HashMap<String, Score>);
 impl Seen {
     /// Records `score`; true if it is newer than what was seen for its event.
     fn observe(&mut self, score: &Score) -> bool {
-        let Some(key) = lww_key(score) else {
+        let Some(key) = score.order_key() else {
             return false;
         };
         if let Some(old) = self.0.get(&score.event)
-            && lww_key(old).is_some_and(|old| old >= key)
+            && old.order_key().is_some_and(|old| old >= key)
         {
             return false;
         }
         self.0.insert(score.event.clone(), score.clone());
         true
     }
-}
-
-/// The herd's order of writes: time (seconds, nanoseconds), then server name.
-/// `None` for a score never set or a time that does not parse.
-fn lww_key(score: &Score) -> Option<((u64, u32), &str)> {
-    let at = score.at.as_deref()?;
-    let (secs, frac) = at.split_once('.').unwrap_or((at, ""));
-    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let nanos = format!("{frac:0<9}").parse().ok()?;
-    Some((
-        (secs.parse().ok()?, nanos),
-        score.by.as_deref().unwrap_or(""),
-    ))
 }
 
 /// One subscription connection.

@@ -34,14 +34,18 @@ pub async fn events(
         Reply::Score(score) => score,
         other => return Err(unexpected(&app, other)),
     };
-    let first = futures::stream::once(async move { Ok(sse_event(&current)) });
+    let first = sse_event(&current);
+    // Only updates newer than what the stream already sent: the subscriber
+    // may publish a score this stream's first event already carried.
     let rest = futures::stream::unfold(
-        (updates, event, permit),
-        |(mut updates, event, permit)| async move {
+        (updates, current, permit),
+        |(mut updates, mut sent, permit)| async move {
             loop {
                 match updates.recv().await {
-                    Ok(score) if score.event == event => {
-                        return Some((Ok(sse_event(&score)), (updates, event, permit)));
+                    Ok(score) if score.event == sent.event && newer(&score, &sent) => {
+                        let event = sse_event(&score);
+                        sent = Score::clone(&score);
+                        return Some((Ok(event), (updates, sent, permit)));
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
@@ -49,10 +53,19 @@ pub async fn events(
             }
         },
     );
+    let first = futures::stream::once(async move { Ok(first) });
     let stream = first
         .chain(rest)
         .take_until(app.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Whether `score` comes after `sent` in the herd's order of writes.
+fn newer(score: &Score, sent: &Score) -> bool {
+    match (score.order_key(), sent.order_key()) {
+        (Some(new), Some(old)) => new > old,
+        (new, _) => new.is_some(),
+    }
 }
 
 /// `event: score`, `id: <stamp>` when set, `data: <getScore JSON>`.
