@@ -273,7 +273,7 @@ async fn concurrent_requests_are_pipelined_and_each_gets_its_own_reply() {
     }
     for task in tasks {
         let (team, status, body) = task.await.unwrap();
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["team"], json!(team));
         let gold = if team == "Rome" { 3 } else { 0 };
         assert_eq!(body["medals"]["gold"], json!(gold), "{body}");

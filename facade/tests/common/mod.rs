@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+#[allow(unused_imports)]
 pub use fake_herd::{AUTH, FakeHerd, FakeState};
 
 /// Longest any single wait in a test may take.
@@ -48,13 +49,21 @@ pub fn dead_addr() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-/// An HTTP client that never uses a proxy.
+/// An HTTP client that never uses a proxy. Built once: building one loads
+/// the system's root certificates, which is slow enough to starve a test
+/// runtime when done per request. It keeps no idle connections, because each
+/// test has its own runtime and a pooled connection belongs to the runtime
+/// that opened it.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(WAIT)
-        .build()
-        .unwrap()
+    static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .timeout(WAIT)
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    });
+    CLIENT.clone()
 }
 
 /// Sends `method` to `http://{addr}{path}`; returns the status and the body,
@@ -65,7 +74,7 @@ pub async fn call(method: &str, addr: SocketAddr, path: &str) -> (StatusCode, Va
         .request(method, format!("http://{addr}{path}"))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        .unwrap_or_else(|e| panic!("{path}: {e:?}"));
     let status = response.status();
     let content_type = response
         .headers()
