@@ -5,7 +5,8 @@
 //! Layout, one concept per module: [`codec`] frames lines, [`cmd`] parses and
 //! applies client commands, [`db`] holds locations, [`peer`] keeps the links
 //! to neighbours, [`places`] answers WHATSAT, [`server`] accepts clients,
-//! [`topology`] describes the herd.
+//! [`topology`] describes the herd, [`olympic`] replicates medal tallies and
+//! scores.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod coords;
 pub mod db;
 pub mod location;
 pub mod logging;
+pub mod olympic;
 pub mod parse;
 pub mod peer;
 pub mod places;

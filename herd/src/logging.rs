@@ -7,6 +7,7 @@
 //! invalid UTF-8 cannot forge or break log lines.
 
 use std::fmt;
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -66,6 +67,7 @@ pub fn init(dir: &Path, name: &str) -> Result<WorkerGuard, LoggingError> {
         .with_filter(filter);
     let stderr_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_filter(LevelFilter::WARN);
     tracing_subscriber::registry()

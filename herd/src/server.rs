@@ -14,7 +14,7 @@ use tracing::{error, info};
 
 use crate::connection;
 use crate::db::Db;
-use crate::peer::Peers;
+use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
 use crate::topology::{Topology, TopologyError};
@@ -32,6 +32,9 @@ pub enum StartError {
     /// The Places provider could not be built.
     #[error(transparent)]
     Places(#[from] PlacesError),
+    /// The herd link key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
     /// A listening socket could not be bound.
     #[error("cannot listen on {addr} ({what}): {source}")]
     Bind {
@@ -91,6 +94,7 @@ pub async fn start(
 ) -> Result<RunningServer, StartError> {
     let spec = topology.server(name)?.clone();
     let places = Places::new(&topology.places, options.places_api_key)?;
+    let key = LinkKey::load(&topology.security)?;
     let bind = |addr, what| async move {
         TcpListener::bind(addr)
             .await
@@ -116,7 +120,13 @@ pub async fn start(
         shutdown.clone(),
         tasks.clone(),
     ));
-    drop(peer_listener);
+    tasks.spawn(peer::run(
+        Arc::clone(&shared),
+        peer_listener,
+        Neighbour::all_of(topology, name),
+        key,
+        shutdown.clone(),
+    ));
     Ok(RunningServer {
         shared,
         client_addr,

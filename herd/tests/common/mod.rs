@@ -67,6 +67,30 @@ impl TestHerd {
         extra: &str,
         env: &[(&str, &str)],
     ) -> Self {
+        // A port picked by binding 0 can be taken by someone else's outgoing
+        // connection before the server binds it; then the server exits and
+        // the herd is started again on fresh ports.
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let mut herd = Self::configure(names, links, extra, env);
+            for name in names {
+                herd.spawn(name);
+            }
+            match names.iter().try_for_each(|name| herd.try_ready(name)) {
+                Ok(()) => return herd,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("herd did not start: {last_error}");
+    }
+
+    /// Writes a topology on fresh ports; starts nothing.
+    fn configure(
+        names: &[&str],
+        links: &[(&str, &str)],
+        extra: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut ports = BTreeMap::new();
         let mut text = String::from("links = [");
@@ -92,7 +116,7 @@ impl TestHerd {
         text.push_str(extra);
         let topology = dir.path().join("topology.toml");
         std::fs::write(&topology, text).unwrap();
-        let mut herd = Self {
+        Self {
             dir,
             topology,
             ports,
@@ -101,14 +125,7 @@ impl TestHerd {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-        };
-        for name in names {
-            herd.spawn(name);
         }
-        for name in names {
-            herd.wait_ready(name);
-        }
-        herd
     }
 
     /// Starts (or restarts) server `name`.
@@ -123,7 +140,10 @@ impl TestHerd {
             .env_remove("GOOGLE_PLACES_API_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(
+                std::fs::File::create(self.dir.path().join(format!("{name}.stderr")))
+                    .expect("stderr file"),
+            );
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -134,17 +154,38 @@ impl TestHerd {
         }
     }
 
-    /// Waits until `name` accepts clients.
-    pub fn wait_ready(&self, name: &str) {
+    /// Waits until `name` accepts clients; panics if it does not.
+    pub fn wait_ready(&mut self, name: &str) {
+        if let Err(e) = self.try_ready(name) {
+            panic!("{e}");
+        }
+    }
+
+    /// Waits until `name` accepts clients, or says why it never will.
+    fn try_ready(&mut self, name: &str) -> Result<(), String> {
         let addr = self.client(name);
         let deadline = Instant::now() + WAIT;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start listening on {addr}"
-            );
+            if !self.alive(name) {
+                return Err(format!("{name} exited: {}", self.stderr(name)));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{name} did not start listening on {addr}"));
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
+    }
+
+    /// What `name` printed on standard error.
+    pub fn stderr(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.stderr"))).unwrap_or_default()
+    }
+
+    /// Sets an environment variable for servers spawned from now on.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
     }
 
     /// The client address of `name`.

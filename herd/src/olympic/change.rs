@@ -1,0 +1,257 @@
+//! One replicated change, and its one-line text form.
+//!
+//! The same line travels on peer links and is the payload of a journal
+//! record:
+//!
+//! ```text
+//! MEDAL <origin> <seq> <team> <medal> <count>
+//! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> [<team> <score> ...]
+//! ```
+//!
+//! Fields are separated by single spaces (any run of white space is accepted
+//! on input). `<origin>` is the server that made the change and `<seq>` its
+//! per-server operation number (from 1); together they are the [`OpId`].
+//! `<count>` is the origin's own running total for that team and medal (a
+//! G-counter entry, at least 1). `<stamp_ns>` is the signed nanosecond time of
+//! the score, `<score>` a signed 64-bit integer. Numbers are plain decimal
+//! digits (with a leading `-` for signed ones).
+
+use std::fmt::Write as _;
+
+use super::config::is_token;
+use super::medal::Medal;
+
+/// The identity of one operation: which server made it, and its number there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpId {
+    /// The server that made the change.
+    pub origin: String,
+    /// That server's operation number, from 1, strictly increasing and never
+    /// reused (it survives restarts through the journal).
+    pub seq: u64,
+}
+
+/// The version of a score: newer stamps win. Ordered by time, then by origin
+/// name, so two servers that pick the same nanosecond still agree on a winner.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    /// Nanoseconds since the epoch on the origin's (synchronised) clock.
+    pub time_ns: i128,
+    /// The server that set the score; breaks ties on time.
+    pub origin: String,
+}
+
+/// A change to the replicated Olympic state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// The origin's running total of `medal` for `team` is now `count`.
+    Medal {
+        /// Who made it, and its number there.
+        op: OpId,
+        /// The team.
+        team: String,
+        /// The medal kind.
+        medal: Medal,
+        /// The origin's own count for this team and medal after the increment.
+        count: u64,
+    },
+    /// The score of `event` is `scores`, as of `stamp_ns` on the origin.
+    Score {
+        /// Who made it, and its number there.
+        op: OpId,
+        /// The event.
+        event: String,
+        /// When, on the origin's clock; with the origin, the LWW stamp.
+        stamp_ns: i128,
+        /// Score of every team.
+        scores: Vec<(String, i64)>,
+    },
+}
+
+impl Change {
+    /// The operation that produced this change.
+    pub fn op(&self) -> &OpId {
+        match self {
+            Change::Medal { op, .. } | Change::Score { op, .. } => op,
+        }
+    }
+
+    /// The line form, without a line terminator.
+    pub fn encode(&self) -> String {
+        match self {
+            Change::Medal {
+                op,
+                team,
+                medal,
+                count,
+            } => format!("MEDAL {} {} {team} {medal} {count}", op.origin, op.seq),
+            Change::Score {
+                op,
+                event,
+                stamp_ns,
+                scores,
+            } => {
+                let mut line = format!("SCORE {} {} {event} {stamp_ns}", op.origin, op.seq);
+                for (team, score) in scores {
+                    let _ = write!(line, " {team} {score}");
+                }
+                line
+            }
+        }
+    }
+
+    /// Reads a line made by [`Change::encode`]. Names are checked only for
+    /// shape here; whether they exist is decided when the change is merged.
+    pub fn parse(line: &[u8]) -> Option<Change> {
+        let line = std::str::from_utf8(line).ok()?;
+        let mut words = line.split_whitespace();
+        let kind = words.next()?;
+        let origin = name(words.next()?)?;
+        let seq = unsigned(words.next()?)?;
+        let op = OpId { origin, seq };
+        match kind {
+            "MEDAL" => {
+                let team = name(words.next()?)?;
+                let medal = Medal::parse(words.next()?)?;
+                let count = unsigned(words.next()?)?;
+                words.next().is_none().then_some(Change::Medal {
+                    op,
+                    team,
+                    medal,
+                    count,
+                })
+            }
+            "SCORE" => {
+                let event = name(words.next()?)?;
+                let stamp_ns = signed(words.next()?)?;
+                let mut scores = Vec::new();
+                while let Some(team) = words.next() {
+                    let score = signed(words.next()?)?;
+                    scores.push((name(team)?, i64::try_from(score).ok()?));
+                }
+                (!scores.is_empty()).then_some(Change::Score {
+                    op,
+                    event,
+                    stamp_ns,
+                    scores,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A name token, owned.
+fn name(word: &str) -> Option<String> {
+    is_token(word).then(|| word.to_owned())
+}
+
+/// Plain decimal digits.
+fn unsigned(word: &str) -> Option<u64> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
+}
+
+/// Decimal digits with an optional leading `-`.
+fn signed(word: &str) -> Option<i128> {
+    let digits = word.strip_prefix('-').unwrap_or(word);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn op(origin: &str, seq: u64) -> OpId {
+        OpId {
+            origin: origin.into(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn lines_have_the_documented_form() {
+        let medal = Change::Medal {
+            op: op("Hands", 7),
+            team: "Gaul".into(),
+            medal: Medal::Silver,
+            count: 3,
+        };
+        assert_eq!(medal.encode(), "MEDAL Hands 7 Gaul silver 3");
+        let score = Change::Score {
+            op: op("Welsh", 9),
+            event: "curling".into(),
+            stamp_ns: -5,
+            scores: vec![("Gaul".into(), 2), ("Rome".into(), -1)],
+        };
+        assert_eq!(score.encode(), "SCORE Welsh 9 curling -5 Gaul 2 Rome -1");
+        assert_eq!(Change::parse(b"MEDAL  Hands 7\tGaul SILVER 3"), Some(medal));
+        assert_eq!(Change::parse(score.encode().as_bytes()), Some(score));
+    }
+
+    #[test]
+    fn malformed_lines_are_refused() {
+        for bad in [
+            "",
+            "MEDAL",
+            "MEDAL Hands 7 Gaul silver",
+            "MEDAL Hands 7 Gaul silver 3 extra",
+            "MEDAL Hands 7 Gaul tin 3",
+            "MEDAL Hands -7 Gaul gold 3",
+            "MEDAL Hands +7 Gaul gold 3",
+            "MEDAL Hands 7 Gaul gold 99999999999999999999999",
+            "SCORE Welsh 9 curling 5",
+            "SCORE Welsh 9 curling 5 Gaul",
+            "SCORE Welsh 9 curling 5 Gaul 1 Rome",
+            "SCORE Welsh 9 curling 5 Gaul 9223372036854775808",
+            "SCORE Welsh 9 curling 1.5 Gaul 1",
+            "SCORE Welsh 9 curling - Gaul 1",
+            "AT Welsh 9",
+        ] {
+            assert_eq!(Change::parse(bad.as_bytes()), None, "{bad:?}");
+        }
+        assert_eq!(Change::parse(b"MEDAL H\xff 1 Gaul gold 1"), None);
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_.-]{1,8}"
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        let medal = (token(), any::<u64>(), token(), 0..3usize, any::<u64>()).prop_map(
+            |(origin, seq, team, m, count)| Change::Medal {
+                op: op(&origin, seq),
+                team,
+                medal: Medal::ALL[m],
+                count,
+            },
+        );
+        let score = (
+            token(),
+            any::<u64>(),
+            token(),
+            any::<i128>(),
+            prop::collection::vec((token(), any::<i64>()), 1..4),
+        )
+            .prop_map(|(origin, seq, event, stamp_ns, scores)| Change::Score {
+                op: op(&origin, seq),
+                event,
+                stamp_ns,
+                scores,
+            });
+        prop_oneof![medal, score]
+    }
+
+    proptest! {
+        #[test]
+        fn every_change_survives_its_line_form(c in change()) {
+            prop_assert_eq!(Change::parse(c.encode().as_bytes()), Some(c));
+        }
+    }
+}

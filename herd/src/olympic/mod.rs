@@ -1,0 +1,65 @@
+//! The Olympic state every herd server replicates: medal tallies and event
+//! scores, durable in a journal file of each server's own.
+//!
+//! # Model
+//!
+//! Tallies and scores are CRDTs, so replicas that receive the same changes in
+//! any order, with any delays or duplicates, end up equal:
+//!
+//! * A medal tally cell (team, medal) is a G-counter: one count per origin
+//!   server, the tally being their sum. An increment at server `S` raises
+//!   `S`'s own count by one and produces [`Change::Medal`] carrying the new
+//!   count; merging keeps the larger count per origin, so an increment is
+//!   never lost (later counts carry it) and never counted twice.
+//! * An event's score is a last-writer-wins register stamped with
+//!   (time in ns, origin); the greater stamp wins, equal times being decided
+//!   by the server name. A server's own stamps are above every stamp it has
+//!   seen for the event, whatever its [`Clock`] says.
+//! * Every change has an [`OpId`]: its origin and that origin's operation
+//!   number, never reused, even across restarts.
+//!
+//! A link that comes up sends [`Olympics::snapshot`] (the whole state, a few
+//! lines), or only [`Olympics::changes_missing_from`] the peer's
+//! [`Summary`]. Names are configured ([`OlympicsConfig`]), matched ignoring
+//! case, and always written in configured spelling.
+//!
+//! # Durability
+//!
+//! Each server appends every change, its own and merged ones, to
+//! `<data_dir>/<server>.journal` and syncs it before the change is applied or
+//! acknowledged; concurrent writes share one fsync (group commit, see
+//! [`journal`]). At open the file is replayed; a torn or damaged end is cut
+//! off with a warning. Past `compact_after` records the file is atomically
+//! replaced by a snapshot. Formats: [`record`] (bytes), `payload.rs` (record
+//! contents), [`change`] (change lines); the whole story, with the crash
+//! cases, is in `docs/STORAGE.md`.
+//!
+//! No networking here: the line protocol and peer links call into
+//! [`Olympics`].
+
+pub mod change;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod journal;
+pub mod medal;
+mod olympics;
+mod payload;
+pub mod record;
+mod state;
+mod storage;
+pub mod summary;
+pub mod view;
+
+#[cfg(test)]
+mod convergence_tests;
+
+pub use change::{Change, OpId, Stamp};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{DEFAULT_COMPACT_AFTER, MAX_NAME_LEN, MAX_NAMES, OlympicsConfig};
+pub use error::OlympicError;
+pub use journal::{JOURNAL_QUEUE, JournalStats};
+pub use medal::Medal;
+pub use olympics::{MAX_ORIGINS, Olympics, UPDATE_CAPACITY};
+pub use summary::{OriginSummary, Summary};
+pub use view::{Applied, EventScore, Tally, Update};

@@ -1,0 +1,344 @@
+//! The handle every task of a server shares: reads, local updates, merges of
+//! peers' changes, and notifications.
+//!
+//! Every write follows one path: issue the change (sequence number, count
+//! or stamp) under the lock, queue it to the journal in the same critical
+//! section, wait until the journal has made it durable and applied it, and
+//! only then answer. So a crashed server never reuses a number it handed
+//! out, and never shows a change it could lose.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+
+use super::change::{Change, OpId};
+use super::clock::{Clock, SystemClock};
+use super::config::{Names, OlympicsConfig, check_server_name};
+use super::error::OlympicError;
+use super::journal::{Journal, JournalStats, Sink};
+use super::medal::Medal;
+use super::payload::Snapshot;
+use super::state::State;
+use super::storage;
+use super::summary::{self, Summary};
+use super::view::{Applied, EventScore, Tally, Update};
+
+/// Updates buffered per subscriber; one that falls further behind gets
+/// `RecvError::Lagged` and should re-read the state.
+pub const UPDATE_CAPACITY: usize = 1024;
+
+/// Most servers whose changes one replica keeps track of. The herd has a
+/// handful; the bound keeps the state, and so every snapshot, small whatever
+/// peers send. Checked before a merge is queued, so concurrent merges from
+/// new servers may pass it by a few.
+pub const MAX_ORIGINS: usize = 256;
+
+/// The in-memory state and the numbers handed out but maybe not yet applied.
+#[derive(Debug, Default)]
+struct Live {
+    /// Everything durable, applied in journal order.
+    state: State,
+    /// Last operation number handed out by this server.
+    issued_seq: u64,
+    /// Last own count handed out per (team, medal).
+    issued_counts: BTreeMap<(String, Medal), u64>,
+    /// Last own stamp time handed out per event.
+    issued_stamps: BTreeMap<String, i128>,
+}
+
+/// What the journal's writer shares with the handle.
+#[derive(Debug)]
+struct Core {
+    /// Held only for short, synchronous sections, never across an `.await`,
+    /// so a `std::sync::Mutex` is the right lock.
+    live: Mutex<Live>,
+    /// Every visible change, for subscribers.
+    updates: broadcast::Sender<Update>,
+}
+
+impl Core {
+    fn lock(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().expect("olympics lock poisoned")
+    }
+}
+
+impl Sink for Core {
+    fn apply(&self, change: &Change) -> Option<Update> {
+        let update = self.lock().state.apply(change);
+        if let Some(update) = &update {
+            // No subscriber is not an error.
+            let _ = self.updates.send(update.clone());
+        }
+        update
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        storage::snapshot_of(&self.lock().state)
+    }
+}
+
+/// One server's replica of the Olympic state, durable in its journal.
+/// Cheap to share in an `Arc`.
+#[derive(Debug)]
+pub struct Olympics {
+    /// This server's name: the origin of its changes.
+    server: String,
+    /// Configured teams and events.
+    names: Names,
+    /// Time source for score stamps.
+    clock: Arc<dyn Clock>,
+    /// State shared with the journal's writer.
+    core: Arc<Core>,
+    /// Makes changes durable.
+    journal: Journal,
+    /// `<data_dir>/<server>.journal`.
+    path: PathBuf,
+}
+
+impl Olympics {
+    /// Opens the replica of `server`, replaying `<data_dir>/<server>.journal`
+    /// (created if missing, repaired if its end is damaged), with the system
+    /// clock for stamps.
+    pub async fn open(
+        config: &OlympicsConfig,
+        server: &str,
+        data_dir: &Path,
+    ) -> Result<Self, OlympicError> {
+        Self::open_with_clock(config, server, data_dir, Arc::new(SystemClock::new())).await
+    }
+
+    /// Like [`Olympics::open`], with `clock` for stamps (for example a
+    /// [`SystemClock`] whose offset clock synchronisation adjusts).
+    pub async fn open_with_clock(
+        config: &OlympicsConfig,
+        server: &str,
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, OlympicError> {
+        check_server_name(server)?;
+        let names = Names::new(config)?;
+        let path = storage::journal_path(data_dir, server);
+        let opened = {
+            let (path, names) = (path.clone(), names.clone());
+            let compact_after = config.compact_after;
+            tokio::task::spawn_blocking(move || storage::open(&path, &names, compact_after))
+                .await
+                .map_err(|_| OlympicError::Closed)??
+        };
+        let live = Live {
+            issued_seq: opened.state.seen(server),
+            state: opened.state,
+            ..Live::default()
+        };
+        let core = Arc::new(Core {
+            live: Mutex::new(live),
+            updates: broadcast::channel(UPDATE_CAPACITY).0,
+        });
+        let sink: Arc<dyn Sink> = core.clone();
+        let journal = Journal::start(
+            path.clone(),
+            opened.file,
+            opened.records,
+            config.compact_after,
+            sink,
+        )?;
+        Ok(Self {
+            server: server.to_owned(),
+            names,
+            clock,
+            core,
+            journal,
+            path,
+        })
+    }
+
+    /// This server's name.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The journal file.
+    pub fn journal_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Work done by the journal since open.
+    pub fn journal_stats(&self) -> JournalStats {
+        self.journal.stats()
+    }
+
+    /// Every configured team, in configured spelling and order.
+    pub fn teams(&self) -> &[String] {
+        self.names.teams()
+    }
+
+    /// Every configured event, in configured spelling and order.
+    pub fn events(&self) -> &[String] {
+        self.names.events()
+    }
+
+    /// The configured spelling of team `name` (any case).
+    pub fn team(&self, name: &str) -> Option<&str> {
+        self.names.team(name)
+    }
+
+    /// The configured spelling of event `name` (any case).
+    pub fn event(&self, name: &str) -> Option<&str> {
+        self.names.event(name)
+    }
+
+    /// The medal named `name` (any case).
+    pub fn medal(name: &str) -> Option<Medal> {
+        Medal::parse(name)
+    }
+
+    /// The medal tally of team `name` (any case), or `None` if unknown.
+    pub fn tally(&self, name: &str) -> Option<Tally> {
+        let team = self.names.team(name)?;
+        Some(self.core.lock().state.tally(team))
+    }
+
+    /// The score of event `name` (any case), or `None` if unknown.
+    pub fn score(&self, name: &str) -> Option<EventScore> {
+        let event = self.names.event(name)?;
+        Some(self.core.lock().state.score(event, self.names.teams()))
+    }
+
+    /// Adds one `medal` to `team`'s tally. Returns once the change is durable
+    /// and visible; the change in the result is for flooding to peers.
+    pub async fn increment(&self, team: &str, medal: Medal) -> Result<Applied, OlympicError> {
+        let team = self
+            .names
+            .team(team)
+            .ok_or_else(|| OlympicError::UnknownTeam(team.to_owned()))?;
+        let slot = self.journal.reserve().await?;
+        let (change, pending) = {
+            let mut live = self.core.lock();
+            let op = self.issue_op(&mut live);
+            let cell = (team.to_owned(), medal);
+            let held = live.state.count(&self.server, team, medal);
+            let issued = live.issued_counts.entry(cell).or_default();
+            *issued = (*issued).max(held) + 1;
+            let change = Change::Medal {
+                op,
+                team: team.to_owned(),
+                medal,
+                count: *issued,
+            };
+            let pending = slot.send(change.clone());
+            (change, pending)
+        };
+        let update = pending.wait().await?;
+        let update = update.unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
+        Ok(Applied { change, update })
+    }
+
+    /// Sets the score of `event`: `scores` must give every configured team
+    /// exactly once (names in any case). The stamp is the clock's time, or
+    /// one nanosecond above the newest stamp this server has seen or issued
+    /// for the event if the clock is behind it, so this server's own scores
+    /// always move forward and win over every score it knew of.
+    pub async fn set_score(
+        &self,
+        event: &str,
+        scores: &[(String, i64)],
+    ) -> Result<Applied, OlympicError> {
+        let event = self
+            .names
+            .event(event)
+            .ok_or_else(|| OlympicError::UnknownEvent(event.to_owned()))?;
+        let scores = self.names.scores(event, scores)?;
+        let slot = self.journal.reserve().await?;
+        let (change, pending) = {
+            let mut live = self.core.lock();
+            let op = self.issue_op(&mut live);
+            let now = self.clock.now_ns();
+            let seen = live.state.stamp_time(event);
+            let issued = live.issued_stamps.get(event).copied();
+            let floor = seen.max(issued).map_or(i128::MIN, |t| t.saturating_add(1));
+            let stamp_ns = now.max(floor);
+            live.issued_stamps.insert(event.to_owned(), stamp_ns);
+            let change = Change::Score {
+                op,
+                event: event.to_owned(),
+                stamp_ns,
+                scores,
+            };
+            let pending = slot.send(change.clone());
+            (change, pending)
+        };
+        let update = pending.wait().await?;
+        let update = update.unwrap_or_else(|| {
+            Update::Score(self.core.lock().state.score(event, self.names.teams()))
+        });
+        Ok(Applied { change, update })
+    }
+
+    /// Merges a change from a peer. Returns `Some` if it changed what
+    /// readers see (the caller should forward it), `None` for a duplicate or
+    /// a superseded change. Unknown teams or events are an error.
+    pub async fn merge(&self, change: Change) -> Result<Option<Applied>, OlympicError> {
+        let change = self.names.canonicalize(&change)?;
+        {
+            let live = self.core.lock();
+            let seen = live.state.seen_all();
+            if !live.state.would_change(&change) {
+                return Ok(None);
+            }
+            let origin = &change.op().origin;
+            if !seen.contains_key(origin) && seen.len() >= MAX_ORIGINS {
+                return Err(OlympicError::TooManyOrigins(origin.clone()));
+            }
+        }
+        let pending = self.journal.reserve().await?.send(change.clone());
+        Ok(pending
+            .wait()
+            .await?
+            .map(|update| Applied { change, update }))
+    }
+
+    /// The whole state as changes, for a link that just came up. Merging
+    /// them into any replica brings it up to date with this one.
+    pub fn snapshot(&self) -> Vec<Change> {
+        self.core.lock().state.changes()
+    }
+
+    /// The highest operation number seen from each server.
+    pub fn version_vector(&self) -> BTreeMap<String, u64> {
+        self.core.lock().state.seen_all().clone()
+    }
+
+    /// A compact description of this replica, for a peer to compute what
+    /// this replica lacks (see [`Olympics::changes_missing_from`]).
+    pub fn summary(&self) -> Summary {
+        summary::summarize(&self.core.lock().state)
+    }
+
+    /// The changes a replica with summary `theirs` lacks (or may lack).
+    pub fn changes_missing_from(&self, theirs: &Summary) -> Vec<Change> {
+        summary::changes_missing_from(&self.core.lock().state, theirs)
+    }
+
+    /// Every visible change from now on, local or merged, in the order it
+    /// was applied.
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.core.updates.subscribe()
+    }
+
+    /// Stops the journal's writer once everything queued is durable, and
+    /// waits for it. Dropping the handle does the same without waiting.
+    pub async fn close(self) {
+        self.journal.close().await;
+    }
+
+    /// The next operation number of this server.
+    fn issue_op(&self, live: &mut Live) -> OpId {
+        live.issued_seq = live.issued_seq.max(live.state.seen(&self.server)) + 1;
+        OpId {
+            origin: self.server.clone(),
+            seq: live.issued_seq,
+        }
+    }
+}

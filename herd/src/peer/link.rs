@@ -1,0 +1,267 @@
+//! One authenticated link, the same on both ends whoever dialed: register in
+//! [`Peers`](super::Peers), send every held location (sync), then at once
+//! apply and forward what comes in and write what is queued, pinging when
+//! idle and giving up when the neighbour falls silent or stops reading.
+//!
+//! Registering comes before the snapshot is taken, so an update that lands in
+//! between is in the snapshot, in the queue, or both; newest-wins makes the
+//! duplicate harmless.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+use tokio_util::sync::CancellationToken;
+
+use super::handshake::{Reader, Writer};
+use super::message::Message;
+use super::registry::{Counters, Registration, enqueue};
+use super::{MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
+use crate::codec::{CodecError, Line};
+use crate::location::Location;
+use crate::shared::Shared;
+
+/// Why a link ended. A link only ends for a reason, so this is what
+/// [`run`] returns.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The neighbour closed the connection.
+    #[error("closed by the neighbour")]
+    Closed,
+    /// Nothing arrived for this long: the neighbour or the path is dead.
+    #[error("nothing received for {0:?}")]
+    ReadTimeout(Duration),
+    /// A write did not finish in this long: the neighbour stopped reading.
+    #[error("write stalled for {0:?}")]
+    WriteTimeout(Duration),
+    /// The socket failed.
+    #[error(transparent)]
+    Io(#[from] CodecError),
+    /// A newer authenticated link to the same neighbour took over.
+    #[error("replaced by a newer link")]
+    Replaced,
+    /// The server is shutting down.
+    #[error("shutting down")]
+    Shutdown,
+}
+
+/// Runs the link to `peer` (reached at `addr`) until it ends, logging
+/// `peer_up` and `peer_down`.
+pub(crate) async fn run<R, W>(
+    shared: &Arc<Shared>,
+    peer: &str,
+    addr: SocketAddr,
+    reader: Reader<R>,
+    writer: Writer<W>,
+    shutdown: &CancellationToken,
+) -> LinkError
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let Registration {
+        id,
+        tx,
+        mut rx,
+        counters,
+        cancel,
+    } = shared.peers.register(peer, shutdown);
+    tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
+    let snapshot = shared.db.snapshot();
+    let end = tokio::select! {
+        end = read_loop(shared, peer, reader, &tx, &counters) => end,
+        end = write_loop(peer, writer, &mut rx, snapshot, &counters) => end,
+        () = cancel.cancelled() => {
+            if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
+        }
+    };
+    shared.peers.unregister(peer, id);
+    let stats = counters.stats();
+    macro_rules! down {
+        ($level:ident) => {
+            tracing::$level!(
+                event = "peer_down",
+                peer = %peer,
+                addr = %addr,
+                error = %end,
+                sent = stats.sent,
+                received = stats.received,
+                dropped = stats.dropped,
+                "link down"
+            )
+        };
+    }
+    match end {
+        LinkError::Shutdown => down!(info),
+        _ => down!(warn),
+    }
+    end
+}
+
+/// Reads lines until the link fails: applies locations, answers pings.
+async fn read_loop<R: AsyncRead + Unpin>(
+    shared: &Shared,
+    peer: &str,
+    mut reader: Reader<R>,
+    tx: &mpsc::Sender<Message>,
+    counters: &Counters,
+) -> LinkError {
+    loop {
+        let line = match timeout(READ_TIMEOUT, reader.next()).await {
+            Err(_) => return LinkError::ReadTimeout(READ_TIMEOUT),
+            Ok(None) => return LinkError::Closed,
+            Ok(Some(Err(e))) => return e.into(),
+            Ok(Some(Ok(Line::TooLong))) => {
+                tracing::warn!(event = "peer_in", peer = %peer, "overlong line ignored");
+                continue;
+            }
+            Ok(Some(Ok(Line::Complete(line)))) => line,
+        };
+        counters.received.fetch_add(1, Ordering::Relaxed);
+        let shown = || String::from_utf8_lossy(&line);
+        match Message::parse(&line) {
+            Ok(Message::At(location)) => {
+                counters.at_received.fetch_add(1, Ordering::Relaxed);
+                let taken = apply(shared, peer, location);
+                if taken {
+                    counters.at_taken.fetch_add(1, Ordering::Relaxed);
+                }
+                tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), taken);
+            }
+            Ok(Message::Ping) => {
+                tracing::trace!(event = "peer_in", peer = %peer, line = "PING");
+                enqueue(peer, tx, counters, Message::Pong);
+            }
+            Ok(Message::Pong) => tracing::trace!(event = "peer_in", peer = %peer, line = "PONG"),
+            Ok(Message::Unknown(_)) => {
+                tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
+            }
+            Ok(msg @ (Message::Hello { .. } | Message::Auth { .. })) => {
+                tracing::warn!(event = "peer_in", peer = %peer, verb = msg.verb(), "handshake message on an open link ignored");
+            }
+            Err(e) => {
+                tracing::warn!(event = "peer_in", peer = %peer, line = ?shown(), error = %e, "ignored");
+            }
+        }
+    }
+}
+
+/// Offers a location from `peer` to the store and floods it on if it was
+/// newer. Returns whether it was taken.
+fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
+    match shared.db.offer(Arc::unwrap_or_clone(location)) {
+        Some(stored) => {
+            shared.peers.flood(&stored, Some(peer));
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes the snapshot, then whatever is queued, several whole lines per
+/// write when they are waiting; sends `PING` after [`PING_EVERY`] of quiet.
+async fn write_loop<W: AsyncWrite + Unpin>(
+    peer: &str,
+    mut writer: Writer<W>,
+    rx: &mut mpsc::Receiver<Message>,
+    snapshot: Vec<Arc<Location>>,
+    counters: &Counters,
+) -> LinkError {
+    let mut batch = Batch::default();
+    let synced = snapshot.len();
+    for location in snapshot {
+        batch.push(peer, &Message::At(location));
+        if batch.is_full()
+            && let Err(e) = batch.write(&mut writer, counters).await
+        {
+            return e;
+        }
+    }
+    if let Err(e) = batch.write(&mut writer, counters).await {
+        return e;
+    }
+    tracing::info!(event = "peer_sync_sent", peer = %peer, locations = synced);
+
+    let ping = tokio::time::sleep(PING_EVERY);
+    tokio::pin!(ping);
+    loop {
+        // Only the choice of what to write is raced; the write itself runs
+        // outside `select!`, so it is never cut off halfway.
+        let first = tokio::select! {
+            biased;
+            msg = rx.recv() => match msg {
+                Some(msg) => msg,
+                // The link holds a sender itself, so this cannot happen while it runs.
+                None => return LinkError::Closed,
+            },
+            () = &mut ping => Message::Ping,
+        };
+        batch.push(peer, &first);
+        while !batch.is_full() {
+            match rx.try_recv() {
+                Ok(msg) => batch.push(peer, &msg),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = batch.write(&mut writer, counters).await {
+            return e;
+        }
+        ping.as_mut().reset(Instant::now() + PING_EVERY);
+    }
+}
+
+/// Whole lines gathered for one write.
+#[derive(Debug, Default)]
+struct Batch {
+    buf: BytesMut,
+    lines: u64,
+}
+
+impl Batch {
+    /// Encodes `msg` onto the batch and logs it as sent.
+    fn push(&mut self, peer: &str, msg: &Message) {
+        let start = self.buf.len();
+        msg.encode(&mut self.buf);
+        self.lines += 1;
+        let line = &self.buf[start..self.buf.len() - 1];
+        match msg {
+            Message::Ping | Message::Pong => {
+                tracing::trace!(event = "peer_out", peer = %peer, line = msg.verb());
+            }
+            _ => {
+                tracing::info!(event = "peer_out", peer = %peer, line = ?String::from_utf8_lossy(line));
+            }
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.buf.len() >= MAX_BATCH_BYTES
+    }
+
+    /// Writes and flushes everything gathered, within [`WRITE_TIMEOUT`].
+    async fn write<W: AsyncWrite + Unpin>(
+        &mut self,
+        writer: &mut Writer<W>,
+        counters: &Counters,
+    ) -> Result<(), LinkError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let bytes = self.buf.split().freeze();
+        match timeout(WRITE_TIMEOUT, writer.send(bytes)).await {
+            Err(_) => return Err(LinkError::WriteTimeout(WRITE_TIMEOUT)),
+            Ok(Err(e)) => return Err(e.into()),
+            Ok(Ok(())) => {}
+        }
+        counters
+            .sent
+            .fetch_add(std::mem::take(&mut self.lines), Ordering::Relaxed);
+        Ok(())
+    }
+}

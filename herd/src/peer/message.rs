@@ -1,0 +1,255 @@
+//! The messages spoken on a peer link: one line each, verb first, fields
+//! separated by protocol white space, `\n` at the end.
+//!
+//! ```text
+//! HELLO <name> <nonce>            dialer opens the handshake
+//! HELLO <name> <nonce> <tag>      acceptor answers, proving it holds the key
+//! AUTH <tag>                      dialer proves it holds the key
+//! PING / PONG                     liveness while a link is idle
+//! AT <server> <diff> <client> <coords> <time>   one location, as stored
+//! ```
+//!
+//! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
+//! hex. A line whose verb is not listed parses as [`Message::Unknown`], which
+//! links log and ignore: a newer server can add verbs (medal and score
+//! operations, version-vector sync) without breaking links to older ones.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::location::Location;
+use crate::parse::fields;
+
+/// Bytes in a handshake nonce.
+pub const NONCE_LEN: usize = 16;
+
+/// Bytes in an HMAC-SHA256 tag.
+pub const TAG_LEN: usize = 32;
+
+/// A handshake nonce: fresh randomness that makes each handshake unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nonce(pub [u8; NONCE_LEN]);
+
+impl Nonce {
+    /// A fresh random nonce.
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+}
+
+/// An HMAC-SHA256 tag. Its `Debug` hides the bytes: a tag plus the public
+/// handshake fields is enough to guess a weak key offline, so it stays out
+/// of logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Tag(pub [u8; TAG_LEN]);
+
+impl fmt::Debug for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tag(..)")
+    }
+}
+
+/// Why a line with a known verb could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {verb} message")]
+pub struct MessageError {
+    /// The verb of the line.
+    pub verb: &'static str,
+}
+
+/// One line on a peer link.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// `HELLO name nonce [tag]`: the dialer sends it without a tag, the
+    /// acceptor answers with one.
+    Hello {
+        /// The sender's server name.
+        name: String,
+        /// The sender's fresh nonce.
+        nonce: Nonce,
+        /// The acceptor's proof; `None` from the dialer.
+        tag: Option<Tag>,
+    },
+    /// `AUTH tag`: the dialer's proof.
+    Auth {
+        /// The dialer's proof.
+        tag: Tag,
+    },
+    /// `PING`: sent on an idle link so the other end's read timeout holds off.
+    Ping,
+    /// `PONG`: the answer to `PING`.
+    Pong,
+    /// `AT ...`: a location, flooded or synced.
+    At(Arc<Location>),
+    /// A line with a verb this server does not know (or no verb at all).
+    Unknown(Bytes),
+}
+
+impl Message {
+    /// Parses one line, terminator removed.
+    pub fn parse(line: &[u8]) -> Result<Self, MessageError> {
+        let mut it = fields(line);
+        let msg = match it.next() {
+            Some(b"HELLO") => parse_hello(it).ok_or(MessageError { verb: "HELLO" })?,
+            Some(b"AUTH") => {
+                let tag = it.next().and_then(parse_tag);
+                match (tag, it.next()) {
+                    (Some(tag), None) => Message::Auth { tag },
+                    _ => return Err(MessageError { verb: "AUTH" }),
+                }
+            }
+            Some(b"PING") if it.next().is_none() => Message::Ping,
+            Some(b"PING") => return Err(MessageError { verb: "PING" }),
+            Some(b"PONG") if it.next().is_none() => Message::Pong,
+            Some(b"PONG") => return Err(MessageError { verb: "PONG" }),
+            Some(b"AT") => Location::from_at_line(line)
+                .map(|loc| Message::At(Arc::new(loc)))
+                .ok_or(MessageError { verb: "AT" })?,
+            _ => Message::Unknown(Bytes::copy_from_slice(line)),
+        };
+        Ok(msg)
+    }
+
+    /// The verb, for logs and errors.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Message::Hello { .. } => "HELLO",
+            Message::Auth { .. } => "AUTH",
+            Message::Ping => "PING",
+            Message::Pong => "PONG",
+            Message::At(_) => "AT",
+            Message::Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    /// Appends the whole line, `\n` included, to `dst`.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        match self {
+            Message::Hello { name, nonce, tag } => {
+                dst.put_slice(b"HELLO ");
+                dst.put_slice(name.as_bytes());
+                dst.put_u8(b' ');
+                dst.put_slice(hex::encode(nonce.0).as_bytes());
+                if let Some(tag) = tag {
+                    dst.put_u8(b' ');
+                    dst.put_slice(hex::encode(tag.0).as_bytes());
+                }
+            }
+            Message::Auth { tag } => {
+                dst.put_slice(b"AUTH ");
+                dst.put_slice(hex::encode(tag.0).as_bytes());
+            }
+            Message::Ping => dst.put_slice(b"PING"),
+            Message::Pong => dst.put_slice(b"PONG"),
+            Message::At(location) => dst.put_slice(&location.at_line),
+            Message::Unknown(line) => dst.put_slice(line),
+        }
+        dst.put_u8(b'\n');
+    }
+
+    /// The whole line, `\n` included, as one buffer.
+    pub fn to_bytes(&self) -> Bytes {
+        let mut dst = BytesMut::new();
+        self.encode(&mut dst);
+        dst.freeze()
+    }
+}
+
+/// The operands of `HELLO`.
+fn parse_hello<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
+    let name = std::str::from_utf8(it.next()?).ok()?.to_owned();
+    let nonce = Nonce(parse_hex(it.next()?)?);
+    let tag = match it.next() {
+        Some(field) => Some(parse_tag(field)?),
+        None => None,
+    };
+    it.next()
+        .is_none()
+        .then_some(Message::Hello { name, nonce, tag })
+}
+
+/// A hex tag field.
+fn parse_tag(field: &[u8]) -> Option<Tag> {
+    parse_hex(field).map(Tag)
+}
+
+/// Exactly `N` bytes written as `2 * N` hex digits.
+fn parse_hex<const N: usize>(field: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(field, &mut out).ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(msg: Message) {
+        let bytes = msg.to_bytes();
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let parsed = Message::parse(&bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(parsed, msg);
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let nonce = Nonce([7; NONCE_LEN]);
+        let tag = Tag([9; TAG_LEN]);
+        round_trip(Message::Hello {
+            name: "Goloman".into(),
+            nonce,
+            tag: None,
+        });
+        round_trip(Message::Hello {
+            name: "Hands".into(),
+            nonce,
+            tag: Some(tag),
+        });
+        round_trip(Message::Auth { tag });
+        round_trip(Message::Ping);
+        round_trip(Message::Pong);
+        let at =
+            b"AT Goloman +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997";
+        round_trip(Message::At(Arc::new(Location::from_at_line(at).unwrap())));
+    }
+
+    #[test]
+    fn at_is_written_exactly_as_stored() {
+        let at = b"AT Goloman +0.263873386 kiwi +34.068930-118.445127 1520023934.918963997";
+        let msg = Message::parse(at).unwrap();
+        assert_eq!(&msg.to_bytes()[..], [&at[..], b"\n"].concat());
+    }
+
+    #[test]
+    fn malformed_known_verbs_are_errors() {
+        for (line, verb) in [
+            (&b"HELLO Goloman"[..], "HELLO"),
+            (b"HELLO Goloman abcd", "HELLO"),
+            (b"AUTH", "AUTH"),
+            (b"AUTH zz", "AUTH"),
+            (b"PING now", "PING"),
+            (b"AT S +1.0 c +1+2 5", "AT"),
+        ] {
+            assert_eq!(Message::parse(line), Err(MessageError { verb }));
+        }
+        let long_tag = format!("AUTH {}", "ab".repeat(TAG_LEN + 1));
+        assert!(Message::parse(long_tag.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn unknown_verbs_and_blank_lines_are_unknown_not_errors() {
+        for line in [&b"MEDAL gold Goloman"[..], b"", b"at lower case"] {
+            assert_eq!(
+                Message::parse(line),
+                Ok(Message::Unknown(Bytes::copy_from_slice(line)))
+            );
+        }
+    }
+
+    #[test]
+    fn tag_debug_hides_bytes() {
+        assert_eq!(format!("{:?}", Tag([0xab; TAG_LEN])), "Tag(..)");
+    }
+}

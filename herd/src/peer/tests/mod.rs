@@ -1,0 +1,8 @@
+//! Whole-herd tests of the peer side: real `peer::run` tasks on loopback,
+//! every wait bounded, every task shut down at the end.
+
+mod auth;
+mod flood;
+mod harness;
+mod logs;
+mod recovery;

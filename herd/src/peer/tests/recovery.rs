@@ -1,0 +1,167 @@
+//! Links come back after a restart, resync, and dead or slow neighbours are
+//! dealt with without holding anyone up.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use super::harness::{FIVE, FIVE_LINKS, Herd, PATIENCE, eventually, fake_dialer, key};
+use crate::codec::Line;
+use crate::peer::{READ_TIMEOUT, message::Message};
+use crate::topology::Limits;
+
+#[tokio::test]
+async fn restarted_server_catches_up_by_sync_and_is_back_in_the_flood() {
+    let mut herd = Herd::start(&FIVE, &FIVE_LINKS, key("k")).await;
+    herd.wait_linked().await;
+
+    // Holiday is dialed by Goloman and dials Welsh and Wilkes, so its return
+    // exercises both redialing and fresh dials. Welsh hangs off Holiday only.
+    herd.stop("Holiday").await;
+    let missed = herd.node("Hands").iamat("missed", 10).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        herd.node("Welsh").held("missed").is_none(),
+        "Welsh is cut off"
+    );
+
+    let restarted = Instant::now();
+    herd.restart("Holiday").await;
+    herd.wait_linked().await;
+    let relinked = restarted.elapsed();
+    assert!(
+        relinked < Duration::from_millis(2500),
+        "relinked after {relinked:?}"
+    );
+
+    let missed = String::from_utf8_lossy(&missed.at_line).into_owned();
+    eventually(
+        "restarted Holiday and Welsh learn the missed update",
+        PATIENCE,
+        || {
+            ["Holiday", "Welsh"]
+                .iter()
+                .all(|n| herd.node(n).held("missed").as_deref() == Some(missed.as_str()))
+        },
+    )
+    .await;
+
+    herd.node("Welsh").iamat("after", 20).unwrap();
+    eventually(
+        "an update from Welsh crosses the restarted server",
+        PATIENCE,
+        || herd.node("Hands").held("after").is_some(),
+    )
+    .await;
+    herd.shutdown().await;
+}
+
+#[tokio::test]
+async fn stale_state_synced_by_a_returning_server_replaces_nothing() {
+    let mut herd = Herd::start(&FIVE, &FIVE_LINKS, key("k")).await;
+    herd.wait_linked().await;
+    herd.stop("Welsh").await;
+    herd.restart("Welsh").await;
+    // Welsh comes back holding an old report, and the herd a newer one.
+    herd.node("Welsh")
+        .shared
+        .db
+        .offer(super::harness::location("Welsh", "kiwi", 1));
+    let newest = herd.node("Hands").iamat("kiwi", 2).unwrap();
+    let newest = String::from_utf8_lossy(&newest.at_line).into_owned();
+    herd.wait_linked().await;
+    eventually("the newer report wins everywhere", PATIENCE, || {
+        FIVE.iter()
+            .all(|n| herd.node(n).held("kiwi").as_deref() == Some(newest.as_str()))
+    })
+    .await;
+    herd.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_neighbour_is_dropped_after_read_timeout() {
+    let k = key("k");
+    let herd = Herd::start(&["Hands"], &[("Goloman", "Hands")], k.clone()).await;
+    let hands = herd.node("Hands");
+    // The test plays Goloman: it authenticates, then neither reads nor writes.
+    let (_reader, _writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
+    eventually("Hands sees Goloman up", PATIENCE, || {
+        hands.shared.peers.is_up("Goloman")
+    })
+    .await;
+    let up = Instant::now();
+    eventually("Hands drops the silent link", READ_TIMEOUT * 2, || {
+        !hands.shared.peers.is_up("Goloman")
+    })
+    .await;
+    assert!(up.elapsed() >= READ_TIMEOUT - Duration::from_millis(500));
+    herd.shutdown().await;
+}
+
+#[tokio::test]
+async fn neighbour_gets_pings_and_the_snapshot() {
+    let k = key("k");
+    let herd = Herd::start(&["Hands"], &[("Goloman", "Hands")], k.clone()).await;
+    herd.node("Hands").iamat("kiwi", 5).unwrap();
+    let (mut reader, _writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
+    let mut seen = Vec::new();
+    while !seen.contains(&"PING".to_owned()) {
+        let line = tokio::time::timeout(PATIENCE, reader.next())
+            .await
+            .expect("Hands sends within the timeout")
+            .expect("link stays open")
+            .expect("no i/o error");
+        let Line::Complete(line) = line else {
+            panic!("overlong line from Hands")
+        };
+        seen.push(String::from_utf8_lossy(&line).into_owned());
+    }
+    assert!(
+        seen[0].starts_with("AT Hands +0.123456789 kiwi "),
+        "{seen:?}"
+    );
+    assert_eq!(Message::parse(seen[1].as_bytes()), Ok(Message::Ping));
+    herd.shutdown().await;
+}
+
+#[tokio::test]
+async fn neighbour_that_stops_reading_costs_drops_not_waiting() {
+    let k = key("k");
+    let limits = Limits {
+        peer_queue: 8,
+        ..Limits::default()
+    };
+    let herd = Herd::start_with(
+        &["Hands", "Wilkes"],
+        &[("Goloman", "Hands"), ("Hands", "Wilkes")],
+        limits,
+        |_| k.clone(),
+    )
+    .await;
+    let hands = herd.node("Hands");
+    // The test plays Goloman and never reads, so its socket buffers fill.
+    let (_reader, _writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
+    herd.wait_linked().await;
+
+    let started = Instant::now();
+    for t in 1..=50_000 {
+        hands.iamat(&format!("client-{t}"), t);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "flooding blocked"
+    );
+    let dropped = hands.shared.peers.stats("Goloman").map_or(0, |s| s.dropped);
+    assert!(dropped > 0, "a full queue must drop and count");
+
+    // The burst overran Wilkes's queue too (this test's runtime has one
+    // thread, so no writer ran during it); once that drains, the link to
+    // Wilkes delivers while Goloman's stays stuck.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    hands.iamat("last", 100_000).unwrap();
+    eventually("Wilkes gets the update after the burst", PATIENCE, || {
+        herd.node("Wilkes").held("last").is_some()
+    })
+    .await;
+    herd.shutdown().await;
+}
