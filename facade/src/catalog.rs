@@ -1,6 +1,7 @@
 //! The herd's teams and events, as its `TEAMS` and `EVENTS` replies list
-//! them. The facade validates names against this cache, case-insensitively,
-//! and always sends and shows the herd's own spelling.
+//! them. The facade validates names against this cache, case-insensitively
+//! (Unicode lower case, as the herd matches them), and always sends and shows
+//! the herd's own spelling.
 
 use std::sync::{Arc, RwLock};
 
@@ -28,10 +29,12 @@ impl Catalog {
     }
 }
 
+/// Case-insensitive as the herd does it: Unicode lower case.
 fn find<'a>(names: &'a [String], name: &str) -> Option<&'a str> {
+    let wanted = name.to_lowercase();
     names
         .iter()
-        .find(|n| n.eq_ignore_ascii_case(name))
+        .find(|n| n.to_lowercase() == wanted)
         .map(String::as_str)
 }
 
@@ -97,9 +100,10 @@ mod tests {
     #[test]
     fn names_match_case_insensitively_and_come_back_canonical() {
         let catalog = Catalog {
-            teams: vec!["Gaul".into(), "Rome".into()],
+            teams: vec!["Gaul".into(), "Rome".into(), "Ægypt".into()],
             events: vec!["curling".into()],
         };
+        assert_eq!(catalog.team("æGYPT"), Some("Ægypt"));
         assert_eq!(catalog.team("gAUL"), Some("Gaul"));
         assert_eq!(catalog.event("CURLING"), Some("curling"));
         assert_eq!(catalog.team("Egypt"), None);
