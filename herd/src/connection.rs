@@ -6,6 +6,9 @@
 //! upstream (WHATSAT) first flushes what is already answered. After the
 //! client half-closes, the last unterminated line is still a command; every
 //! pending reply is written before the server closes its side.
+//!
+//! After `SUBSCRIBE`, updates of the chosen events and teams are written
+//! between replies, each line whole, and the idle timeout no longer applies.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -17,10 +20,12 @@ use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cmd::Command;
+use crate::cmd::{Command, Topics, redact};
 use crate::codec::{Line, LineCodec};
 use crate::logging::Escaped;
+use crate::olympic::Update;
 use crate::shared::Shared;
+use tokio::sync::broadcast;
 
 /// Bytes read per system call; also bounds how many replies are gathered
 /// before a write.
@@ -28,6 +33,20 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Gathered replies are written once they pass this size, even mid-batch.
 const FLUSH_AT: usize = 64 * 1024;
+
+/// Idle timeout while subscribed: long enough to mean "never" for a
+/// subscriber that only listens.
+const SUBSCRIBED_IDLE: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The next update of a subscribed connection; never resolves otherwise.
+async fn next_update(
+    updates: &mut Option<(broadcast::Receiver<Update>, Topics)>,
+) -> Result<Update, broadcast::error::RecvError> {
+    match updates {
+        Some((rx, _)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// Why a connection ended, for the log.
 #[derive(Debug)]
@@ -62,6 +81,7 @@ pub async fn serve(
         codec: LineCodec::new(shared.limits.max_line),
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::new(),
+        updates: None,
     }
     .run(&shutdown)
     .await;
@@ -82,6 +102,8 @@ struct Connection<'a> {
     input: BytesMut,
     /// Whole replies not yet written.
     output: BytesMut,
+    /// Set once the client subscribes: the update feed and what it wants of it.
+    updates: Option<(broadcast::Receiver<Update>, Topics)>,
 }
 
 impl Connection<'_> {
@@ -100,8 +122,18 @@ impl Connection<'_> {
                 return Ended::Finished;
             }
             self.input.reserve(READ_CHUNK);
+            // A subscriber may stay quiet for as long as it likes.
+            let idle = if self.updates.is_some() {
+                SUBSCRIBED_IDLE
+            } else {
+                idle
+            };
             let read = tokio::select! {
                 read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.input)) => read,
+                update = next_update(&mut self.updates) => {
+                    self.push_update(update);
+                    continue;
+                }
                 () = shutdown.cancelled() => return Ended::Shutdown,
             };
             match read {
@@ -136,18 +168,53 @@ impl Connection<'_> {
                 Ok(None) => return Ok(()),
                 Err(crate::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
-            info!(event = "client_in", conn = self.id, line = %Escaped(&line));
+            info!(event = "client_in", conn = self.id, line = %Escaped(&redact(&line)));
             let command = Command::parse(line.clone());
             if command.may_wait() {
                 self.flush().await?;
             }
-            let reply = command.apply(self.shared, &line).await;
-            info!(event = "client_out", conn = self.id, reply = %Escaped(&reply));
+            let reply = match command {
+                Command::Subscribe(subscribe) => self.subscribe(subscribe, &line),
+                command => command.apply(self.shared, &line).await,
+            };
+            info!(event = "client_out", conn = self.id, reply = %Escaped(&redact(&reply)));
             self.output.extend_from_slice(&reply);
             if self.output.len() >= FLUSH_AT {
                 self.flush().await?;
             }
         }
+    }
+
+    /// Starts (or widens) this connection's subscription.
+    fn subscribe(&mut self, subscribe: crate::cmd::Subscribe, line: &bytes::Bytes) -> bytes::Bytes {
+        let Some((reply, topics)) = subscribe.apply(self.shared) else {
+            return crate::cmd::Invalid::new(line.clone()).reply();
+        };
+        match &mut self.updates {
+            Some((_, held)) => held.extend(topics),
+            None => self.updates = Some((self.shared.olympics.subscribe(), topics)),
+        }
+        reply
+    }
+
+    /// Queues the line for one update from the feed, if it is wanted, or
+    /// `LAGGED n` if the feed overran this connection.
+    fn push_update(&mut self, update: Result<Update, broadcast::error::RecvError>) {
+        let line = match update {
+            Ok(update) => match &self.updates {
+                Some((_, topics)) if topics.wants(&update) => {
+                    crate::cmd::olympic_reply::update_line(&update)
+                }
+                _ => return,
+            },
+            Err(broadcast::error::RecvError::Lagged(missed)) => format!("LAGGED {missed}\n"),
+            Err(broadcast::error::RecvError::Closed) => {
+                self.updates = None;
+                return;
+            }
+        };
+        info!(event = "client_out", conn = self.id, reply = %Escaped(line.as_bytes()));
+        self.output.extend_from_slice(line.as_bytes());
     }
 
     /// Writes all gathered replies in one write, within the write timeout.

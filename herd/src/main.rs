@@ -54,6 +54,9 @@ struct Common {
     /// Directory for the per-server log files (created if missing).
     #[arg(long, default_value = "logs")]
     log_dir: PathBuf,
+    /// Directory for the Olympic journals (created if missing).
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
     /// Places provider, overriding the topology: local, google or google-new.
     #[arg(long)]
     places: Option<ProviderKind>,
@@ -140,11 +143,15 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
             places_api_key: std::env::var("GOOGLE_PLACES_API_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
+            data_dir: common.data_dir.clone(),
         };
         let running = server::start(&topology, name, options)
             .await
             .map_err(|e| match e {
                 server::StartError::Topology(e) => Failure::Config(e.to_string()),
+                server::StartError::Olympics(e @ herd::olympic::OlympicError::BadConfig(_)) => {
+                    Failure::Config(e.to_string())
+                }
                 other => Failure::Other(other.into()),
             })?;
         wait_for_signal().await.context("waiting for signals")?;
@@ -172,6 +179,7 @@ fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
         .map(|p| std::path::absolute(p).context("resolving the topology path"))
         .transpose()?;
     let log_dir = std::path::absolute(&common.log_dir).context("resolving the log directory")?;
+    let data_dir = std::path::absolute(&common.data_dir).context("resolving the data directory")?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let mut children = Vec::new();
@@ -180,6 +188,8 @@ fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
             cmd.arg(name)
                 .arg("--log-dir")
                 .arg(&log_dir)
+                .arg("--data-dir")
+                .arg(&data_dir)
                 .kill_on_drop(true);
             if let Some(path) = &topology_file {
                 cmd.arg("--topology").arg(path);

@@ -12,8 +12,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
+use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
+use crate::olympic::Olympics;
 use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
@@ -32,6 +34,12 @@ pub enum StartError {
     /// The Places provider could not be built.
     #[error(transparent)]
     Places(#[from] PlacesError),
+    /// The Olympic journal could not be opened, or the teams and events are unusable.
+    #[error("olympic state: {0}")]
+    Olympics(#[from] crate::olympic::OlympicError),
+    /// The Cacofonix id could not be loaded.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     /// The herd link key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -48,10 +56,12 @@ pub enum StartError {
 }
 
 /// What a server needs besides the topology.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Google Places key, for the google providers.
     pub places_api_key: Option<String>,
+    /// Directory for the Olympic journal, `<data_dir>/<NAME>.journal`.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A running server. Dropping it does not stop it; call [`RunningServer::stop`].
@@ -95,6 +105,7 @@ pub async fn start(
     let spec = topology.server(name)?.clone();
     let places = Places::new(&topology.places, options.places_api_key)?;
     let key = LinkKey::load(&topology.security)?;
+    let cacofonix = CacofonixId::load(&topology.security)?;
     let bind = |addr, what| async move {
         TcpListener::bind(addr)
             .await
@@ -102,6 +113,7 @@ pub async fn start(
     };
     let client_listener = bind(spec.addr, "client").await?;
     let peer_listener = bind(spec.peer_addr, "peer").await?;
+    let olympics = Olympics::open(&topology.olympics, name, &options.data_dir).await?;
     let client_addr = local_addr(&client_listener, spec.addr);
     let peer_addr = local_addr(&peer_listener, spec.peer_addr);
     let shared = Arc::new(Shared {
@@ -110,6 +122,8 @@ pub async fn start(
         places,
         peers: Peers::new(topology.neighbours(name), topology.limits.peer_queue),
         limits: topology.limits.clone(),
+        olympics,
+        cacofonix,
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();

@@ -1,7 +1,9 @@
 //! Everything one herd server's tasks share: its name, its locations, its
-//! Places provider and its peer links.
+//! Places provider, its peer links and its Olympic state.
 
+use crate::auth::CacofonixId;
 use crate::db::Db;
+use crate::olympic::Olympics;
 use crate::peer::Peers;
 use crate::places::Places;
 use crate::topology::Limits;
@@ -19,4 +21,8 @@ pub struct Shared {
     pub peers: Peers,
     /// Limits applied to client connections.
     pub limits: Limits,
+    /// Medal tallies and event scores, replicated and durable.
+    pub olympics: Olympics,
+    /// The id that authorises Olympic writes.
+    pub cacofonix: CacofonixId,
 }

@@ -66,6 +66,16 @@ pub fn format_diff(diff_nanos: i128) -> String {
     format!("{sign}{}.{:09}", magnitude / nanos, magnitude % nanos)
 }
 
+/// Formats nanoseconds since the epoch as `S.NNNNNNNNN` (a leading `-`
+/// before 1970).
+pub fn format_posix(nanos: i128) -> String {
+    let text = format_diff(nanos);
+    match text.strip_prefix('+') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +116,16 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn posix_time_has_nine_fraction_digits_and_no_plus() {
+        assert_eq!(
+            format_posix(1_520_023_934_918_963_997),
+            "1520023934.918963997"
+        );
+        assert_eq!(format_posix(0), "0.000000000");
+        assert_eq!(format_posix(-1), "-0.000000001");
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::olympic::OlympicsConfig;
+
 /// Why a topology could not be used. Each variant renders as one line that
 /// names the problem, which the binary prints before exiting with status 2.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +193,11 @@ pub struct SecurityConfig {
     /// wins over it; with neither, a documented local default is used with a
     /// warning. A relative path is taken relative to the topology file.
     pub key_file: Option<PathBuf>,
+    /// File holding the Cacofonix id that authorises Olympic writes.
+    /// `CACOFONIX_ID` in the environment wins over it; with neither, a
+    /// documented local default is used with a warning. Relative to the
+    /// topology file.
+    pub cacofonix_file: Option<PathBuf>,
 }
 
 /// The whole file as written.
@@ -207,6 +214,8 @@ struct RawTopology {
     limits: Limits,
     #[serde(default)]
     security: SecurityConfig,
+    #[serde(default)]
+    olympics: OlympicsConfig,
 }
 
 /// A validated topology.
@@ -220,8 +229,10 @@ pub struct Topology {
     pub places: PlacesConfig,
     /// The `[limits]` section.
     pub limits: Limits,
-    /// The `[security]` section, with `key_file` made absolute.
+    /// The `[security]` section, with file paths made absolute.
     pub security: SecurityConfig,
+    /// The `[olympics]` section: teams and events.
+    pub olympics: OlympicsConfig,
 }
 
 impl Topology {
@@ -238,11 +249,14 @@ impl Topology {
             },
             other => other,
         })?;
-        if let Some(key_file) = &topology.security.key_file
-            && key_file.is_relative()
-        {
-            let base = path.parent().unwrap_or(Path::new("."));
-            topology.security.key_file = Some(base.join(key_file));
+        let base = path.parent().unwrap_or(Path::new("."));
+        for file in [
+            &mut topology.security.key_file,
+            &mut topology.security.cacofonix_file,
+        ] {
+            if let Some(relative) = file.as_ref().filter(|p| p.is_relative()) {
+                *file = Some(base.join(relative));
+            }
         }
         Ok(topology)
     }
@@ -259,6 +273,7 @@ impl Topology {
             places: raw.places,
             limits: raw.limits,
             security: raw.security,
+            olympics: raw.olympics,
         };
         topology.validate()?;
         Ok(topology)

@@ -7,11 +7,28 @@
 
 mod iamat;
 mod invalid;
+mod medal;
+mod names;
+pub mod olympic_reply;
+mod redact;
+mod score;
+mod set_score;
+mod subscribe;
+mod tally;
 mod whatsat;
+mod write_outcome;
 
 pub use iamat::IAmAt;
 pub use invalid::Invalid;
+pub use medal::MedalWrite;
+pub use names::Names;
+pub use redact::redact;
+pub use score::ScoreQuery;
+pub use set_score::SetScoreWrite;
+pub use subscribe::{Subscribe, Topics};
+pub use tally::TallyQuery;
 pub use whatsat::WhatsAt;
+pub use write_outcome::WriteOutcome;
 
 use bytes::Bytes;
 
@@ -25,6 +42,19 @@ pub enum Command {
     IAmAt(IAmAt),
     /// `WHATSAT client radius bound`
     WhatsAt(WhatsAt),
+    /// `TEAMS` or `EVENTS`
+    Names(Names),
+    /// `TALLY team`
+    Tally(TallyQuery),
+    /// `SCORE event`
+    Score(ScoreQuery),
+    /// `MEDAL team medal auth`
+    Medal(MedalWrite),
+    /// `SETSCORE event auth team score ...`
+    SetScore(SetScoreWrite),
+    /// `SUBSCRIBE name ...`; the connection applies it, since it changes
+    /// what the connection streams.
+    Subscribe(Subscribe),
     /// Anything else, including `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -37,6 +67,13 @@ impl Command {
             match it.next() {
                 Some(b"IAMAT") => IAmAt::parse(it).map(Command::IAmAt),
                 Some(b"WHATSAT") => WhatsAt::parse(it).map(Command::WhatsAt),
+                Some(b"TEAMS") => it.next().is_none().then_some(Command::Names(Names::Teams)),
+                Some(b"EVENTS") => it.next().is_none().then_some(Command::Names(Names::Events)),
+                Some(b"TALLY") => TallyQuery::parse(it).map(Command::Tally),
+                Some(b"SCORE") => ScoreQuery::parse(it).map(Command::Score),
+                Some(b"MEDAL") => MedalWrite::parse(it).map(Command::Medal),
+                Some(b"SETSCORE") => SetScoreWrite::parse(it).map(Command::SetScore),
+                Some(b"SUBSCRIBE") => Subscribe::parse(it).map(Command::Subscribe),
                 _ => None,
             }
         };
@@ -46,20 +83,40 @@ impl Command {
     /// Applies the command and returns the complete reply. `line` is the raw
     /// line, kept for the `? ` echo should the command fail at apply time
     /// (a WHATSAT for an unknown client).
+    ///
+    /// `Subscribe` only answers here; the connection applies it itself.
     pub async fn apply(self, shared: &Shared, line: &Bytes) -> Bytes {
+        let invalid = || Invalid::new(line.clone()).reply();
         match self {
             Command::IAmAt(cmd) => cmd.apply(shared),
-            Command::WhatsAt(cmd) => match cmd.apply(shared).await {
-                Some(reply) => reply,
-                None => Invalid::new(line.clone()).reply(),
-            },
+            Command::WhatsAt(cmd) => cmd.apply(shared).await.unwrap_or_else(invalid),
+            Command::Names(cmd) => cmd.apply(shared),
+            Command::Tally(cmd) => cmd.apply(shared).unwrap_or_else(invalid),
+            Command::Score(cmd) => cmd.apply(shared).unwrap_or_else(invalid),
+            Command::Medal(cmd) => written(cmd.apply(shared).await, invalid),
+            Command::SetScore(cmd) => written(cmd.apply(shared).await, invalid),
+            Command::Subscribe(cmd) => cmd
+                .apply(shared)
+                .map(|(reply, _)| reply)
+                .unwrap_or_else(invalid),
             Command::Invalid(cmd) => cmd.reply(),
         }
     }
 
-    /// True when applying may wait on something slow (an upstream request),
-    /// so replies already formatted should be written first.
+    /// True when applying may wait on something slow (an upstream request,
+    /// an fsync), so replies already formatted should be written first.
     pub fn may_wait(&self) -> bool {
-        matches!(self, Command::WhatsAt(_))
+        matches!(
+            self,
+            Command::WhatsAt(_) | Command::Medal(_) | Command::SetScore(_)
+        )
+    }
+}
+
+/// The reply to a write: its line, or the `? ` echo.
+fn written(outcome: WriteOutcome, invalid: impl FnOnce() -> Bytes) -> Bytes {
+    match outcome {
+        WriteOutcome::Reply(reply) => reply,
+        WriteOutcome::Invalid => invalid(),
     }
 }

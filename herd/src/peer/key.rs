@@ -151,6 +151,7 @@ mod tests {
         let path = temp_file("env-wins", b"from-file\n");
         let security = SecurityConfig {
             key_file: Some(path.clone()),
+            ..SecurityConfig::default()
         };
         let (key, source) = LinkKey::resolve(Some(b"from-env"), &security).unwrap();
         assert_eq!(source, KeySource::Env);
@@ -163,6 +164,7 @@ mod tests {
         let path = temp_file("trimmed", b"  s3cret \n");
         let security = SecurityConfig {
             key_file: Some(path.clone()),
+            ..SecurityConfig::default()
         };
         let (key, source) = LinkKey::resolve(None, &security).unwrap();
         assert_eq!(source, KeySource::File);
@@ -179,6 +181,7 @@ mod tests {
         let path = temp_file("blank", b"\n\n");
         let security = SecurityConfig {
             key_file: Some(path.clone()),
+            ..SecurityConfig::default()
         };
         assert!(matches!(
             LinkKey::resolve(None, &security),

@@ -20,11 +20,13 @@ use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
 use super::handshake::{Reader, Writer};
+use super::merge;
 use super::message::Message;
 use super::registry::{Counters, Registration, enqueue};
 use super::{MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::codec::{CodecError, Line};
 use crate::location::Location;
+use crate::olympic::Change;
 use crate::shared::Shared;
 
 /// Why a link ended. A link only ends for a reason, so this is what
@@ -73,10 +75,12 @@ where
         cancel,
     } = shared.peers.register(peer, shutdown);
     tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
-    let snapshot = shared.db.snapshot();
+    let snapshot = sync_messages(shared);
+    let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let end = tokio::select! {
-        end = read_loop(shared, peer, reader, &tx, &counters) => end,
+        end = read_loop(shared, peer, reader, &tx, &changes_tx, &counters) => end,
         end = write_loop(peer, writer, &mut rx, snapshot, &counters) => end,
+        end = merge::run(shared, peer, &mut changes_rx) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
         }
@@ -104,12 +108,26 @@ where
     end
 }
 
-/// Reads lines until the link fails: applies locations, answers pings.
+/// Everything this server holds, as the messages that sync a new link:
+/// every location, then the Olympic state.
+fn sync_messages(shared: &Shared) -> Vec<Message> {
+    let locations = shared.db.snapshot().into_iter().map(Message::At);
+    let changes = shared
+        .olympics
+        .snapshot()
+        .into_iter()
+        .map(|change| Message::Change(Arc::new(change)));
+    locations.chain(changes).collect()
+}
+
+/// Reads lines until the link fails: applies locations, hands Olympic
+/// changes to the merge loop, answers pings.
 async fn read_loop<R: AsyncRead + Unpin>(
     shared: &Shared,
     peer: &str,
     mut reader: Reader<R>,
     tx: &mpsc::Sender<Message>,
+    changes: &mpsc::Sender<Arc<Change>>,
     counters: &Counters,
 ) -> LinkError {
     loop {
@@ -133,6 +151,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     counters.at_taken.fetch_add(1, Ordering::Relaxed);
                 }
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), taken);
+            }
+            Ok(Message::Change(change)) => {
+                tracing::info!(event = "peer_in", peer = %peer, line = ?shown());
+                if changes.send(change).await.is_err() {
+                    return LinkError::Closed;
+                }
             }
             Ok(Message::Ping) => {
                 tracing::trace!(event = "peer_in", peer = %peer, line = "PING");
@@ -170,13 +194,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     peer: &str,
     mut writer: Writer<W>,
     rx: &mut mpsc::Receiver<Message>,
-    snapshot: Vec<Arc<Location>>,
+    snapshot: Vec<Message>,
     counters: &Counters,
 ) -> LinkError {
     let mut batch = Batch::default();
     let synced = snapshot.len();
-    for location in snapshot {
-        batch.push(peer, &Message::At(location));
+    for message in snapshot {
+        batch.push(peer, &message);
         if batch.is_full()
             && let Err(e) = batch.write(&mut writer, counters).await
         {
@@ -186,7 +210,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     if let Err(e) = batch.write(&mut writer, counters).await {
         return e;
     }
-    tracing::info!(event = "peer_sync_sent", peer = %peer, locations = synced);
+    tracing::info!(event = "peer_sync_sent", peer = %peer, messages = synced);
 
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);

@@ -7,6 +7,8 @@
 //! AUTH <tag>                      dialer proves it holds the key
 //! PING / PONG                     liveness while a link is idle
 //! AT <server> <diff> <client> <coords> <time>   one location, as stored
+//! MEDAL <origin> <seq> <team> <medal> <count>    one Olympic tally cell
+//! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> ...   one event score
 //! ```
 //!
 //! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::location::Location;
+use crate::olympic::Change;
 use crate::parse::fields;
 
 /// Bytes in a handshake nonce.
@@ -83,6 +86,8 @@ pub enum Message {
     Pong,
     /// `AT ...`: a location, flooded or synced.
     At(Arc<Location>),
+    /// `MEDAL ...` or `SCORE ...`: an Olympic change, flooded or synced.
+    Change(Arc<Change>),
     /// A line with a verb this server does not know (or no verb at all).
     Unknown(Bytes),
 }
@@ -107,6 +112,12 @@ impl Message {
             Some(b"AT") => Location::from_at_line(line)
                 .map(|loc| Message::At(Arc::new(loc)))
                 .ok_or(MessageError { verb: "AT" })?,
+            Some(b"MEDAL") => Change::parse(line)
+                .map(|c| Message::Change(Arc::new(c)))
+                .ok_or(MessageError { verb: "MEDAL" })?,
+            Some(b"SCORE") => Change::parse(line)
+                .map(|c| Message::Change(Arc::new(c)))
+                .ok_or(MessageError { verb: "SCORE" })?,
             _ => Message::Unknown(Bytes::copy_from_slice(line)),
         };
         Ok(msg)
@@ -120,6 +131,10 @@ impl Message {
             Message::Ping => "PING",
             Message::Pong => "PONG",
             Message::At(_) => "AT",
+            Message::Change(change) => match **change {
+                Change::Medal { .. } => "MEDAL",
+                Change::Score { .. } => "SCORE",
+            },
             Message::Unknown(_) => "UNKNOWN",
         }
     }
@@ -144,6 +159,7 @@ impl Message {
             Message::Ping => dst.put_slice(b"PING"),
             Message::Pong => dst.put_slice(b"PONG"),
             Message::At(location) => dst.put_slice(&location.at_line),
+            Message::Change(change) => dst.put_slice(change.encode().as_bytes()),
             Message::Unknown(line) => dst.put_slice(line),
         }
         dst.put_u8(b'\n');
@@ -239,8 +255,20 @@ mod tests {
     }
 
     #[test]
+    fn olympic_changes_round_trip_and_malformed_ones_are_errors() {
+        round_trip(Message::parse(b"MEDAL Goloman 3 Gaul gold 2").unwrap());
+        round_trip(
+            Message::parse(b"SCORE Hands 7 curling 1700000000000000000 Gaul 3 Rome 2").unwrap(),
+        );
+        assert_eq!(
+            Message::parse(b"MEDAL gold Goloman"),
+            Err(MessageError { verb: "MEDAL" })
+        );
+    }
+
+    #[test]
     fn unknown_verbs_and_blank_lines_are_unknown_not_errors() {
-        for line in [&b"MEDAL gold Goloman"[..], b"", b"at lower case"] {
+        for line in [&b"TROPHY gold Goloman"[..], b"", b"at lower case"] {
             assert_eq!(
                 Message::parse(line),
                 Ok(Message::Unknown(Bytes::copy_from_slice(line)))

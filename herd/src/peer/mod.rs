@@ -23,6 +23,7 @@ mod dial;
 pub mod handshake;
 pub mod key;
 mod link;
+mod merge;
 pub mod message;
 mod proof;
 pub mod registry;

@@ -19,6 +19,7 @@ use super::DROP_LOG_EVERY;
 use super::message::Message;
 use super::throttle::Throttle;
 use crate::location::Location;
+use crate::olympic::Change;
 
 /// Counters of one link, readable while it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -127,6 +128,18 @@ impl Peers {
     /// `from` (where it came from). Never blocks or awaits; a full queue drops
     /// the line and counts it.
     pub fn flood(&self, location: &Arc<Location>, from: Option<&str>) {
+        self.send_all(from, || Message::At(Arc::clone(location)));
+    }
+
+    /// Queues an Olympic change to every live link except `from`, like
+    /// [`Peers::flood`].
+    pub fn flood_change(&self, change: &Change, from: Option<&str>) {
+        let change = Arc::new(change.clone());
+        self.send_all(from, || Message::Change(Arc::clone(&change)));
+    }
+
+    /// Queues `message()` on every live link except the one to `from`.
+    fn send_all(&self, from: Option<&str>, message: impl Fn() -> Message) {
         let targets: Vec<(String, mpsc::Sender<Message>, Arc<Counters>)> = self
             .lock()
             .iter()
@@ -134,7 +147,7 @@ impl Peers {
             .map(|(name, slot)| (name.clone(), slot.tx.clone(), Arc::clone(&slot.counters)))
             .collect();
         for (name, tx, counters) in targets {
-            enqueue(&name, &tx, &counters, Message::At(Arc::clone(location)));
+            enqueue(&name, &tx, &counters, message());
         }
     }
 

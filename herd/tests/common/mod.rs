@@ -24,6 +24,9 @@ pub const FIVE_LINKS: [(&str, &str); 6] = [
     ("Holiday", "Wilkes"),
 ];
 
+/// The Cacofonix id every test server is started with.
+pub const CACOFONIX: &str = "test-cacofonix-id";
+
 /// Longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -136,7 +139,10 @@ impl TestHerd {
             .arg(&self.topology)
             .arg("--log-dir")
             .arg(self.log_dir())
+            .arg("--data-dir")
+            .arg(self.data_dir())
             .env("HERD_KEY", "test-herd-key")
+            .env("CACOFONIX_ID", CACOFONIX)
             .env_remove("GOOGLE_PLACES_API_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -196,6 +202,11 @@ impl TestHerd {
     /// The peer address of `name`.
     pub fn peer(&self, name: &str) -> SocketAddr {
         self.ports[name].peer
+    }
+
+    /// Where the servers keep their Olympic journals.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     /// Where the servers write their logs.

@@ -12,9 +12,11 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::auth::CacofonixId;
 use crate::codec::LineCodec;
 use crate::db::Db;
 use crate::location::Location;
+use crate::olympic::Olympics;
 use crate::peer::handshake::{self, Reader, Writer};
 use crate::peer::{LinkKey, Neighbour, Peers};
 use crate::places::Places;
@@ -66,17 +68,23 @@ pub(super) struct Node {
     pub(super) shared: Arc<Shared>,
     shutdown: CancellationToken,
     task: JoinHandle<()>,
+    /// Holds the node's Olympic journal; removed when the node goes.
+    _data: tempfile::TempDir,
 }
 
 impl Node {
     /// Starts `peer::run` for `name` on `listener`.
-    pub(super) fn start(
+    pub(super) async fn start(
         name: &str,
         listener: TcpListener,
         neighbours: Vec<Neighbour>,
         key: LinkKey,
         limits: Limits,
     ) -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let olympics = Olympics::open(&Default::default(), name, data.path())
+            .await
+            .expect("olympic journal");
         let shared = Arc::new(Shared {
             name: name.to_owned(),
             db: Db::new(),
@@ -86,6 +94,8 @@ impl Node {
                 limits.peer_queue,
             ),
             limits,
+            olympics,
+            cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
         });
         let shutdown = CancellationToken::new();
         let run = crate::peer::run(
@@ -100,6 +110,7 @@ impl Node {
             shared,
             shutdown,
             task,
+            _data: data,
         }
     }
 
@@ -180,7 +191,7 @@ impl Herd {
             limits,
         };
         for (name, listener) in listeners {
-            herd.launch(&name, listener);
+            herd.launch(&name, listener).await;
         }
         herd
     }
@@ -210,14 +221,15 @@ impl Herd {
             .collect()
     }
 
-    fn launch(&mut self, name: &str, listener: TcpListener) {
+    async fn launch(&mut self, name: &str, listener: TcpListener) {
         let node = Node::start(
             name,
             listener,
             self.neighbours(name),
             self.keys[name].clone(),
             self.limits.clone(),
-        );
+        )
+        .await;
         self.nodes.insert(name.to_owned(), node);
     }
 
@@ -232,7 +244,7 @@ impl Herd {
         let listener = TcpListener::bind(self.addrs[name])
             .await
             .expect("rebind old peer port");
-        self.launch(name, listener);
+        self.launch(name, listener).await;
     }
 
     /// Waits until every running node has a live link to each neighbour.

@@ -1,0 +1,186 @@
+//! Pipelined IAMAT load: `connections` persistent connections, each keeping
+//! `window` commands in flight, for a warm-up and then a measured interval.
+//!
+//! Each connection reports as its own client with strictly increasing
+//! client times, so every IAMAT is the newest for its client and a herd
+//! server stores and floods every one. A reply's latency is from the moment
+//! its command was written to the read that completed it; only replies
+//! completed inside the measured interval count.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::time::Instant;
+
+use crate::connection::Connection;
+use crate::protocol::{Shape, format_posix, is_at, now_nanos};
+use crate::stats::nanos;
+
+/// Latency samples kept per connection; past this only the count grows.
+pub const MAX_SAMPLES: usize = 4_000_000;
+
+/// The shape of a load run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    /// Persistent connections, each driven by its own task.
+    pub connections: usize,
+    /// Commands in flight per connection.
+    pub window: usize,
+    /// Run before measuring, so connections and caches are warm.
+    pub warmup: Duration,
+    /// The measured interval.
+    pub duration: Duration,
+    /// Client IDs are `PREFIX-N` for connection N.
+    pub client_prefix: String,
+}
+
+impl LoadConfig {
+    /// The client ID each connection reports as, in connection order.
+    pub fn client_ids(&self) -> Vec<String> {
+        (0..self.connections)
+            .map(|i| format!("{}-{i}", self.client_prefix))
+            .collect()
+    }
+}
+
+/// What a load run measured.
+#[derive(Debug, Clone, Default)]
+pub struct LoadResult {
+    /// Replies completed inside the measured interval.
+    pub completed: u64,
+    /// The measured interval.
+    pub measured: Duration,
+    /// Latency of (up to [`MAX_SAMPLES`] per connection of) those replies, ns.
+    pub latencies: Vec<u64>,
+    /// Replies that were not an AT line.
+    pub bad_replies: u64,
+    /// The first such reply, for the report.
+    pub first_bad: Option<String>,
+}
+
+impl LoadResult {
+    /// Completed replies per second of the measured interval.
+    pub fn ops_per_sec(&self) -> f64 {
+        self.completed as f64 / self.measured.as_secs_f64()
+    }
+
+    fn merge(&mut self, other: LoadResult) {
+        self.completed += other.completed;
+        self.latencies.extend(other.latencies);
+        self.bad_replies += other.bad_replies;
+        if self.first_bad.is_none() {
+            self.first_bad = other.first_bad;
+        }
+    }
+}
+
+/// Runs the load against `addr` and adds up every connection's result.
+pub async fn pipelined_iamat(addr: SocketAddr, config: &LoadConfig) -> anyhow::Result<LoadResult> {
+    let mut conns = Vec::with_capacity(config.connections);
+    for _ in 0..config.connections {
+        conns.push(Connection::connect(addr).await?);
+    }
+    let measure_from = Instant::now() + config.warmup;
+    let end = measure_from + config.duration;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .zip(config.client_ids())
+        .map(|(conn, client)| tokio::spawn(drive(conn, client, config.window, measure_from, end)))
+        .collect();
+    let mut total = LoadResult {
+        measured: config.duration,
+        ..LoadResult::default()
+    };
+    for task in tasks {
+        total.merge(task.await.context("a load task panicked")??);
+    }
+    Ok(total)
+}
+
+/// One connection's loop: fill the window, then for every reply read take
+/// its latency and send a new command, batching the new commands of one
+/// read into one write; after `end`, stop sending and drain.
+async fn drive(
+    mut conn: Connection,
+    client: String,
+    window: usize,
+    measure_from: Instant,
+    end: Instant,
+) -> anyhow::Result<LoadResult> {
+    let mut result = LoadResult::default();
+    let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(window);
+    let mut out = Vec::with_capacity(window * 80);
+    let mut last_time = 0u128;
+    let mut push = |out: &mut Vec<u8>, in_flight: &mut VecDeque<Instant>| {
+        last_time = now_nanos().max(last_time + 1);
+        let line = format!(
+            "IAMAT {client} {} {}\n",
+            super::COORDS,
+            format_posix(last_time)
+        );
+        out.extend_from_slice(line.as_bytes());
+        in_flight.push_back(Instant::now());
+    };
+    for _ in 0..window {
+        push(&mut out, &mut in_flight);
+    }
+    conn.send(&out).await?;
+    out.clear();
+    while !in_flight.is_empty() {
+        conn.read_more().await?;
+        let now = Instant::now();
+        while let Some(reply) = conn.next_reply(Shape::Line) {
+            let sent = in_flight
+                .pop_front()
+                .context("a reply arrived with no command in flight")?;
+            if !is_at(&reply) {
+                result.bad_replies += 1;
+                result
+                    .first_bad
+                    .get_or_insert_with(|| String::from_utf8_lossy(&reply).into_owned());
+            }
+            if now >= measure_from && now <= end {
+                result.completed += 1;
+                if result.latencies.len() < MAX_SAMPLES {
+                    result.latencies.push(nanos(now - sent));
+                }
+            }
+            if now < end {
+                push(&mut out, &mut in_flight);
+            }
+        }
+        if !out.is_empty() {
+            conn.send(&out).await?;
+            out.clear();
+        }
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn load_against_baseline_counts_only_good_replies_in_window() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(crate::baseline::serve(listener, Arc::from("Base")));
+        let config = LoadConfig {
+            connections: 2,
+            window: 4,
+            warmup: Duration::from_millis(50),
+            duration: Duration::from_millis(200),
+            client_prefix: "t".into(),
+        };
+        let result = pipelined_iamat(addr, &config).await.unwrap();
+        server.abort();
+        assert_eq!(result.bad_replies, 0, "{:?}", result.first_bad);
+        assert!(result.completed > 10, "{result:?}");
+        assert_eq!(result.latencies.len() as u64, result.completed);
+        assert!(result.latencies.iter().all(|&l| l < 1_000_000_000));
+    }
+}

@@ -1,0 +1,22 @@
+//! Clients for the herd: the pieces shared by `herd-client` (one command,
+//! one reply) and `herd-bench` (a load generator that compares the herd
+//! with a minimal baseline server).
+//!
+//! Layout, one concept per module: [`protocol`] builds command lines and
+//! finds where a reply ends, [`exchange`] does the one-shot
+//! write / half-close / read-to-EOF round, [`connection`] keeps a persistent
+//! connection for request after request, [`baseline`] is the stateless
+//! reference server, [`stats`] turns samples into percentiles, [`topology`]
+//! reads server addresses from a topology file, and [`bench`] holds the
+//! benchmark's processes, measurements and report.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod baseline;
+pub mod bench;
+pub mod connection;
+pub mod exchange;
+pub mod protocol;
+pub mod stats;
+pub mod topology;
