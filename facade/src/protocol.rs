@@ -191,6 +191,9 @@ pub enum Reply {
     OkScore(Score),
     /// `DENIED ...`: wrong Cacofonix id.
     Denied,
+    /// `FAILED ...`: the herd could not make a write durable; nothing was
+    /// applied. The reason is not kept: the facade does not pass it on.
+    Failed,
     /// `? ...`: the herd found the command invalid. The echoed line is
     /// dropped on purpose: it may hold the Cacofonix id.
     Invalid,
@@ -218,6 +221,7 @@ impl Reply {
             ["OK", "TALLY", rest @ ..] => parse_tally(rest).map(Reply::OkTally),
             ["OK", "SCORE", rest @ ..] => parse_score(rest).map(Reply::OkScore),
             ["DENIED", ..] => Some(Reply::Denied),
+            ["FAILED", ..] => Some(Reply::Failed),
             ["?", ..] => Some(Reply::Invalid),
             ["SUBSCRIBED", ..] => Some(Reply::Subscribed),
             ["UPDATE", "SCORE", rest @ ..] => parse_score(rest).map(Reply::UpdateScore),
@@ -319,6 +323,10 @@ mod tests {
         assert_eq!(Reply::parse("? SETSCORE x"), Reply::Invalid);
         assert_eq!(Reply::parse("?"), Reply::Invalid);
         assert_eq!(Reply::parse("DENIED MEDAL Gaul gold"), Reply::Denied);
+        assert_eq!(
+            Reply::parse("FAILED SETSCORE curling disk full"),
+            Reply::Failed
+        );
         assert_eq!(Reply::parse("LAGGED 7"), Reply::Lagged(7));
     }
 

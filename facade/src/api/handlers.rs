@@ -203,6 +203,13 @@ pub fn unexpected(app: &AppState, reply: Reply) -> ApiError {
             ApiError::bad_request("the herd rejected the request as invalid")
         }
         Reply::Denied => ApiError::forbidden("not authorized"),
+        Reply::Failed => {
+            tracing::warn!("the herd could not make a write durable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the herd could not make the write durable; nothing was applied",
+            )
+        }
         _ => ApiError::from(crate::herd_link::LinkError::Unexpected),
     }
 }
