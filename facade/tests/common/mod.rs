@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod fake_herd;
+pub mod process;
+pub mod real_herd;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
