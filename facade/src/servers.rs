@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// Longest wait for one TCP connect to a herd server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -83,17 +83,22 @@ impl Servers {
                         warn!(server = %addr, error = %e, "cannot set TCP_NODELAY");
                     }
                     let previous = self.current.swap(index, Ordering::AcqRel);
-                    if previous != index {
+                    let mut backoff = self.backoff.lock().unwrap();
+                    if previous != index || backoff.delay.is_some() {
                         info!(server = %addr, "attached to herd server");
                     }
-                    *self.backoff.lock().unwrap() = Backoff::default();
+                    *backoff = Backoff::default();
                     return Ok((stream, index));
                 }
-                Ok(Err(e)) => warn!(server = %addr, error = %e, "herd server unreachable"),
-                Err(_) => warn!(server = %addr, "herd server connect timed out"),
+                Ok(Err(e)) => debug!(server = %addr, error = %e, "herd server unreachable"),
+                Err(_) => debug!(server = %addr, "herd server connect timed out"),
             }
         }
         let mut backoff = self.backoff.lock().unwrap();
+        if backoff.delay.is_none() {
+            // Once per outage, not once per retry.
+            warn!(servers = %self.addrs.join(","), "no herd server is reachable; retrying with backoff");
+        }
         let delay = backoff
             .delay
             .map_or(BACKOFF_MIN, |d| (d * 2).min(BACKOFF_MAX));
