@@ -17,6 +17,7 @@ pub mod baseline;
 pub mod bench;
 pub mod connection;
 pub mod exchange;
+pub mod olympic;
 pub mod protocol;
 pub mod stats;
 pub mod topology;
