@@ -19,5 +19,6 @@ pub mod connection;
 pub mod exchange;
 pub mod olympic;
 pub mod protocol;
+pub mod signal;
 pub mod stats;
 pub mod topology;

@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         let (pause, actions) = plan.next_round();
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            _ = tokio::signal::ctrl_c() => break,
+            () = clients::signal::shutdown() => break,
         }
         for action in actions {
             let line = send(&facade, &action, &auth).await;

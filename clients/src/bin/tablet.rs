@@ -1,7 +1,7 @@
 //! `tablet`: a stone tablet. `pull` polls tallies and scores every P seconds
 //! and prints what changed; `push` listens, registers for events, and prints
 //! each pushed update. Every pull or push latency goes to the tablet's own
-//! file, `<log-dir>/tablet-<name>.latency`.
+//! file, `<log-dir>/tablet-<name>-<pull|push>.latency`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,7 +61,13 @@ enum Mode {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let facade = Facade::new(&args.facade);
-    let log_path = args.log_dir.join(format!("tablet-{}.latency", args.name));
+    let mode = match args.mode {
+        Mode::Pull { .. } => "pull",
+        Mode::Push { .. } => "push",
+    };
+    let log_path = args
+        .log_dir
+        .join(format!("tablet-{}-{mode}.latency", args.name));
     let log =
         LatencyLog::open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
     let prefix = format!("[tablet {}] ", args.name);
@@ -80,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
             let follow = pull::Follow { teams, events };
             tokio::select! {
                 () = pull::run(facade, follow, Duration::from_secs_f64(every), rounds, prefix, log) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                () = clients::signal::shutdown() => {}
             }
         }
         Mode::Push { listen, events } => {
@@ -100,7 +106,7 @@ async fn main() -> anyhow::Result<()> {
             );
             tokio::select! {
                 result = serving => result.context("push listener")?.context("serving pushes")?,
-                _ = tokio::signal::ctrl_c() => {}
+                () = clients::signal::shutdown() => {}
             }
         }
     }

@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
             let failed = statuses.iter().filter(|s| !matches!(s, Ok(s) if s.success())).count();
             anyhow::ensure!(failed == 0, "{failed} tablet(s) failed");
         }
-        _ = tokio::signal::ctrl_c() => {
+        () = clients::signal::shutdown() => {
             for child in &mut children {
                 let _ = child.kill().await;
             }

@@ -5,7 +5,8 @@
 //! The `herd` binary belongs to another package, so Cargo does not build it
 //! for this one's tests (`CARGO_BIN_EXE_herd` exists only inside `herd`, and a
 //! dev-dependency builds the library, not the binary). [`herd_bin`] therefore
-//! runs `cargo build -p herd --bin herd` once per test process, with the
+//! runs `cargo build -p herd --bins` once per test process (and
+//! [`clients_bin_dir`] the same for `clients`), with the
 //! same Cargo, target directory and profile as the tests themselves; it is a
 //! no-op when the binary is fresh. Cargo does not hold the build-directory
 //! lock while tests run, so this cannot deadlock. To use a prebuilt binary
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 /// The Cacofonix id the real herds are started with.
 pub const CACOFONIX: &str = "e2e-Cacofonix-id-7f3a";
 
-/// Longest wait for `cargo build -p herd`.
+/// Longest wait for one `cargo build`.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// Longest wait for a herd server to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,59 +30,66 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `herd` binary, built (or found fresh) on first use.
 pub fn herd_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(path) = std::env::var_os("FACADE_E2E_HERD") {
-            return PathBuf::from(path);
-        }
-        // target/<profile>/deps/<this test> -> target/<profile>
-        let exe = std::env::current_exe().expect("current_exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test executable lives in target/<profile>/deps")
-            .to_owned();
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => "dev".to_owned(),
-            Some(name) => name.to_owned(),
-            None => panic!("cannot tell the profile from {}", exe.display()),
-        };
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let mut build = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "herd",
-                "--bin",
-                "herd",
-                "--profile",
-                &profile,
-            ])
-            .current_dir(workspace)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("run cargo build -p herd");
-        let deadline = Instant::now() + BUILD_TIMEOUT;
-        let status = loop {
-            if let Some(status) = build.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = build.kill();
-                let _ = build.wait();
-                panic!("cargo build -p herd took longer than {BUILD_TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        assert!(status.success(), "cargo build -p herd failed: {status}");
-        let bin = profile_dir.join("herd");
-        assert!(
-            bin.exists(),
-            "no herd binary at {} after the build; set FACADE_E2E_HERD",
-            bin.display()
-        );
-        bin
+    BIN.get_or_init(|| match std::env::var_os("FACADE_E2E_HERD") {
+        Some(path) => PathBuf::from(path),
+        None => workspace_bins("herd").join("herd"),
     })
+}
+
+/// The binaries of the `clients` package (`cacofonix`, `tablet`, `tablets`),
+/// built (or found fresh) on first use; returns their directory.
+pub fn clients_bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| workspace_bins("clients"))
+}
+
+/// Runs `cargo build -p PACKAGE --bins` with this test's profile and returns
+/// the directory the binaries land in (`target/<profile>`).
+fn workspace_bins(package: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable lives in target/<profile>/deps")
+        .to_owned();
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev".to_owned(),
+        Some(name) => name.to_owned(),
+        None => panic!("cannot tell the profile from {}", exe.display()),
+    };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut build = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            package,
+            "--bins",
+            "--profile",
+            &profile,
+        ])
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("run cargo build");
+    let deadline = Instant::now() + BUILD_TIMEOUT;
+    let status = loop {
+        if let Some(status) = build.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = build.kill();
+            let _ = build.wait();
+            panic!("cargo build -p {package} took longer than {BUILD_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.success(),
+        "cargo build -p {package} failed: {status}"
+    );
+    profile_dir
 }
 
 /// A free loopback address (the OS picked it a moment ago).
