@@ -1,13 +1,11 @@
 //! Which herd servers to attach to: `host:port` addresses as given, or
 //! server names looked up in the herd's topology file.
 //!
-//! Only `[servers.NAME] addr` is read from the topology; every other section
-//! is the herd's business and is ignored here.
+//! The topology is read and checked by the herd's own parser
+//! ([`herd::topology::Topology`]); only the servers' client addresses are used.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 /// The topology read when none is named and the file exists.
 pub const DEFAULT_TOPOLOGY: &str = "topology.toml";
@@ -15,22 +13,9 @@ pub const DEFAULT_TOPOLOGY: &str = "topology.toml";
 /// Errors resolving the herd list.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The topology file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-    /// The topology file is not valid.
-    #[error("{path}: {message}")]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    /// The topology file is unreadable, malformed or invalid.
+    #[error(transparent)]
+    Topology(#[from] herd::topology::TopologyError),
     /// A server name is not in the topology.
     #[error("no server {name:?} in {path} (servers: {known})")]
     UnknownServer {
@@ -54,17 +39,6 @@ pub enum ConfigError {
     Empty,
 }
 
-#[derive(Debug, Deserialize)]
-struct TopologyFile {
-    #[serde(default)]
-    servers: BTreeMap<String, ServerEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ServerEntry {
-    addr: String,
-}
-
 /// Resolves `entries` (addresses or names; empty means every server of the
 /// topology, in name order) to client addresses. `topology` defaults to
 /// [`DEFAULT_TOPOLOGY`] when that file exists.
@@ -83,10 +57,7 @@ pub fn resolve_herd(
         _ => None,
     };
     let resolved: Vec<String> = if entries.is_empty() {
-        servers
-            .iter()
-            .flat_map(|s| s.values().map(|e| e.addr.clone()))
-            .collect()
+        servers.iter().flat_map(|s| s.values().cloned()).collect()
     } else {
         entries
             .iter()
@@ -108,7 +79,7 @@ fn is_address(entry: &str) -> bool {
 
 fn resolve_one(
     entry: &str,
-    servers: Option<&BTreeMap<String, ServerEntry>>,
+    servers: Option<&BTreeMap<String, String>>,
     path: Option<&Path>,
 ) -> Result<String, ConfigError> {
     let entry = entry.trim();
@@ -128,7 +99,7 @@ fn resolve_one(
                 .find(|(name, _)| name.eq_ignore_ascii_case(entry))
                 .map(|(_, e)| e)
         })
-        .map(|e| e.addr.clone())
+        .cloned()
         .ok_or_else(|| ConfigError::UnknownServer {
             name: entry.to_owned(),
             path: path.to_owned(),
@@ -136,16 +107,14 @@ fn resolve_one(
         })
 }
 
-fn load(path: &Path) -> Result<BTreeMap<String, ServerEntry>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })?;
-    let file: TopologyFile = toml::from_str(&text).map_err(|e| ConfigError::Malformed {
-        path: path.to_owned(),
-        message: e.message().replace('\n', " "),
-    })?;
-    Ok(file.servers)
+/// Client addresses by server name, from the herd's own topology parser.
+fn load(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let topology = herd::topology::Topology::load(path)?;
+    Ok(topology
+        .servers
+        .into_iter()
+        .map(|(name, spec)| (name, spec.addr.to_string()))
+        .collect())
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::codec::{FramedRead, LinesCodec};
+use tokio_util::codec::FramedRead;
+
+use crate::reply_lines::TextLines;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -264,7 +266,7 @@ async fn write_loop(
 /// Hands each reply line to the oldest waiter; when the connection ends,
 /// fails every waiter left.
 async fn read_loop(read: OwnedReadHalf, fifo: Arc<Mutex<Fifo>>, closed: CancellationToken) {
-    let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_REPLY_LINE));
+    let mut lines = FramedRead::new(read, TextLines::new(MAX_REPLY_LINE));
     loop {
         let next = tokio::select! {
             () = closed.cancelled() => break,

@@ -20,6 +20,7 @@ pub mod listener;
 pub mod logging;
 pub mod protocol;
 pub mod push;
+pub mod reply_lines;
 pub mod server;
 pub mod servers;
 pub mod subscriber;

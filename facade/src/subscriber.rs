@@ -17,7 +17,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::broadcast;
-use tokio_util::codec::{FramedRead, LinesCodec};
+use tokio_util::codec::FramedRead;
+
+use crate::reply_lines::TextLines;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -127,13 +129,13 @@ struct Session<'a> {
     keepalive: Duration,
 }
 
-type Lines = FramedRead<OwnedReadHalf, LinesCodec>;
+type Lines = FramedRead<OwnedReadHalf, TextLines>;
 
 impl Session<'_> {
     /// Subscribes and handles lines until the connection ends; returns why.
     async fn run(&mut self, stream: TcpStream, shutdown: &CancellationToken) -> &'static str {
         let (read, mut write) = stream.into_split();
-        let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(MAX_REPLY_LINE));
+        let mut lines = FramedRead::new(read, TextLines::new(MAX_REPLY_LINE));
         let events = match self.attach(&mut lines, &mut write).await {
             Ok(events) => events,
             Err(why) => return why,

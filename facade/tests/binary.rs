@@ -111,7 +111,11 @@ async fn herd_servers_can_be_named_through_the_topology() {
 async fn an_unknown_server_name_exits_with_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let topology = dir.path().join("topology.toml");
-    std::fs::write(&topology, "[servers.Goloman]\naddr = \"127.0.0.1:1\"\n").unwrap();
+    std::fs::write(
+        &topology,
+        "[servers.Goloman]\naddr = \"127.0.0.1:1\"\npeer_addr = \"127.0.0.1:2\"\n",
+    )
+    .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_facade"))
         .args(["--herd", "Welsh", "--topology", topology.to_str().unwrap()])
         .current_dir(dir.path())
