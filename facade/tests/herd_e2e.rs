@@ -195,3 +195,66 @@ async fn the_facade_binary_fails_over_when_its_herd_server_is_killed() {
         "the Cacofonix id is in the log:\n{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_increments_through_two_facades_give_exact_tallies_on_every_replica() {
+    const TOTAL: usize = 1000;
+    const TASKS: usize = 20;
+    let herd = RealHerd::start(
+        &["Goloman", "Hands", "Holiday"],
+        &[("Goloman", "Hands"), ("Hands", "Holiday")],
+    );
+    let facades = [
+        facade_with(test_config(vec![herd.client("Goloman").to_string()])).await,
+        facade_with(test_config(vec![herd.client("Holiday").to_string()])).await,
+    ];
+    // Wait for the links: a medal given at Goloman shows at Holiday (floods
+    // or the sync when the links come up carry it).
+    let path = format!("/incrementMedalTally/Rome/silver/{CACOFONIX}");
+    assert_eq!(get(facades[0].addr(), &path).await.0, StatusCode::OK);
+    until_replicated(async || {
+        let (_, tally) = get(facades[1].addr(), "/getMedalTally/Rome").await;
+        tally["medals"]["silver"] == json!(1)
+    })
+    .await;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|i| {
+            let addr = facades[i % 2].addr();
+            tokio::spawn(async move {
+                let path = format!("/incrementMedalTally/Gaul/bronze/{CACOFONIX}");
+                for _ in 0..TOTAL / TASKS {
+                    let (status, body) = get(addr, &path).await;
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Every replica, read straight from the herd, ends with the exact count.
+    for name in ["Goloman", "Hands", "Holiday"] {
+        let addr = herd.client(name);
+        until_replicated(async || {
+            let reply = tokio::task::spawn_blocking(move || tally_line(addr))
+                .await
+                .unwrap();
+            reply == format!("TALLY Gaul gold 0 silver 0 bronze {TOTAL}\n")
+        })
+        .await;
+    }
+    for facade in facades {
+        facade.stop().await;
+    }
+}
+
+/// `TALLY Gaul` asked of a herd server directly.
+fn tally_line(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(b"TALLY Gaul\n").unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+}
