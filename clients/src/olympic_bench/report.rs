@@ -331,8 +331,9 @@ impl Report {
             ],
             [
                 format!(
-                    "(3) setScore → push at {} tablets, {} rounds, p50 / p90 / p99",
-                    s.tablets, s.rounds
+                    "(3) setScore → push at {} registered tablets, {} rounds, p50 / p90 / p99",
+                    self.registration.as_ref().map_or(0, |r| r.registered),
+                    s.rounds
                 ),
                 dash(),
                 p50_90_99(Some(&push)),
@@ -428,6 +429,11 @@ mod tests {
             facade_after: 2_005,
             servers: [("A".into(), 2_005), ("B".into(), 2_005)].into(),
         });
+        r.registration = Some(Registration {
+            registered: 3,
+            refused: 0,
+            first_refusal: None,
+        });
         r.rounds = vec![
             RoundResult {
                 latencies: vec![10_000_000, 20_000_000, 30_000_000],
@@ -461,6 +467,7 @@ mod tests {
         assert!(text.contains("| 1 / 6 |"), "{text}");
         assert!(text.contains("p99 < 100 ms, none missed: missed"), "{text}");
         assert!(text.contains("raised from 1024"), "{text}");
+        assert!(text.contains("push at 3 registered tablets"), "{text}");
     }
 
     #[test]
