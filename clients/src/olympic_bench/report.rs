@@ -102,6 +102,15 @@ impl Report {
             .collect()
     }
 
+    /// Every (tablet, round) sample, the cold round's included, ns.
+    pub fn push_samples_with_cold(&self) -> Vec<u64> {
+        let mut all = self.push_samples();
+        if let Some(cold) = &self.cold_round {
+            all.extend(&cold.latencies);
+        }
+        all
+    }
+
     /// (tablet, round) pairs missed, and all pairs, over the measured rounds.
     pub fn push_missed(&self) -> (usize, usize) {
         let missed = self.rounds.iter().map(|r| r.missed).sum::<usize>();
@@ -235,9 +244,11 @@ impl Report {
         if let Some(cold) = &self.cold_round {
             let _ = writeln!(
                 out,
-                "    cold round (the facade opens a connection per tablet): p50/p99 {}, missed {}",
+                "    cold round (the facade opens a connection per tablet): p50/p99 {}, missed {}; \
+                 every round with it: p50/p99 {}",
                 p50_99(Some(&cold.latencies)),
-                cold.missed
+                cold.missed,
+                p50_99(Some(&self.push_samples_with_cold()))
             );
         }
         let _ = writeln!(
@@ -358,6 +369,18 @@ impl Report {
                 String::new(),
                 String::new(),
             ],
+            [
+                "(3) every round, the cold one included, p50 / p99".into(),
+                dash(),
+                p50_99(
+                    self.cold_round
+                        .as_ref()
+                        .map(|_| self.push_samples_with_cold())
+                        .as_ref(),
+                ),
+                String::new(),
+                String::new(),
+            ],
         ];
         let mut out = format!("_{}_\n\n", self.caption());
         out.push_str(
@@ -475,11 +498,19 @@ mod tests {
         let mut r = report();
         r.rounds[1].missed = 0;
         r.facade_get = Some(load(30_000, 2_000_000));
+        r.cold_round = Some(RoundResult {
+            latencies: vec![200_000_000; 3],
+            ..RoundResult::default()
+        });
         let text = r.render();
+        assert!(
+            text.contains("| — | 40.00 ms / 200.00 ms |"),
+            "the cold round joins the measured ones: {text}"
+        );
         assert!(text.contains("≥ 0.5: met"), "{text}");
         assert!(text.contains("none missed: met"), "{text}");
         let table: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
-        assert_eq!(table.len(), 10);
+        assert_eq!(table.len(), 11);
         for line in table {
             assert_eq!(line.matches('|').count(), 6, "{line}");
         }
