@@ -7,8 +7,9 @@
 //! write / half-close / read-to-EOF round, [`connection`] keeps a persistent
 //! connection for request after request, [`baseline`] is the stateless
 //! reference server, [`stats`] turns samples into percentiles, [`topology`]
-//! reads server addresses from a topology file, and [`bench`] holds the
-//! benchmark's processes, measurements and report.
+//! reads server addresses from a topology file, [`bench`] holds the
+//! benchmark's processes, measurements and report, [`olympic`] the REST
+//! facade's clients, and [`olympic_bench`] the facade's benchmark.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,9 @@ pub mod baseline;
 pub mod bench;
 pub mod connection;
 pub mod exchange;
+pub mod olympic;
+pub mod olympic_bench;
 pub mod protocol;
+pub mod signal;
 pub mod stats;
 pub mod topology;

@@ -1,85 +1,30 @@
-//! Just enough of a herd topology file to find a server's client address by
-//! name: the `[servers.NAME]` tables and their `addr`. Every other key is
-//! ignored, so the client keeps working as the server's file grows.
+//! Finding a server's client address by name in a herd topology file, with
+//! the herd's own parser and checks ([`herd::topology::Topology`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::Deserialize;
+use herd::topology::Topology;
+pub use herd::topology::TopologyError;
 
-/// Why a server could not be found.
-#[derive(Debug, thiserror::Error)]
-pub enum TopologyError {
-    /// The file could not be read.
-    #[error("cannot read topology file {path}")]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-    /// The file is not TOML with `[servers.NAME]` tables holding `addr`.
-    #[error("topology file {path} is malformed: {message}")]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message, on one line.
-        message: String,
-    },
-    /// No server by that name.
-    #[error("no server {name:?} in {path}; it defines: {known}")]
-    Unknown {
-        /// The name asked for.
-        name: String,
-        /// The file.
-        path: PathBuf,
-        /// The names it does define, comma separated.
-        known: String,
-    },
+/// Client addresses by server name, from topology text. `_path` names the
+/// text's origin; the herd's errors for text carry none.
+pub fn parse(text: &str, _path: &Path) -> Result<BTreeMap<String, SocketAddr>, TopologyError> {
+    Ok(addresses(Topology::parse(text)?))
 }
 
-/// The part of the file we read.
-#[derive(Debug, Deserialize)]
-struct File {
-    #[serde(default)]
-    servers: BTreeMap<String, Server>,
+/// The client address of server `name` in the topology file at `path`.
+pub fn lookup(path: &Path, name: &str) -> Result<SocketAddr, TopologyError> {
+    Ok(Topology::load(path)?.server(name)?.addr)
 }
 
-/// The part of a server table we read.
-#[derive(Debug, Deserialize)]
-struct Server {
-    addr: SocketAddr,
-}
-
-/// Every server's client address, by name.
-pub fn parse(text: &str, path: &Path) -> Result<BTreeMap<String, SocketAddr>, TopologyError> {
-    let file: File = toml::from_str(text).map_err(|e| TopologyError::Malformed {
-        path: path.to_owned(),
-        message: e.message().replace('\n', " "),
-    })?;
-    Ok(file
+fn addresses(topology: Topology) -> BTreeMap<String, SocketAddr> {
+    topology
         .servers
         .into_iter()
-        .map(|(name, server)| (name, server.addr))
-        .collect())
-}
-
-/// The client address of server `name` in the file at `path`.
-pub fn lookup(path: &Path, name: &str) -> Result<SocketAddr, TopologyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TopologyError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })?;
-    let servers = parse(&text, path)?;
-    servers
-        .get(name)
-        .copied()
-        .ok_or_else(|| TopologyError::Unknown {
-            name: name.to_owned(),
-            path: path.to_owned(),
-            known: servers.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        .map(|(name, spec)| (name, spec.addr))
+        .collect()
 }
 
 #[cfg(test)]

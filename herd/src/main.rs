@@ -43,6 +43,12 @@ enum Command {
     Up {
         #[command(flatten)]
         common: Common,
+        /// Where the REST facade listens, if its binary sits next to this one.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        facade_listen: String,
+        /// Do not start the REST facade.
+        #[arg(long)]
+        no_facade: bool,
     },
 }
 
@@ -68,7 +74,17 @@ struct Common {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match (cli.command, cli.name) {
-        (Some(Command::Up { common }), _) => load(&common).and_then(|t| Ok(up(&common, &t)?)),
+        (
+            Some(Command::Up {
+                common,
+                facade_listen,
+                no_facade,
+            }),
+            _,
+        ) => {
+            let facade = (!no_facade).then_some(facade_listen.as_str());
+            load(&common).and_then(|t| Ok(up(&common, &t, facade)?))
+        }
         (None, Some(name)) => load(&cli.common).and_then(|t| run_one(&cli.common, t, &name)),
         (None, None) => {
             eprintln!(
@@ -171,9 +187,10 @@ async fn wait_for_signal() -> std::io::Result<()> {
     }
 }
 
-/// Starts every server as a child process and waits for Ctrl-C or SIGTERM,
-/// then stops them all.
-fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
+/// Starts every server as a child process, and the REST facade on
+/// `facade_listen` if its binary sits next to this one; waits for Ctrl-C or
+/// SIGTERM, then stops them all.
+fn up(common: &Common, topology: &Topology, facade_listen: Option<&str>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding the herd executable")?;
     let topology_file = topology_path(common)
         .map(|p| std::path::absolute(p).context("resolving the topology path"))
@@ -209,9 +226,29 @@ fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
             );
             children.push((name.clone(), child));
         }
+        let servers = children.len();
+        let facade_exe = exe.with_file_name("facade");
+        if let Some(listen) = facade_listen.filter(|_| facade_exe.exists()) {
+            // The facade backs off while no server answers; start it once they do.
+            for spec in topology.servers.values() {
+                wait_listening(spec.addr).await;
+            }
+            let herd_addrs: Vec<String> = topology
+                .servers
+                .values()
+                .map(|s| s.addr.to_string())
+                .collect();
+            let child = tokio::process::Command::new(&facade_exe)
+                .args(["--listen", listen, "--herd", &herd_addrs.join(",")])
+                .arg("--log-dir")
+                .arg(&log_dir)
+                .kill_on_drop(true)
+                .spawn()
+                .context("starting the facade")?;
+            children.push(("facade".to_owned(), child));
+        }
         println!(
-            "herd up: {} servers running ({} places); Ctrl-C stops them",
-            children.len(),
+            "herd up: {servers} servers running ({} places); Ctrl-C stops them",
             provider_name(topology.places.provider)
         );
         let watch = async {
@@ -247,6 +284,19 @@ fn up(common: &Common, topology: &Topology) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// Longest `herd up` waits for a server to accept clients before starting the facade.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits until `addr` accepts a connection, or [`READY_WAIT`] passes.
+async fn wait_listening(addr: std::net::SocketAddr) {
+    let deadline = tokio::time::Instant::now() + READY_WAIT;
+    while tokio::net::TcpStream::connect(addr).await.is_err()
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// The command-line spelling of a provider.

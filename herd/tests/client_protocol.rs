@@ -349,3 +349,30 @@ fn log_records_lines_in_and_replies_out() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_client_that_never_reads_is_dropped_and_stalls_no_one() {
+    let herd = TestHerd::start(&["Goloman"], &[], "[limits]\nwrite_timeout_secs = 1\n");
+    let addr = herd.client("Goloman");
+    exchange_str(addr, &format!("{KIWI}\n"));
+    // Ask for far more than the socket buffers hold, and never read.
+    let mut hog = TcpStream::connect(addr).unwrap();
+    hog.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let request = "WHATSAT kiwi.cs.ucla.edu 50 20\n".repeat(4000);
+    let _ = hog.write_all(request.as_bytes());
+    // Meanwhile everyone else is served.
+    for i in 0..20 {
+        let reply = exchange_str(addr, &format!("IAMAT other{i} +1+1 1\n"));
+        assert!(reply.starts_with("AT Goloman "), "{reply:?}");
+    }
+    // And the hog is cut off once a write has waited past the timeout.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !herd.log("Goloman").contains("reason=SlowReader") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow reader was never dropped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(hog);
+}

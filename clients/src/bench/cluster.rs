@@ -73,10 +73,13 @@ impl Baseline {
     }
 }
 
-/// The topology file for `addrs` (client, peer) by name, with the spec's
-/// links and the local places provider.
-pub fn topology_text(addrs: &BTreeMap<String, (SocketAddr, SocketAddr)>) -> String {
-    let links: Vec<String> = LINKS
+/// The topology file for `addrs` (client, peer) by name, with `links` and
+/// the local places provider.
+pub fn topology_text(
+    addrs: &BTreeMap<String, (SocketAddr, SocketAddr)>,
+    links: &[(&str, &str)],
+) -> String {
+    let links: Vec<String> = links
         .iter()
         .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
         .collect();
@@ -138,7 +141,7 @@ impl Herd {
             ports.insert(name.to_owned(), (free_addr()?, free_addr()?));
         }
         let topology = dir.join("topology.toml");
-        std::fs::write(&topology, topology_text(&ports))?;
+        std::fs::write(&topology, topology_text(&ports, &LINKS))?;
         // A key of this run's own unless the caller chose one, so the links
         // authenticate as in production and the herd does not warn.
         let key = std::env::var(KEY_ENV)
@@ -242,28 +245,34 @@ impl Herd {
     /// Totals over the servers' `*.log` files: bytes, and lines that
     /// mention `needle` (an event name such as `peer_queue_full`).
     pub fn log_stats(&self, needle: &str) -> anyhow::Result<LogStats> {
-        let mut stats = LogStats::default();
-        for name in SERVERS {
-            let path = self.dir.join(format!("{name}.log"));
-            let Ok(file) = File::open(&path) else {
-                continue;
-            };
-            stats.files += 1;
-            stats.bytes += file.metadata()?.len();
-            for line in BufReader::new(file).split(b'\n') {
-                let line = line.with_context(|| format!("reading {}", path.display()))?;
-                if line.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                    stats.matching_lines += 1;
-                }
-            }
-        }
-        Ok(stats)
+        log_stats(&self.dir, &SERVERS, needle)
     }
 
     /// The directory with the topology, logs and each server's output.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// Totals over the `NAME.log` files in `dir` of the servers `names`: bytes,
+/// and lines that mention `needle`. A missing file is skipped.
+pub fn log_stats(dir: &Path, names: &[&str], needle: &str) -> anyhow::Result<LogStats> {
+    let mut stats = LogStats::default();
+    for name in names {
+        let path = dir.join(format!("{name}.log"));
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
+        stats.files += 1;
+        stats.bytes += file.metadata()?.len();
+        for line in BufReader::new(file).split(b'\n') {
+            let line = line.with_context(|| format!("reading {}", path.display()))?;
+            if line.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                stats.matching_lines += 1;
+            }
+        }
+    }
+    Ok(stats)
 }
 
 #[cfg(test)]
@@ -284,7 +293,7 @@ mod tests {
                 ),
             );
         }
-        let text = topology_text(&addrs);
+        let text = topology_text(&addrs, &LINKS);
         let servers = crate::topology::parse(&text, Path::new("gen")).unwrap();
         assert_eq!(servers.len(), 5);
         assert_eq!(servers["Welsh"].port(), 20_003);

@@ -100,7 +100,7 @@ pub struct Report {
 }
 
 /// `p50 / p90 / p99` of `samples`, or a dash.
-fn p50_90_99(samples: Option<&Vec<u64>>) -> String {
+pub fn p50_90_99(samples: Option<&Vec<u64>>) -> String {
     match samples.cloned().and_then(Summary::of) {
         Some(s) => format!("{} / {} / {}", Nanos(s.p50), Nanos(s.p90), Nanos(s.p99)),
         None => "—".into(),
@@ -108,7 +108,7 @@ fn p50_90_99(samples: Option<&Vec<u64>>) -> String {
 }
 
 /// `p50 / p99` of `samples`, or a dash.
-fn p50_99(samples: Option<&Vec<u64>>) -> String {
+pub fn p50_99(samples: Option<&Vec<u64>>) -> String {
     match samples.cloned().and_then(Summary::of) {
         Some(s) => format!("{} / {}", Nanos(s.p50), Nanos(s.p99)),
         None => "—".into(),
@@ -126,10 +126,12 @@ fn p99_verdict(samples: Option<&Vec<u64>>) -> &'static str {
 
 /// Operations per second with thousands separators, or a dash.
 fn ops(load: Option<&LoadResult>) -> String {
-    let Some(load) = load else {
-        return "—".into();
-    };
-    let digits = format!("{:.0}", load.ops_per_sec());
+    load.map_or("—".into(), |l| per_second(l.ops_per_sec()))
+}
+
+/// `12,345 ops/s`: a rate rounded to a whole number, with thousands separators.
+pub fn per_second(rate: f64) -> String {
+    let digits = format!("{rate:.0}");
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {

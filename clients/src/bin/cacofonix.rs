@@ -1,0 +1,135 @@
+//! `cacofonix`: the one authorised updater. Sends medal and score updates to
+//! the REST facade in `random` or `testing` mode and logs what it sent.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use clients::olympic::cacofonix::{Action, Mode, Plan};
+use clients::olympic::facade::Facade;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// The id used when none is configured; the herd's documented local default.
+const LOCAL_DEFAULT_ID: &str = "cacofonix-local-default";
+
+#[derive(Debug, Parser)]
+#[command(name = "cacofonix", about = "Sends Olympic updates to the REST facade")]
+struct Args {
+    /// The facade's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080", env = "FACADE_URL")]
+    facade: String,
+    /// random: random updates at random intervals up to --rate; testing: Gaul wins a gold and leads curling by one every --rate seconds.
+    #[arg(long, value_enum, default_value = "random")]
+    mode: Mode,
+    /// Seconds between updates (testing) or the longest pause (random).
+    #[arg(long, default_value_t = 1.0)]
+    rate: f64,
+    /// Stop after this many rounds (default: run until Ctrl-C).
+    #[arg(long)]
+    count: Option<u64>,
+    /// Events for random score updates.
+    #[arg(long, value_delimiter = ',', default_value = "curling,skating,skiing")]
+    events: Vec<String>,
+    /// Seed for random mode, to repeat a run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// File holding the Cacofonix id (CACOFONIX_ID wins; else the local default).
+    #[arg(long)]
+    auth_file: Option<PathBuf>,
+    /// Where `cacofonix.log` goes.
+    #[arg(long, default_value = "logs")]
+    log_dir: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.rate > 0.0 && args.rate.is_finite(),
+        "--rate must be a positive number of seconds"
+    );
+    let auth = auth_id(&args)?;
+    std::fs::create_dir_all(&args.log_dir).context("creating the log directory")?;
+    let log_path = args.log_dir.join("cacofonix.log");
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("opening {}", log_path.display()))?;
+    let rng = match args.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_os_rng(),
+    };
+    let mut plan = Plan::new(
+        args.mode,
+        Duration::from_secs_f64(args.rate),
+        args.events.clone(),
+        rng,
+    );
+    let facade = Facade::new(&args.facade);
+    println!(
+        "cacofonix: {:?} mode, rate {}s, facade {}",
+        args.mode, args.rate, args.facade
+    );
+    let mut rounds = 0;
+    while args.count.is_none_or(|n| rounds < n) {
+        let (pause, actions) = plan.next_round();
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = clients::signal::shutdown() => break,
+        }
+        for action in actions {
+            let line = send(&facade, &action, &auth).await;
+            println!("{line}");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            writeln!(log, "{}.{:06} {line}", now.as_secs(), now.subsec_micros())
+                .context("writing the log")?;
+        }
+        rounds += 1;
+    }
+    Ok(())
+}
+
+/// Sends one update and describes it (never including the id).
+async fn send(facade: &Facade, action: &Action, auth: &str) -> String {
+    match action {
+        Action::Medal { team, medal } => match facade.increment(team, medal, auth).await {
+            Ok(t) => format!(
+                "sent medal {medal} to {team} -> {} gold {} silver {} bronze {}",
+                t.team,
+                t.medals.get("gold").unwrap_or(&0),
+                t.medals.get("silver").unwrap_or(&0),
+                t.medals.get("bronze").unwrap_or(&0)
+            ),
+            Err(e) => format!("FAILED medal {medal} to {team}: {e}"),
+        },
+        Action::Score { event, rome, gaul } => {
+            match facade.set_score(event, *rome, *gaul, auth).await {
+                Ok(s) => format!(
+                    "sent score {event} Rome {rome} Gaul {gaul} -> at {}",
+                    s.updated_at.as_deref().unwrap_or("?")
+                ),
+                Err(e) => format!("FAILED score {event} Rome {rome} Gaul {gaul}: {e}"),
+            }
+        }
+    }
+}
+
+/// The id: `CACOFONIX_ID`, else `--auth-file`, else the local default.
+fn auth_id(args: &Args) -> anyhow::Result<String> {
+    if let Ok(id) = std::env::var("CACOFONIX_ID") {
+        return Ok(id.trim().to_owned());
+    }
+    if let Some(path) = &args.auth_file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    eprintln!("cacofonix: no CACOFONIX_ID or --auth-file; using the local default id");
+    Ok(LOCAL_DEFAULT_ID.to_owned())
+}

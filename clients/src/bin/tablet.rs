@@ -1,0 +1,114 @@
+//! `tablet`: a stone tablet. `pull` polls tallies and scores every P seconds
+//! and prints what changed; `push` listens, registers for events, and prints
+//! each pushed update. Every pull or push latency goes to the tablet's own
+//! file, `<log-dir>/tablet-<name>-<pull|push>.latency`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use clients::olympic::facade::Facade;
+use clients::olympic::latency::LatencyLog;
+use clients::olympic::{pull, push};
+
+#[derive(Debug, Parser)]
+#[command(name = "tablet", about = "A stone tablet showing Olympic scores")]
+struct Args {
+    /// The facade's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080", env = "FACADE_URL")]
+    facade: String,
+    /// This tablet's name, for its output and latency file.
+    #[arg(long, default_value = "1")]
+    name: String,
+    /// Where the latency file goes.
+    #[arg(long, default_value = "logs")]
+    log_dir: PathBuf,
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Poll every --every seconds and print what changed.
+    Pull {
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 1.0)]
+        every: f64,
+        /// Teams to follow.
+        #[arg(long, value_delimiter = ',', default_value = "Gaul,Rome")]
+        teams: Vec<String>,
+        /// Events to follow.
+        #[arg(long, value_delimiter = ',', default_value = "curling,skating,skiing")]
+        events: Vec<String>,
+        /// Stop after this many polls.
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
+    /// Listen for pushes and print each one.
+    Push {
+        /// Where to listen for pushes (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Events to register for.
+        #[arg(long, value_delimiter = ',', default_value = "curling")]
+        events: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let facade = Facade::new(&args.facade);
+    let mode = match args.mode {
+        Mode::Pull { .. } => "pull",
+        Mode::Push { .. } => "push",
+    };
+    let log_path = args
+        .log_dir
+        .join(format!("tablet-{}-{mode}.latency", args.name));
+    let log =
+        LatencyLog::open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
+    let prefix = format!("[tablet {}] ", args.name);
+    match args.mode {
+        Mode::Pull {
+            every,
+            teams,
+            events,
+            rounds,
+        } => {
+            anyhow::ensure!(
+                every > 0.0 && every.is_finite(),
+                "--every must be a positive number of seconds"
+            );
+            println!("{prefix}pulling every {every}s from {}", args.facade);
+            let follow = pull::Follow { teams, events };
+            tokio::select! {
+                () = pull::run(facade, follow, Duration::from_secs_f64(every), rounds, prefix, log) => {}
+                () = clients::signal::shutdown() => {}
+            }
+        }
+        Mode::Push { listen, events } => {
+            let (listener, addr) = push::bind(listen)
+                .await
+                .context("binding the push listener")?;
+            let serving = tokio::spawn(push::serve(listener, prefix.clone(), log));
+            for event in &events {
+                facade
+                    .register(&addr.to_string(), event)
+                    .await
+                    .with_context(|| format!("registering for {event}"))?;
+            }
+            println!(
+                "{prefix}listening on {addr} for pushes of {}",
+                events.join(", ")
+            );
+            tokio::select! {
+                result = serving => result.context("push listener")?.context("serving pushes")?,
+                () = clients::signal::shutdown() => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! A typed client for the facade's REST endpoints (see `docs/REST.md`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How long one request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A team's medals, as `/getMedalTally` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Tally {
+    /// The team, herd spelling.
+    pub team: String,
+    /// Medal counts by kind.
+    pub medals: BTreeMap<String, u64>,
+}
+
+/// An event's score, as `/getScore` answers and as pushes carry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Score {
+    /// The event, herd spelling.
+    pub event: String,
+    /// Score per team.
+    pub scores: BTreeMap<String, i64>,
+    /// When it was last set (POSIX seconds with nine decimals), if ever.
+    pub updated_at: Option<String>,
+    /// Which herd server took that write.
+    pub updated_by: Option<String>,
+}
+
+/// Why a request failed. Never includes the URL, which may hold the auth id.
+#[derive(Debug, thiserror::Error)]
+pub enum FacadeError {
+    /// The facade could not be reached or did not answer in time.
+    #[error("request failed: {0}")]
+    Transport(String),
+    /// The facade answered with an error status.
+    #[error("HTTP {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The facade's `error` message.
+        message: String,
+    },
+}
+
+/// A facade at one base URL.
+#[derive(Debug, Clone)]
+pub struct Facade {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Facade {
+    /// A client for the facade at `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("a plain HTTP client always builds");
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+        }
+    }
+
+    /// `GET /getMedalTally/{team}`.
+    pub async fn tally(&self, team: &str) -> Result<Tally, FacadeError> {
+        self.get(&format!("/getMedalTally/{}", segment(team))).await
+    }
+
+    /// `GET /getScore/{event}`.
+    pub async fn score(&self, event: &str) -> Result<Score, FacadeError> {
+        self.get(&format!("/getScore/{}", segment(event))).await
+    }
+
+    /// `GET /incrementMedalTally/{team}/{medal}/{auth}`.
+    pub async fn increment(
+        &self,
+        team: &str,
+        medal: &str,
+        auth: &str,
+    ) -> Result<Tally, FacadeError> {
+        let path = format!(
+            "/incrementMedalTally/{}/{}/{}",
+            segment(team),
+            segment(medal),
+            segment(auth)
+        );
+        self.get(&path).await
+    }
+
+    /// `GET /setScore/{event}/{rome}/{gaul}/{auth}`.
+    pub async fn set_score(
+        &self,
+        event: &str,
+        rome: i64,
+        gaul: i64,
+        auth: &str,
+    ) -> Result<Score, FacadeError> {
+        let path = format!(
+            "/setScore/{}/{rome}/{gaul}/{}",
+            segment(event),
+            segment(auth)
+        );
+        self.get(&path).await
+    }
+
+    /// `GET /registerClient/{client}/{event}`.
+    pub async fn register(
+        &self,
+        client: &str,
+        event: &str,
+    ) -> Result<serde_json::Value, FacadeError> {
+        self.get(&format!(
+            "/registerClient/{}/{}",
+            segment(client),
+            segment(event)
+        ))
+        .await
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FacadeError> {
+        let transport = |e: reqwest::Error| FacadeError::Transport(e.without_url().to_string());
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.map_err(transport)?;
+        if !status.is_success() {
+            let message = body["error"].as_str().unwrap_or("no message").to_owned();
+            return Err(FacadeError::Status {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        serde_json::from_value(body)
+            .map_err(|e| FacadeError::Transport(format!("unexpected reply: {e}")))
+    }
+}
+
+/// Percent-encodes one path segment.
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(segment("curling"), "curling");
+        assert_eq!(segment("127.0.0.1:9000"), "127.0.0.1:9000");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+    }
+}

@@ -1,0 +1,12 @@
+//! Clients of the Olympic score service's REST facade: Cacofonix (the one
+//! authorised updater) and the stone tablets (pull and push).
+//!
+//! [`facade`] wraps the REST endpoints, [`cacofonix`] decides what to send,
+//! [`pull`] and [`push`] are the two tablet modes, [`latency`] records how
+//! long each pull or push took, one file per tablet.
+
+pub mod cacofonix;
+pub mod facade;
+pub mod latency;
+pub mod pull;
+pub mod push;

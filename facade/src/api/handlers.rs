@@ -1,0 +1,215 @@
+//! The REST endpoints of the seed, each a thin translation between a URL and
+//! one herd command (docs/REST.md lists them with their replies).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::error::{ApiError, Segments};
+use crate::catalog::Catalog;
+use crate::protocol::{AuthId, Medal, Reply, Request, Score, Tally};
+use crate::push::{RegistryFull, parse_client_id};
+
+/// A JSON reply or a JSON error.
+type JsonResult = Result<Json<Value>, ApiError>;
+
+/// `GET /getMedalTally/{team}`.
+pub async fn get_medal_tally(
+    State(app): State<AppState>,
+    Segments(team): Segments<String>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let team = known_team(&catalog, &team)?;
+    match app.herd.request(&Request::Tally(team.to_owned())).await? {
+        Reply::Tally(tally) => Ok(Json(tally_json(&tally))),
+        other => Err(unexpected(&app, other)),
+    }
+}
+
+/// `GET|POST|PUT /incrementMedalTally/{team}/{medal_type}/{auth_id}`.
+pub async fn increment_medal_tally(
+    State(app): State<AppState>,
+    Segments((team, medal, auth)): Segments<(String, String, String)>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let team = known_team(&catalog, &team)?;
+    let medal = Medal::parse(&medal).ok_or_else(|| {
+        ApiError::not_found(format!("no such medal: {medal:?} (gold, silver or bronze)"))
+    })?;
+    let auth = auth_id(&auth)?;
+    let request = Request::Medal(team.to_owned(), medal, auth);
+    match app.herd.request(&request).await? {
+        Reply::OkTally(tally) => {
+            let mut body = tally_json(&tally);
+            body["ok"] = json!(true);
+            body["message"] = json!(format!("{} medal added to {}", medal.as_str(), tally.team));
+            Ok(Json(body))
+        }
+        Reply::Denied => Err(ApiError::forbidden(
+            "not authorized: only Cacofonix may add medals",
+        )),
+        other => Err(unexpected(&app, other)),
+    }
+}
+
+/// `GET /getScore/{event_type}`.
+pub async fn get_score(
+    State(app): State<AppState>,
+    Segments(event): Segments<String>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let event = known_event(&catalog, &event)?;
+    match app.herd.request(&Request::Score(event.to_owned())).await? {
+        Reply::Score(score) => Ok(Json(score_json(&score))),
+        other => Err(unexpected(&app, other)),
+    }
+}
+
+/// `GET|POST|PUT /setScore/{event_type}/{rome_score}/{gaul_score}/{auth_id}`.
+pub async fn set_score(
+    State(app): State<AppState>,
+    Segments((event, rome, gaul, auth)): Segments<(String, String, String, String)>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let event = known_event(&catalog, &event)?;
+    let rome_score = integer(&rome, "rome_score")?;
+    let gaul_score = integer(&gaul, "gaul_score")?;
+    let auth = auth_id(&auth)?;
+    let (rome, gaul) = rome_and_gaul(&catalog)?;
+    let request = Request::SetScore(
+        event.to_owned(),
+        auth,
+        vec![(rome.to_owned(), rome_score), (gaul.to_owned(), gaul_score)],
+    );
+    match app.herd.request(&request).await? {
+        Reply::OkScore(score) => {
+            let mut body = score_json(&score);
+            body["ok"] = json!(true);
+            body["message"] = json!(format!("{} score set", score.event));
+            Ok(Json(body))
+        }
+        Reply::Denied => Err(ApiError::forbidden(
+            "not authorized: only Cacofonix may set scores",
+        )),
+        other => Err(unexpected(&app, other)),
+    }
+}
+
+/// `GET|POST|PUT /registerClient/{client_id}/{event_type}`.
+pub async fn register_client(
+    State(app): State<AppState>,
+    Segments((client, event)): Segments<(String, String)>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let event = known_event(&catalog, &event)?;
+    let client = parse_client_id(&client).ok_or_else(|| {
+        ApiError::bad_request("clientID must be the tablet's push address, host:port")
+    })?;
+    let new = app
+        .pusher
+        .register(event, &client)
+        .map_err(|RegistryFull| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many tablets are registered for {event}"),
+            )
+        })?;
+    Ok(Json(json!({
+        "ok": true,
+        "message": if new { "registered" } else { "already registered" },
+        "client": client,
+        "event": event,
+        "push": format!("http://{client}/pushUpdate/{event}/{{stamp}}/{{team}}/{{score}}/..."),
+    })))
+}
+
+/// `{"medals": {"bronze": b, "gold": g, "silver": s}, "team": t}`.
+pub fn tally_json(tally: &Tally) -> Value {
+    json!({
+        "medals": { "bronze": tally.bronze, "gold": tally.gold, "silver": tally.silver },
+        "team": tally.team,
+    })
+}
+
+/// `{"event": e, "scores": {team: n, ...}, "updated_at": t|null, "updated_by": s|null}`.
+pub fn score_json(score: &Score) -> Value {
+    let scores: Map<String, Value> = score
+        .scores
+        .iter()
+        .map(|(team, points)| (team.clone(), json!(points)))
+        .collect();
+    json!({
+        "event": score.event,
+        "scores": scores,
+        "updated_at": score.at,
+        "updated_by": score.by,
+    })
+}
+
+/// The canonical team name, or 404.
+pub fn known_team<'a>(catalog: &'a Catalog, team: &str) -> Result<&'a str, ApiError> {
+    catalog.team(team).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no such team: {team:?} (teams: {})",
+            catalog.teams.join(", ")
+        ))
+    })
+}
+
+/// The canonical event name, or 404.
+pub fn known_event<'a>(catalog: &'a Catalog, event: &str) -> Result<&'a str, ApiError> {
+    catalog.event(event).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no such event: {event:?} (events: {})",
+            catalog.events.join(", ")
+        ))
+    })
+}
+
+/// The seed's setScore names Rome and Gaul; the herd wants every team once.
+fn rome_and_gaul(catalog: &Catalog) -> Result<(&str, &str), ApiError> {
+    match (catalog.team("Rome"), catalog.team("Gaul")) {
+        (Some(rome), Some(gaul)) if catalog.teams.len() == 2 => Ok((rome, gaul)),
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "setScore sets Rome and Gaul, but this herd's teams are: {}",
+                catalog.teams.join(", ")
+            ),
+        )),
+    }
+}
+
+fn integer(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request(format!("{what} must be an integer, not {text:?}")))
+}
+
+fn auth_id(text: &str) -> Result<AuthId, ApiError> {
+    AuthId::parse(text).ok_or_else(|| {
+        ApiError::bad_request("auth_id must be one non-empty path segment without white space")
+    })
+}
+
+/// The error for a reply the endpoint did not expect.
+pub fn unexpected(app: &AppState, reply: Reply) -> ApiError {
+    match reply {
+        Reply::Invalid => {
+            // Names were checked against the catalog, so the herd's own
+            // configuration may have changed: read it again next time.
+            app.herd.forget_catalog();
+            ApiError::bad_request("the herd rejected the request as invalid")
+        }
+        Reply::Denied => ApiError::forbidden("not authorized"),
+        Reply::Failed => {
+            tracing::warn!("the herd could not make a write durable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the herd could not make the write durable; nothing was applied",
+            )
+        }
+        _ => ApiError::from(crate::herd_link::LinkError::Unexpected),
+    }
+}

@@ -1,0 +1,82 @@
+//! The HTTP side: routes, shared handler state, fallbacks and the request log.
+
+pub mod error;
+pub mod handlers;
+pub mod log;
+pub mod sse;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::catalog::Herd;
+use crate::push::Pusher;
+use crate::subscriber::Updates;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Requests to the herd and the cached catalog.
+    pub herd: Arc<Herd>,
+    /// The push registry.
+    pub pusher: Arc<Pusher>,
+    /// Score updates, for SSE streams.
+    pub updates: Arc<Updates>,
+    /// Bounds the SSE streams open at once; each stream holds a permit.
+    pub sse_streams: Arc<Semaphore>,
+    /// Cancelled on shutdown; ends SSE streams.
+    pub shutdown: CancellationToken,
+}
+
+/// Every endpoint. Reads answer GET; writes answer GET, POST and PUT.
+pub fn router(state: AppState) -> Router {
+    use handlers::*;
+    Router::new()
+        .route("/getMedalTally/{team}", get(get_medal_tally))
+        .route(
+            "/incrementMedalTally/{team}/{medal_type}/{auth_id}",
+            get(increment_medal_tally)
+                .post(increment_medal_tally)
+                .put(increment_medal_tally),
+        )
+        .route("/getScore/{event_type}", get(get_score))
+        .route(
+            "/setScore/{event_type}/{rome_score}/{gaul_score}/{auth_id}",
+            get(set_score).post(set_score).put(set_score),
+        )
+        .route(
+            "/registerClient/{client_id}/{event_type}",
+            get(register_client)
+                .post(register_client)
+                .put(register_client),
+        )
+        .route("/events/{event_type}", get(sse::events))
+        .fallback(no_such_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(log::log_request))
+        .with_state(state)
+}
+
+async fn no_such_endpoint() -> ApiError {
+    ApiError::not_found("no such endpoint (see docs/REST.md)")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: reads take GET, writes GET, POST or PUT",
+    )
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}

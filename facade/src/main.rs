@@ -1,0 +1,85 @@
+//! The `facade` binary: `facade --listen ADDR --herd ADDR[,ADDR...]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use facade::server::{self, Config};
+use tracing::info;
+
+/// Exit status for an unusable command line or topology.
+const EXIT_BAD_CONFIG: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "facade",
+    version,
+    about = "REST front end for the herd's Olympic scores (see docs/REST.md)"
+)]
+struct Cli {
+    /// Address to serve HTTP on, e.g. 0.0.0.0:80 (port 0 picks a free port).
+    #[arg(long, env = "FACADE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Herd servers in order of preference: client addresses (host:port) or
+    /// server names of the topology [default: every server of the topology].
+    #[arg(long, env = "FACADE_HERD", value_delimiter = ',')]
+    herd: Vec<String>,
+    /// Topology file for server names [default: ./topology.toml if present].
+    #[arg(long, env = "HERD_TOPOLOGY")]
+    topology: Option<PathBuf>,
+    /// Directory for the log file facade-<port>.log (created if missing).
+    #[arg(long, default_value = "logs")]
+    log_dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let herd = match facade::config::resolve_herd(&cli.herd, cli.topology.as_deref()) {
+        Ok(herd) => herd,
+        Err(e) => {
+            eprintln!("facade: {e}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    match run(&cli, herd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("facade: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&cli.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cli.listen))?;
+        let addr = listener
+            .local_addr()
+            .context("reading the listen address")?;
+        let _log_guard =
+            facade::logging::init(&cli.log_dir, addr.port()).context("setting up logging")?;
+        let running = server::start(listener, Config::new(herd.clone())).await?;
+        println!(
+            "facade listening on http://{addr} (herd {})",
+            herd.join(",")
+        );
+        wait_for_signal().await.context("waiting for signals")?;
+        info!("facade stopping");
+        running.stop().await;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}

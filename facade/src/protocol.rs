@@ -1,0 +1,363 @@
+//! The herd's line protocol as the facade speaks it (docs/PROTOCOL.md,
+//! "Olympic scores"): [`Request`]s out, [`Reply`] lines in.
+//!
+//! Names sent to the herd are always canonical names taken from its own
+//! `TEAMS` / `EVENTS` replies, and the Cacofonix id is an [`AuthId`] that was
+//! checked to be one field, so no request can ever split into two lines.
+
+use std::fmt;
+
+/// Longest Cacofonix id the facade forwards, in bytes.
+pub const MAX_AUTH_LEN: usize = 256;
+
+/// A kind of medal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Medal {
+    /// First place.
+    Gold,
+    /// Second place.
+    Silver,
+    /// Third place.
+    Bronze,
+}
+
+impl Medal {
+    /// Parses `gold`, `silver` or `bronze`, in any case.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Medal::Gold, Medal::Silver, Medal::Bronze]
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// The protocol spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Medal::Gold => "gold",
+            Medal::Silver => "silver",
+            Medal::Bronze => "bronze",
+        }
+    }
+}
+
+/// The Cacofonix id from a request path. Its `Debug` never shows the id, so it
+/// cannot end up in a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthId(String);
+
+impl AuthId {
+    /// Accepts one protocol field: non-empty, at most [`MAX_AUTH_LEN`] bytes,
+    /// no white space or control characters.
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = !text.is_empty()
+            && text.len() <= MAX_AUTH_LEN
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+        ok.then(|| Self(text.to_owned()))
+    }
+
+    /// The id itself, for the request line only.
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthId(<redacted>)")
+    }
+}
+
+/// A team's medal tally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// The team, as the herd spells it.
+    pub team: String,
+    /// Gold medals.
+    pub gold: u64,
+    /// Silver medals.
+    pub silver: u64,
+    /// Bronze medals.
+    pub bronze: u64,
+}
+
+/// The latest score of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Score {
+    /// The event, as the herd spells it.
+    pub event: String,
+    /// Every team's score, in the order the herd listed them.
+    pub scores: Vec<(String, i64)>,
+    /// When the score was set (POSIX seconds, nine fraction digits); `None`
+    /// if it never was.
+    pub at: Option<String>,
+    /// Which server took the write; `None` if the score was never set.
+    pub by: Option<String>,
+}
+
+/// Where a score stands in the herd's order of writes: time (seconds,
+/// nanoseconds), then server name. Greater is newer.
+pub type OrderKey<'a> = ((u64, u32), &'a str);
+
+impl Score {
+    /// The score's [`OrderKey`]; `None` if it was never set or its time does
+    /// not parse.
+    pub fn order_key(&self) -> Option<OrderKey<'_>> {
+        let at = self.at.as_deref()?;
+        let (secs, frac) = at.split_once('.').unwrap_or((at, ""));
+        if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let nanos = format!("{frac:0<9}").parse().ok()?;
+        Some((
+            (secs.parse().ok()?, nanos),
+            self.by.as_deref().unwrap_or(""),
+        ))
+    }
+}
+
+/// A command for the herd. Each one is answered by exactly one line.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// `TEAMS`.
+    Teams,
+    /// `EVENTS`.
+    Events,
+    /// `TALLY <team>`.
+    Tally(String),
+    /// `SCORE <event>`.
+    Score(String),
+    /// `MEDAL <team> <medal> <auth>`.
+    Medal(String, Medal, AuthId),
+    /// `SETSCORE <event> <auth> <team> <score> ...`.
+    SetScore(String, AuthId, Vec<(String, i64)>),
+}
+
+impl Request {
+    /// The request as one line, terminator included.
+    pub fn line(&self) -> String {
+        let mut line = match self {
+            Request::Teams => "TEAMS".to_owned(),
+            Request::Events => "EVENTS".to_owned(),
+            Request::Tally(team) => format!("TALLY {team}"),
+            Request::Score(event) => format!("SCORE {event}"),
+            Request::Medal(team, medal, auth) => {
+                format!("MEDAL {team} {} {}", medal.as_str(), auth.expose())
+            }
+            Request::SetScore(event, auth, scores) => {
+                let mut line = format!("SETSCORE {event} {}", auth.expose());
+                for (team, score) in scores {
+                    line.push_str(&format!(" {team} {score}"));
+                }
+                line
+            }
+        };
+        line.push('\n');
+        line
+    }
+
+    /// The verb, which is safe to log (the whole line may not be).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Request::Teams => "TEAMS",
+            Request::Events => "EVENTS",
+            Request::Tally(_) => "TALLY",
+            Request::Score(_) => "SCORE",
+            Request::Medal(..) => "MEDAL",
+            Request::SetScore(..) => "SETSCORE",
+        }
+    }
+
+    /// Whether sending it twice does no harm, so it may be retried after a
+    /// connection was lost with the request in flight. A score set twice is
+    /// the same score; a medal added twice is two medals.
+    pub fn retryable(&self) -> bool {
+        !matches!(self, Request::Medal(..))
+    }
+}
+
+/// One line from the herd.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `TEAMS ...`.
+    Teams(Vec<String>),
+    /// `EVENTS ...`.
+    Events(Vec<String>),
+    /// `TALLY ...`.
+    Tally(Tally),
+    /// `SCORE ...`.
+    Score(Score),
+    /// `OK TALLY ...`: a medal was added.
+    OkTally(Tally),
+    /// `OK SCORE ...`: a score was set.
+    OkScore(Score),
+    /// `DENIED ...`: wrong Cacofonix id.
+    Denied,
+    /// `FAILED ...`: the herd could not make a write durable; nothing was
+    /// applied. The reason is not kept: the facade does not pass it on.
+    Failed,
+    /// `? ...`: the herd found the command invalid. The echoed line is
+    /// dropped on purpose: it may hold the Cacofonix id.
+    Invalid,
+    /// `SUBSCRIBED ...`.
+    Subscribed,
+    /// `UPDATE SCORE ...`.
+    UpdateScore(Score),
+    /// `UPDATE TALLY ...`.
+    UpdateTally(Tally),
+    /// `LAGGED <count>`: updates were missed; re-read the state.
+    Lagged(u64),
+    /// Anything else.
+    Unexpected,
+}
+
+impl Reply {
+    /// Parses one line (terminator removed).
+    pub fn parse(line: &str) -> Reply {
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        let parsed = match fields.as_slice() {
+            ["TEAMS", names @ ..] => Some(Reply::Teams(owned(names))),
+            ["EVENTS", names @ ..] => Some(Reply::Events(owned(names))),
+            ["TALLY", rest @ ..] => parse_tally(rest).map(Reply::Tally),
+            ["SCORE", rest @ ..] => parse_score(rest).map(Reply::Score),
+            ["OK", "TALLY", rest @ ..] => parse_tally(rest).map(Reply::OkTally),
+            ["OK", "SCORE", rest @ ..] => parse_score(rest).map(Reply::OkScore),
+            ["DENIED", ..] => Some(Reply::Denied),
+            ["FAILED", ..] => Some(Reply::Failed),
+            ["?", ..] => Some(Reply::Invalid),
+            ["SUBSCRIBED", ..] => Some(Reply::Subscribed),
+            ["UPDATE", "SCORE", rest @ ..] => parse_score(rest).map(Reply::UpdateScore),
+            ["UPDATE", "TALLY", rest @ ..] => parse_tally(rest).map(Reply::UpdateTally),
+            ["LAGGED", count] => count.parse().ok().map(Reply::Lagged),
+            _ => None,
+        };
+        // A `?` reply to an empty line is the bare `?`.
+        match parsed {
+            None if line.trim_end() == "?" => Reply::Invalid,
+            other => other.unwrap_or(Reply::Unexpected),
+        }
+    }
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// `<team> gold <n> silver <n> bronze <n>`.
+fn parse_tally(fields: &[&str]) -> Option<Tally> {
+    match fields {
+        [team, "gold", g, "silver", s, "bronze", b] => Some(Tally {
+            team: (*team).to_owned(),
+            gold: g.parse().ok()?,
+            silver: s.parse().ok()?,
+            bronze: b.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+/// `<event> <team> <score> ... at <time> by <server>`, read from the end so
+/// that a team called `at` cannot confuse it.
+fn parse_score(fields: &[&str]) -> Option<Score> {
+    let (event, rest) = fields.split_first()?;
+    let (pairs, tail) = rest.split_at(rest.len().checked_sub(4)?);
+    let [at_kw, at, by_kw, by] = tail else {
+        return None;
+    };
+    if *at_kw != "at" || *by_kw != "by" || pairs.len() % 2 != 0 {
+        return None;
+    }
+    let scores = pairs
+        .chunks(2)
+        .map(|p| Some((p[0].to_owned(), p[1].parse().ok()?)))
+        .collect::<Option<Vec<_>>>()?;
+    let unset = |v: &str| (v != "-").then(|| v.to_owned());
+    Some(Score {
+        event: (*event).to_owned(),
+        scores,
+        at: unset(at),
+        by: unset(by),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_lines_parse_with_and_without_a_time() {
+        let set = Reply::parse("OK SCORE curling Gaul 3 Rome 2 at 1732250000.123456789 by Goloman");
+        let Reply::OkScore(score) = set else {
+            panic!("{set:?}")
+        };
+        assert_eq!(score.event, "curling");
+        assert_eq!(score.scores, vec![("Gaul".into(), 3), ("Rome".into(), 2)]);
+        assert_eq!(score.at.as_deref(), Some("1732250000.123456789"));
+        assert_eq!(score.by.as_deref(), Some("Goloman"));
+        let unset = Reply::parse("SCORE skiing Gaul 0 Rome 0 at - by -");
+        let Reply::Score(score) = unset else {
+            panic!("{unset:?}")
+        };
+        assert_eq!((score.at, score.by), (None, None));
+    }
+
+    #[test]
+    fn a_team_called_at_does_not_confuse_the_score_parser() {
+        let reply = Reply::parse("UPDATE SCORE x at 1 by 2 at 5.000000000 by S");
+        let Reply::UpdateScore(score) = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(score.scores, vec![("at".into(), 1), ("by".into(), 2)]);
+    }
+
+    #[test]
+    fn malformed_lines_are_unexpected_not_errors() {
+        for line in [
+            "SCORE curling Gaul x at - by -",
+            "SCORE curling Gaul 1 Rome at - by -",
+            "TALLY Gaul gold 1 silver 2",
+            "OK",
+            "AT Goloman +0.1 a +1+1 1",
+            "",
+        ] {
+            assert_eq!(Reply::parse(line), Reply::Unexpected, "{line:?}");
+        }
+        assert_eq!(Reply::parse("? SETSCORE x"), Reply::Invalid);
+        assert_eq!(Reply::parse("?"), Reply::Invalid);
+        assert_eq!(Reply::parse("DENIED MEDAL Gaul gold"), Reply::Denied);
+        assert_eq!(
+            Reply::parse("FAILED SETSCORE curling disk full"),
+            Reply::Failed
+        );
+        assert_eq!(Reply::parse("LAGGED 7"), Reply::Lagged(7));
+    }
+
+    #[test]
+    fn tally_lines_parse() {
+        assert_eq!(
+            Reply::parse("OK TALLY Gaul gold 2 silver 5 bronze 0"),
+            Reply::OkTally(Tally {
+                team: "Gaul".into(),
+                gold: 2,
+                silver: 5,
+                bronze: 0
+            })
+        );
+    }
+
+    #[test]
+    fn auth_ids_are_one_field_and_never_shown() {
+        assert!(AuthId::parse("").is_none());
+        assert!(AuthId::parse("a b").is_none());
+        assert!(AuthId::parse("a\nMEDAL").is_none());
+        assert!(AuthId::parse(&"x".repeat(MAX_AUTH_LEN + 1)).is_none());
+        let id = AuthId::parse("s3cret").unwrap();
+        assert!(!format!("{id:?}").contains("s3cret"));
+        let line = Request::Medal("Gaul".into(), Medal::Gold, id).line();
+        assert_eq!(line, "MEDAL Gaul gold s3cret\n");
+    }
+
+    #[test]
+    fn medals_parse_in_any_case() {
+        assert_eq!(Medal::parse("GoLd"), Some(Medal::Gold));
+        assert_eq!(Medal::parse("tin"), None);
+    }
+}

@@ -1,0 +1,344 @@
+//! Server push: the registry of tablets per event, and the HTTP GETs that
+//! bring every score update to them.
+//!
+//! Each registered tablet has its own worker task and its own small queue,
+//! so a slow or dead tablet only ever delays itself: publishing an update
+//! just appends to the queues and returns. A tablet's pushes arrive in order;
+//! when one falls more than [`TABLET_QUEUE`] updates behind, the oldest are
+//! dropped (every update carries the event's full state). A tablet that fails
+//! [`PushConfig::drop_after`] updates in a row is removed from the registry.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn};
+
+use crate::protocol::Score;
+
+/// Updates queued per tablet before the oldest is dropped.
+pub const TABLET_QUEUE: usize = 16;
+
+/// Push behaviour; the defaults are what the binary uses.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// Deadline of one GET to a tablet, connect included.
+    pub timeout: Duration,
+    /// Further tries of one update after the first fails.
+    pub retries: u32,
+    /// Pause before the first retry; doubled before each further one.
+    pub retry_backoff: Duration,
+    /// Failed updates in a row after which a tablet is dropped.
+    pub drop_after: u32,
+    /// Most tablets registered for one event.
+    pub max_per_event: usize,
+    /// Most GETs in flight at once, over all tablets.
+    pub concurrency: usize,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(2),
+            retries: 2,
+            retry_backoff: Duration::from_millis(100),
+            drop_after: 3,
+            max_per_event: 1024,
+            concurrency: 64,
+        }
+    }
+}
+
+/// The event already has [`PushConfig::max_per_event`] tablets.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("too many tablets are registered for this event")]
+pub struct RegistryFull;
+
+/// Checks a tablet's push address, `host:port` (a DNS name, an IPv4 address
+/// or a bracketed IPv6 address, and a port from 1 to 65535), and returns it in
+/// the form used as its identity.
+pub fn parse_client_id(text: &str) -> Option<String> {
+    let (host, port) = text.rsplit_once(':')?;
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host.len() <= 253
+                && host.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        }
+    };
+    host_ok.then(|| format!("{host}:{port}"))
+}
+
+/// `http://{client}/pushUpdate/{event}/{stamp}/{team}/{score}/{team}/{score}...`,
+/// each variable percent-encoded as one path segment. `stamp` is the time
+/// the score was set, or `-` if it never was.
+pub fn push_url(client: &str, score: &Score) -> Option<Url> {
+    let mut url = Url::parse(&format!("http://{client}/")).ok()?;
+    {
+        let mut path = url.path_segments_mut().ok()?;
+        path.clear();
+        path.push("pushUpdate");
+        path.push(&score.event);
+        path.push(score.at.as_deref().unwrap_or("-"));
+        for (team, points) in &score.scores {
+            path.push(team);
+            path.push(&points.to_string());
+        }
+    }
+    Some(url)
+}
+
+/// One registered tablet.
+struct Tablet {
+    /// Its push address, `host:port`.
+    client: String,
+    /// The event it registered for.
+    event: String,
+    /// Updates not yet pushed, oldest first. Never held across `.await`.
+    queue: Mutex<VecDeque<Arc<Score>>>,
+    /// Wakes the worker when the queue gains an update.
+    wake: Notify,
+    /// Cancelled when the tablet is dropped or the facade stops.
+    gone: CancellationToken,
+}
+
+/// What every worker shares.
+struct Shared {
+    http: reqwest::Client,
+    config: PushConfig,
+    /// Bounds GETs in flight over all tablets.
+    permits: Semaphore,
+    /// Tablets by canonical event name, in registration order. A std mutex,
+    /// never held across `.await`.
+    registry: Mutex<HashMap<String, Vec<Arc<Tablet>>>>,
+}
+
+/// The registry and its workers.
+pub struct Pusher {
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Pusher {
+    /// An empty registry. Workers stop when `shutdown` is cancelled.
+    pub fn new(config: PushConfig, shutdown: CancellationToken) -> reqwest::Result<Self> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(config.timeout)
+            .pool_max_idle_per_host(1)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                http,
+                permits: Semaphore::new(config.concurrency),
+                config,
+                registry: Mutex::new(HashMap::new()),
+            }),
+            shutdown,
+            tracker: TaskTracker::new(),
+        })
+    }
+
+    /// Registers `client` (see [`parse_client_id`]) for updates of `event`
+    /// (canonical name). Returns `false` if it already was.
+    pub fn register(&self, event: &str, client: &str) -> Result<bool, RegistryFull> {
+        let mut registry = self.shared.registry.lock().unwrap();
+        let tablets = registry.entry(event.to_owned()).or_default();
+        if tablets.iter().any(|t| t.client == client) {
+            return Ok(false);
+        }
+        if tablets.len() >= self.shared.config.max_per_event {
+            return Err(RegistryFull);
+        }
+        let tablet = Arc::new(Tablet {
+            client: client.to_owned(),
+            event: event.to_owned(),
+            queue: Mutex::new(VecDeque::new()),
+            wake: Notify::new(),
+            gone: self.shutdown.child_token(),
+        });
+        tablets.push(tablet.clone());
+        self.tracker
+            .spawn(run_tablet(self.shared.clone(), tablet.clone()));
+        info!(client = %client, event = %event, "tablet registered");
+        Ok(true)
+    }
+
+    /// Queues `score` for every tablet of its event and returns at once.
+    pub fn publish(&self, score: &Arc<Score>) {
+        let registry = self.shared.registry.lock().unwrap();
+        let Some(tablets) = registry.get(&score.event) else {
+            return;
+        };
+        for tablet in tablets {
+            let mut queue = tablet.queue.lock().unwrap();
+            if queue.len() >= TABLET_QUEUE {
+                queue.pop_front();
+                debug!(client = %tablet.client, "tablet behind; oldest update dropped");
+            }
+            queue.push_back(score.clone());
+            drop(queue);
+            tablet.wake.notify_one();
+        }
+    }
+
+    /// The push addresses registered for `event`, in registration order.
+    pub fn tablets(&self, event: &str) -> Vec<String> {
+        let registry = self.shared.registry.lock().unwrap();
+        registry
+            .get(event)
+            .map(|ts| ts.iter().map(|t| t.client.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits for every worker to finish (after the shutdown token was cancelled).
+    pub async fn stopped(&self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+/// One tablet's worker: pushes its queue in order until the tablet is gone.
+async fn run_tablet(shared: Arc<Shared>, tablet: Arc<Tablet>) {
+    let mut failures = 0;
+    loop {
+        let next = tablet.queue.lock().unwrap().pop_front();
+        let Some(score) = next else {
+            tokio::select! {
+                () = tablet.gone.cancelled() => return,
+                () = tablet.wake.notified() => continue,
+            }
+        };
+        let delivered = tokio::select! {
+            () = tablet.gone.cancelled() => return,
+            ok = deliver(&shared, &tablet, &score) => ok,
+        };
+        if delivered {
+            failures = 0;
+            continue;
+        }
+        failures += 1;
+        warn!(client = %tablet.client, event = %tablet.event, failures, "push failed");
+        if failures >= shared.config.drop_after {
+            let mut registry = shared.registry.lock().unwrap();
+            if let Some(tablets) = registry.get_mut(&tablet.event) {
+                tablets.retain(|t| !Arc::ptr_eq(t, &tablet));
+            }
+            drop(registry);
+            tablet.gone.cancel();
+            warn!(client = %tablet.client, event = %tablet.event, "tablet dropped after repeated failures");
+            return;
+        }
+    }
+}
+
+/// One update to one tablet, with retries. True if the tablet answered 2xx.
+async fn deliver(shared: &Shared, tablet: &Tablet, score: &Score) -> bool {
+    let Some(url) = push_url(&tablet.client, score) else {
+        return false;
+    };
+    let mut pause = shared.config.retry_backoff;
+    for attempt in 0..=shared.config.retries {
+        if attempt > 0 {
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        let Ok(_permit) = shared.permits.acquire().await else {
+            return false;
+        };
+        let sent = shared
+            .http
+            .get(url.clone())
+            .timeout(shared.config.timeout)
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => {
+                debug!(client = %tablet.client, event = %score.event, "pushed");
+                return true;
+            }
+            Ok(response) => {
+                debug!(client = %tablet.client, status = response.status().as_u16(), attempt, "push refused");
+            }
+            Err(e) => debug!(client = %tablet.client, error = %e, attempt, "push failed"),
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_host_and_port_only() {
+        assert_eq!(
+            parse_client_id("127.0.0.1:9000").as_deref(),
+            Some("127.0.0.1:9000")
+        );
+        assert_eq!(
+            parse_client_id("tablet-7.local:80").as_deref(),
+            Some("tablet-7.local:80")
+        );
+        assert_eq!(parse_client_id("[::1]:8080").as_deref(), Some("[::1]:8080"));
+        for bad in [
+            "",
+            "host",
+            "host:",
+            "host:0",
+            "host:65536",
+            ":80",
+            "a b:80",
+            "user@h:80",
+            "h/x:80",
+            "h:+80",
+            "[zz]:80",
+            "h..x:80",
+            "h:80/path",
+        ] {
+            assert_eq!(parse_client_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn push_url_carries_event_stamp_and_every_team_score() {
+        let score = Score {
+            event: "curling".into(),
+            scores: vec![("Gaul".into(), 3), ("Rome".into(), -2)],
+            at: Some("1732250000.123456789".into()),
+            by: Some("Goloman".into()),
+        };
+        let url = push_url("127.0.0.1:9000", &score).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9000/pushUpdate/curling/1732250000.123456789/Gaul/3/Rome/-2"
+        );
+        let odd = Score {
+            event: "ski jump".into(),
+            scores: vec![("A/B".into(), 1)],
+            at: None,
+            by: None,
+        };
+        assert_eq!(
+            push_url("h:1", &odd).unwrap().as_str(),
+            "http://h:1/pushUpdate/ski%20jump/-/A%2FB/1"
+        );
+    }
+}

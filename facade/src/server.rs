@@ -1,0 +1,150 @@
+//! Starting the facade: the herd link, the subscription, the push registry
+//! and the HTTP server, all stopped by one cancellation token.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::api::{self, AppState};
+use crate::catalog::Herd;
+use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
+use crate::listener::LimitedListener;
+use crate::push::{PushConfig, Pusher};
+use crate::servers::Servers;
+use crate::subscriber::{self, KEEPALIVE, Updates};
+
+/// HTTP connections served at once.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Server-sent-event streams open at once.
+pub const MAX_SSE_STREAMS: usize = 256;
+/// How long [`Running::stop`] waits for open requests to finish.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything the facade needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Herd client addresses, `host:port`, in order of preference.
+    pub herd: Vec<String>,
+    /// Deadline of each herd request.
+    pub request_timeout: Duration,
+    /// Interval of the subscription's keepalive.
+    pub keepalive: Duration,
+    /// Push behaviour.
+    pub push: PushConfig,
+    /// HTTP connections served at once.
+    pub max_connections: usize,
+    /// SSE streams open at once.
+    pub max_sse_streams: usize,
+}
+
+impl Config {
+    /// The defaults, attached to `herd`.
+    pub fn new(herd: Vec<String>) -> Self {
+        Self {
+            herd,
+            request_timeout: REQUEST_TIMEOUT,
+            keepalive: KEEPALIVE,
+            push: PushConfig::default(),
+            max_connections: MAX_CONNECTIONS,
+            max_sse_streams: MAX_SSE_STREAMS,
+        }
+    }
+}
+
+/// Errors starting the facade.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// No herd address was given.
+    #[error("no herd server to attach to")]
+    NoHerd,
+    /// The HTTP client for pushes could not be built.
+    #[error("cannot build the push client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The listener has no address.
+    #[error("listener: {0}")]
+    Listener(#[from] std::io::Error),
+}
+
+/// A running facade. Dropping it does not stop it; call [`Running::stop`].
+pub struct Running {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    pusher: Arc<Pusher>,
+    http: JoinHandle<std::io::Result<()>>,
+    subscription: JoinHandle<()>,
+}
+
+/// Serves the REST API on `listener` until [`Running::stop`].
+pub async fn start(listener: TcpListener, config: Config) -> Result<Running, StartError> {
+    if config.herd.is_empty() {
+        return Err(StartError::NoHerd);
+    }
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let servers = Arc::new(Servers::new(config.herd.clone()));
+    let link = HerdLink::new(servers.clone(), config.request_timeout, shutdown.clone());
+    let herd = Arc::new(Herd::new(link));
+    let pusher = Arc::new(Pusher::new(config.push.clone(), shutdown.clone())?);
+    let updates = Arc::new(Updates::new(pusher.clone()));
+    let subscription = tokio::spawn(subscriber::run(
+        servers,
+        herd.clone(),
+        updates.clone(),
+        config.keepalive,
+        shutdown.clone(),
+    ));
+    let state = AppState {
+        herd,
+        pusher: pusher.clone(),
+        updates,
+        sse_streams: Arc::new(Semaphore::new(config.max_sse_streams)),
+        shutdown: shutdown.clone(),
+    };
+    let app = api::router(state);
+    let listener = LimitedListener::new(listener, config.max_connections);
+    let http = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .into_future(),
+    );
+    info!(listen = %addr, herd = %config.herd.join(","), "facade started");
+    Ok(Running {
+        addr,
+        shutdown,
+        pusher,
+        http,
+        subscription,
+    })
+}
+
+impl Running {
+    /// Where the REST API listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The push addresses registered for `event` (canonical name).
+    pub fn tablets(&self, event: &str) -> Vec<String> {
+        self.pusher.tablets(event)
+    }
+
+    /// Stops accepting, ends SSE streams and pushes, and waits (up to
+    /// [`STOP_TIMEOUT`]) for open requests.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let http = self.http.abort_handle();
+        if tokio::time::timeout(STOP_TIMEOUT, self.http).await.is_err() {
+            warn!("open requests did not finish in time");
+            http.abort();
+        }
+        let _ = self.subscription.await;
+        self.pusher.stopped().await;
+        info!("facade stopped");
+    }
+}

@@ -1,0 +1,152 @@
+//! A whole session as the README shows it, every part its own process: a
+//! herd, the facade, N push tablets and a pull tablet started by `tablets`,
+//! and Cacofonix in testing mode. Every tablet must show every update, and
+//! each keeps its latency file.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::WAIT;
+use common::process::Process;
+use common::real_herd::{CACOFONIX, RealHerd, clients_bin_dir};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// Rounds Cacofonix plays in testing mode.
+const ROUNDS: i64 = 3;
+/// Push tablets started by `tablets -n`.
+const PUSH_TABLETS: usize = 3;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
+    let herd = RealHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")]);
+    let logs = herd.dir.path().join("session-logs");
+    let logs_arg = logs.to_str().unwrap().to_owned();
+    // The facade talks to Hands; Cacofonix's writes go through it too, and the
+    // herd floods them to Goloman.
+    let facade = Process::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--herd",
+        &herd.client("Hands").to_string(),
+        "--log-dir",
+        &logs_arg,
+    ])
+    .await;
+    let url = format!("http://{}", facade.addr);
+    let bins = clients_bin_dir();
+
+    let mut push = Command::new(bins.join("tablets"))
+        .args([
+            "-n",
+            &PUSH_TABLETS.to_string(),
+            "--",
+            "--facade",
+            &url,
+            "--log-dir",
+            &logs_arg,
+        ])
+        .args(["push", "--events", "curling"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tablets");
+    let mut push_lines = BufReader::new(push.stdout.take().unwrap()).lines();
+    // Wait until every push tablet has registered.
+    let mut listening = 0;
+    while listening < PUSH_TABLETS {
+        let line = tokio::time::timeout(WAIT, push_lines.next_line())
+            .await
+            .expect("tablets did not start in time")
+            .unwrap()
+            .expect("tablets exited early");
+        listening += usize::from(line.contains("listening on"));
+    }
+    let mut pull = Command::new(bins.join("tablet"))
+        .args(["--facade", &url, "--name", "p", "--log-dir", &logs_arg])
+        .args([
+            "pull", "--every", "0.2", "--teams", "Gaul", "--events", "curling",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start pull tablet");
+    let mut pull_lines = BufReader::new(pull.stdout.take().unwrap()).lines();
+
+    let cacofonix = Command::new(bins.join("cacofonix"))
+        .args(["--facade", &url, "--mode", "testing", "--rate", "0.5"])
+        .args(["--count", &ROUNDS.to_string(), "--log-dir", &logs_arg])
+        .env("CACOFONIX_ID", CACOFONIX)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let sung = tokio::time::timeout(WAIT, cacofonix)
+        .await
+        .expect("cacofonix did not finish")
+        .expect("run cacofonix");
+    let sung = String::from_utf8_lossy(&sung.stdout);
+    assert_eq!(
+        sung.matches("sent medal gold to Gaul").count(),
+        ROUNDS as usize,
+        "{sung}"
+    );
+    assert!(
+        !sung.contains("FAILED") && !sung.contains(CACOFONIX),
+        "{sung}"
+    );
+
+    // Every push tablet shows every round's score: Gaul k, Rome k - 1.
+    let mut pushed = Vec::new();
+    let want = PUSH_TABLETS * ROUNDS as usize;
+    let deadline = Instant::now() + WAIT;
+    while pushed.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, push_lines.next_line()).await {
+            Ok(Ok(Some(line))) if line.contains("pushed") => pushed.push(line),
+            Ok(Ok(Some(_))) => {}
+            other => panic!("pushes stopped at {pushed:?}: {other:?}"),
+        }
+    }
+    for k in 1..=ROUNDS {
+        let shown = format!("curling: Gaul {k}, Rome {}", k - 1);
+        let count = pushed.iter().filter(|l| l.contains(&shown)).count();
+        assert_eq!(count, PUSH_TABLETS, "{shown} in {pushed:#?}");
+    }
+    // The pull tablet sees the final state.
+    let last = format!("medals  Gaul: gold {ROUNDS} silver 0 bronze 0");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, pull_lines.next_line()).await {
+            Ok(Ok(Some(line))) if line.contains(&last) => break,
+            Ok(Ok(Some(_))) => {}
+            other => panic!("the pull tablet never showed {last:?}: {other:?}"),
+        }
+    }
+    // Latency files: one per tablet and mode, one line per pull or push.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 1..=PUSH_TABLETS {
+        let text = std::fs::read_to_string(logs.join(format!("tablet-{i}-push.latency"))).unwrap();
+        assert_eq!(text.lines().count(), ROUNDS as usize, "{text}");
+    }
+    let pulls = std::fs::read_to_string(logs.join("tablet-p-pull.latency")).unwrap();
+    assert!(pulls.lines().count() >= 2, "{pulls}");
+    let sent = std::fs::read_to_string(logs.join("cacofonix.log")).unwrap();
+    assert_eq!(sent.lines().count(), 2 * ROUNDS as usize, "{sent}");
+    // SIGTERM lets `tablets` stop its children; SIGKILL would orphan them.
+    let pid = push.id().expect("tablets still running").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let stopped = tokio::time::timeout(WAIT, push.wait()).await;
+    let _ = push.kill().await;
+    assert!(stopped.is_ok(), "tablets did not stop on SIGTERM");
+    let _ = pull.kill().await;
+    facade.stop().await;
+}
