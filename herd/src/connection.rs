@@ -203,39 +203,43 @@ impl Connection<'_> {
                 self.hand_off();
                 self.flush().await?;
             }
-            if let Command::IAmAt(iamat) = command {
-                // The hot path: the reply goes straight into the output.
-                let location = iamat.answer(&self.shared.name, received);
-                let start = self.output.len();
-                self.output.extend_from_slice(&location.at_line);
-                self.output.extend_from_slice(b"\n");
-                self.events
-                    .client_out(self.id, &redact(&self.output[start..]));
-                let shared = self.shared;
-                self.reports.add(&shared.db, &shared.peers, location);
-                if self.output.len() >= FLUSH_AT {
-                    self.hand_off();
-                    self.flush().await?;
-                }
-                continue;
-            }
-            let reply = match command {
+            match command {
+                Command::IAmAt(iamat) => self.answer_iamat(iamat, received),
                 Command::Subscribe(subscribe) => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
-                    self.subscribe(subscribe, &line)
+                    let reply = self.subscribe(subscribe, &line);
+                    self.push_reply(&reply);
                 }
                 command => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
-                    command.apply(self.shared, &line).await
+                    let reply = command.apply(self.shared, &line).await;
+                    self.push_reply(&reply);
                 }
-            };
-            self.events.client_out(self.id, &redact(&reply));
-            self.output.extend_from_slice(&reply);
+            }
             if self.output.len() >= FLUSH_AT {
                 self.hand_off();
                 self.flush().await?;
             }
         }
+    }
+
+    /// The hot path: answers an IAMAT straight into the output and holds
+    /// its report for the batch's commit.
+    fn answer_iamat(&mut self, iamat: crate::cmd::IAmAt, received: SystemTime) {
+        let location = iamat.answer(&self.shared.name, received);
+        let start = self.output.len();
+        self.output.extend_from_slice(&location.at_line);
+        self.output.extend_from_slice(b"\n");
+        self.events
+            .client_out(self.id, &redact(&self.output[start..]));
+        let shared = self.shared;
+        self.reports.add(&shared.db, &shared.peers, location);
+    }
+
+    /// Logs a reply and gathers it for the next write.
+    fn push_reply(&mut self, reply: &[u8]) {
+        self.events.client_out(self.id, &redact(reply));
+        self.output.extend_from_slice(reply);
     }
 
     /// Starts (or widens) this connection's subscription.
