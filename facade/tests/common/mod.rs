@@ -45,10 +45,16 @@ pub async fn facade_with(config: Config) -> Running {
     facade::server::start(listener, config).await.unwrap()
 }
 
-/// A loopback address nothing listens on.
+/// A loopback address nothing listens on, and nothing can: the port stays
+/// bound (without listening) for the rest of the test process, so a
+/// concurrent test cannot pick it up, and connections to it are refused.
 pub fn dead_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+    static HELD: std::sync::Mutex<Vec<tokio::net::TcpSocket>> = std::sync::Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    HELD.lock().unwrap().push(socket);
+    addr
 }
 
 /// An HTTP client that never uses a proxy. Built once: building one loads
