@@ -73,6 +73,55 @@ impl Baseline {
     }
 }
 
+/// A run's working directory: a topology for `servers` joined by `links`
+/// on free loopback ports, and room for logs, journals and outputs.
+#[derive(Debug)]
+pub struct RunDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Removes `dir` on drop; `None` when the run keeps it.
+    pub temp: Option<tempfile::TempDir>,
+    /// The topology file inside `dir`.
+    pub topology: PathBuf,
+    /// (client, peer) addresses by server name.
+    pub ports: BTreeMap<String, (SocketAddr, SocketAddr)>,
+}
+
+impl RunDir {
+    /// Creates the directory (named after `prefix`) and writes the topology.
+    /// With `keep`, the directory outlives the run.
+    pub fn create(
+        prefix: &str,
+        keep: bool,
+        servers: &[&str],
+        links: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let temp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        let dir = temp.path().to_owned();
+        let temp = if keep {
+            let _ = temp.keep();
+            None
+        } else {
+            Some(temp)
+        };
+        let mut ports = BTreeMap::new();
+        for name in servers {
+            ports.insert((*name).to_owned(), (free_addr()?, free_addr()?));
+        }
+        let topology = dir.join("topology.toml");
+        std::fs::write(&topology, topology_text(&ports, links))?;
+        Ok(Self {
+            dir,
+            temp,
+            topology,
+            ports,
+        })
+    }
+}
+
 /// The topology file for `addrs` (client, peer) by name, with `links` and
 /// the local places provider.
 pub fn topology_text(
@@ -125,23 +174,12 @@ impl Herd {
     /// and nothing is written outside the directory. With `keep`, the
     /// directory outlives the run.
     pub async fn start(bin: &Path, keep: bool) -> anyhow::Result<Self> {
-        let temp = tempfile::Builder::new()
-            .prefix("herd-bench-")
-            .tempdir()
-            .context("cannot create a temporary directory")?;
-        let dir = temp.path().to_owned();
-        let temp = if keep {
-            let _ = temp.keep();
-            None
-        } else {
-            Some(temp)
-        };
-        let mut ports = BTreeMap::new();
-        for name in SERVERS {
-            ports.insert(name.to_owned(), (free_addr()?, free_addr()?));
-        }
-        let topology = dir.join("topology.toml");
-        std::fs::write(&topology, topology_text(&ports, &LINKS))?;
+        let RunDir {
+            dir,
+            temp,
+            topology,
+            ports,
+        } = RunDir::create("herd-bench-", keep, &SERVERS, &LINKS)?;
         // A key of this run's own unless the caller chose one, so the links
         // authenticate as in production and the herd does not warn.
         let key = std::env::var(KEY_ENV)

@@ -14,7 +14,7 @@ use anyhow::{Context, bail};
 use tokio::time::{Instant, sleep};
 
 use crate::bench::children::{Children, RETRY, START_TIMEOUT, free_addr, wait_listening};
-use crate::bench::cluster::{KEY_ENV, PEER_UP, log_stats, topology_text};
+use crate::bench::cluster::{KEY_ENV, PEER_UP, RunDir, log_stats};
 use crate::protocol::now_nanos;
 
 /// The herd servers, linked to each other; the facade prefers the first.
@@ -94,23 +94,12 @@ impl Stack {
     /// listen and their link is up, then starts the facade against them and
     /// waits for its first line. With `keep`, the directory outlives the run.
     pub async fn start(bins: &Binaries, keep: bool) -> anyhow::Result<Self> {
-        let temp = tempfile::Builder::new()
-            .prefix("olympic-bench-")
-            .tempdir()
-            .context("cannot create a temporary directory")?;
-        let dir = temp.path().to_owned();
-        let temp = if keep {
-            let _ = temp.keep();
-            None
-        } else {
-            Some(temp)
-        };
-        let mut ports = BTreeMap::new();
-        for name in SERVERS {
-            ports.insert(name.to_owned(), (free_addr()?, free_addr()?));
-        }
-        let topology = dir.join("topology.toml");
-        std::fs::write(&topology, topology_text(&ports, &LINKS))?;
+        let RunDir {
+            dir,
+            temp,
+            topology,
+            ports,
+        } = RunDir::create("olympic-bench-", keep, &SERVERS, &LINKS)?;
         let tag = format!("{}-{}", std::process::id(), now_nanos());
         let key = std::env::var(KEY_ENV).unwrap_or_else(|_| format!("olympic-bench-{tag}"));
         let cacofonix = format!("olympic-bench-cacofonix-{tag}");
