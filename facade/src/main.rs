@@ -67,19 +67,11 @@ fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
             "facade listening on http://{addr} (herd {})",
             herd.join(",")
         );
-        wait_for_signal().await.context("waiting for signals")?;
+        herd::signal::shutdown()
+            .await
+            .context("waiting for signals")?;
         info!("facade stopping");
         running.stop().await;
         Ok(())
     })
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
-    }
 }

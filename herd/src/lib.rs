@@ -25,5 +25,6 @@ pub mod peer;
 pub mod places;
 pub mod server;
 pub mod shared;
+pub mod signal;
 pub mod timestamp;
 pub mod topology;

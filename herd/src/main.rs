@@ -170,21 +170,13 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
                 }
                 other => Failure::Other(other.into()),
             })?;
-        wait_for_signal().await.context("waiting for signals")?;
+        herd::signal::shutdown()
+            .await
+            .context("waiting for signals")?;
         info!(event = "server_stopping", server = name);
         running.stop().await;
         Ok(())
     })
-}
-
-/// Resolves on SIGINT or SIGTERM (`kill PID`, `lsof -ti:PORT | xargs kill`).
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
-    }
 }
 
 /// Starts every server as a child process, and the REST facade on
@@ -266,7 +258,7 @@ fn up(common: &Common, topology: &Topology, facade_listen: Option<&str>) -> anyh
             }
         };
         tokio::select! {
-            result = wait_for_signal() => result.context("waiting for signals")?,
+            result = herd::signal::shutdown() => result.context("waiting for signals")?,
             () = watch => eprintln!("herd up: every server has exited"),
         }
         for (name, child) in &mut children {
