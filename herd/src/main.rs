@@ -152,7 +152,8 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
     topology
         .server(name)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    let _log_guard = herd::logging::init(&common.log_dir, name).context("setting up logging")?;
+    let _log_guard =
+        herd::logging::init(&common.log_dir, name, &[]).context("setting up logging")?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let options = Options {

@@ -41,13 +41,18 @@ pub enum LoggingError {
     /// A global subscriber was already installed.
     #[error("logging is already initialised")]
     AlreadySet,
+    /// A pinned filter directive does not parse.
+    #[error("bad log filter directive {0:?}")]
+    BadDirective(String),
 }
 
 /// Installs the log file `<dir>/<name>.log` at `RUST_LOG` level (default
-/// `info`), plus warnings on standard error. Keep the guard alive for the
-/// life of the process; dropping it writes out what is queued and stops
-/// the writer.
-pub fn init(dir: &Path, name: &str) -> Result<LogGuard, LoggingError> {
+/// `info`), plus warnings on standard error. `pinned` holds filter
+/// directives (`"hyper=info"`) that apply whatever `RUST_LOG` says, for
+/// libraries that must never log more. Keep the guard alive for the life
+/// of the process; dropping it writes out what is queued and stops the
+/// writer.
+pub fn init(dir: &Path, name: &str, pinned: &[&str]) -> Result<LogGuard, LoggingError> {
     let open_err = |source| LoggingError::Open {
         dir: dir.display().to_string(),
         source,
@@ -58,9 +63,15 @@ pub fn init(dir: &Path, name: &str) -> Result<LogGuard, LoggingError> {
         .append(true)
         .open(dir.join(format!("{name}.log")))
         .map_err(open_err)?;
-    let filter = EnvFilter::builder()
+    let mut filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
         .from_env_lossy();
+    for directive in pinned {
+        let directive = directive
+            .parse()
+            .map_err(|_| LoggingError::BadDirective((*directive).to_owned()))?;
+        filter = filter.add_directive(directive);
+    }
     // The hand-written events are all `info`: wanted if any directive lets
     // `info` through.
     let info = filter
