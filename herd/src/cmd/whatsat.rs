@@ -41,9 +41,10 @@ impl WhatsAt {
 
     /// The stored AT line, then the Places JSON with blank lines squeezed out
     /// and trailing newlines removed, then a blank line. `None` when the
-    /// client is unknown.
+    /// client is still unknown after `limits.unknown_client_wait_ms`.
     pub async fn apply(self, shared: &Shared) -> Option<Bytes> {
-        let location = shared.db.get(&self.client)?;
+        let wait = shared.limits.unknown_client_wait();
+        let location = shared.db.get_or_wait(&self.client, wait).await?;
         let json = shared
             .places
             .nearby(location.coords, self.radius_km, self.bound)
