@@ -204,7 +204,14 @@ impl Connection<'_> {
                 self.flush().await?;
             }
             match command {
-                Command::IAmAt(iamat) => self.answer_iamat(iamat, received),
+                Command::IAmAt(iamat) if !self.shared.db.refuses(iamat.client()) => {
+                    self.answer_iamat(iamat, received)
+                }
+                Command::IAmAt(_) => {
+                    // The store is full and this client is new: refused.
+                    let reply = crate::cmd::Invalid::new(line).reply();
+                    self.push_reply(&reply);
+                }
                 Command::Subscribe(subscribe) => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     let reply = self.subscribe(subscribe, &line);
@@ -228,7 +235,7 @@ impl Connection<'_> {
     fn answer_iamat(&mut self, iamat: crate::cmd::IAmAt, received: SystemTime) {
         let location = iamat.answer(&self.shared.name, received);
         let start = self.output.len();
-        self.output.extend_from_slice(&location.at_line);
+        self.output.extend_from_slice(location.at_line());
         self.output.extend_from_slice(b"\n");
         self.events
             .client_out(self.id, &redact(&self.output[start..]));

@@ -17,6 +17,7 @@ pub mod codec;
 pub mod connection;
 pub mod coords;
 pub mod db;
+pub mod digest;
 pub mod location;
 pub mod logging;
 pub mod olympic;

@@ -118,7 +118,7 @@ pub async fn start(
     let peer_addr = local_addr(&peer_listener, spec.peer_addr);
     let shared = Arc::new(Shared {
         name: name.to_owned(),
-        db: Db::new(),
+        db: Db::with_max_clients(topology.limits.max_clients),
         places,
         peers: Peers::new(topology.neighbours(name), topology.limits.peer_queue),
         limits: topology.limits.clone(),

@@ -3,6 +3,7 @@
 
 use crate::auth::CacofonixId;
 use crate::db::Db;
+use crate::location::Location;
 use crate::olympic::Olympics;
 use crate::peer::Peers;
 use crate::places::Places;
@@ -25,4 +26,18 @@ pub struct Shared {
     pub olympics: Olympics,
     /// The id that authorises Olympic writes.
     pub cacofonix: CacofonixId,
+}
+
+impl Shared {
+    /// Offers `location` to the store and floods it to every neighbour but
+    /// `from` if it was taken. Returns whether it was.
+    pub fn store_and_flood(&self, location: Location, from: Option<&str>) -> bool {
+        match self.db.offer(location).taken() {
+            Some(stored) => {
+                self.peers.flood(&stored, from);
+                true
+            }
+            None => false,
+        }
+    }
 }

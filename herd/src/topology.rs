@@ -163,6 +163,13 @@ pub struct Limits {
     /// a flood to bring it before answering `?`: a client may report to one
     /// server and at once ask another, a few hops away.
     pub unknown_client_wait_ms: u64,
+    /// Most clients whose location a server stores. At the cap a report
+    /// for a new client is refused (`? `) while known clients keep
+    /// updating; see the memory budget in `db.rs`.
+    pub max_clients: usize,
+    /// How often each end of a peer link compares digests of what the two
+    /// servers hold and repairs what differs (anti-entropy), in ms.
+    pub anti_entropy_ms: u64,
 }
 
 impl Default for Limits {
@@ -174,6 +181,8 @@ impl Default for Limits {
             write_timeout_secs: 30,
             peer_queue: 4096,
             unknown_client_wait_ms: 50,
+            max_clients: crate::db::DEFAULT_MAX_CLIENTS,
+            anti_entropy_ms: 1000,
         }
     }
 }
@@ -187,6 +196,11 @@ impl Limits {
     /// The unknown-client wait as a duration.
     pub fn unknown_client_wait(&self) -> Duration {
         Duration::from_millis(self.unknown_client_wait_ms)
+    }
+
+    /// The anti-entropy interval as a duration.
+    pub fn anti_entropy(&self) -> Duration {
+        Duration::from_millis(self.anti_entropy_ms)
     }
 
     /// Write timeout as a duration.
@@ -330,7 +344,7 @@ impl Topology {
             }
         }
         let limits = &self.limits;
-        let checks: [(&'static str, usize, usize, &'static str); 3] = [
+        let checks: [(&'static str, usize, usize, &'static str); 5] = [
             ("limits.max_line", limits.max_line, 64, "at least 64 bytes"),
             (
                 "limits.max_connections",
@@ -339,6 +353,13 @@ impl Topology {
                 "at least 1",
             ),
             ("limits.peer_queue", limits.peer_queue, 1, "at least 1"),
+            ("limits.max_clients", limits.max_clients, 1, "at least 1"),
+            (
+                "limits.anti_entropy_ms",
+                usize::try_from(limits.anti_entropy_ms).unwrap_or(usize::MAX),
+                10,
+                "at least 10 ms",
+            ),
         ];
         for (field, value, min, reason) in checks {
             if value < min {

@@ -17,8 +17,6 @@ pub struct IAmAt {
     tail: String,
     /// Bytes of the client ID at the start of `tail`.
     client_len: usize,
-    /// Parsed coordinates.
-    coords: Coords,
     /// Client time in nanoseconds.
     time: i128,
 }
@@ -31,7 +29,7 @@ impl IAmAt {
         if it.next().is_some() {
             return None;
         }
-        let coords = Coords::parse(coords_text)?;
+        Coords::parse(coords_text)?;
         let time = parse_posix_nanos(time_text)?;
         let mut tail = Vec::with_capacity(client.len() + coords_text.len() + time_text.len() + 2);
         tail.extend_from_slice(client);
@@ -43,7 +41,6 @@ impl IAmAt {
             // Coordinates and time are ASCII once parsed: this checks the client ID.
             tail: String::from_utf8(tail).ok()?,
             client_len: client.len(),
-            coords,
             time,
         })
     }
@@ -54,14 +51,16 @@ impl IAmAt {
     }
 
     /// Stamps the report, stores it if newest (flooding it on), and answers
-    /// with the `AT` line.
-    pub fn apply(self, shared: &Shared) -> Bytes {
-        let location = self.answer(&shared.name, SystemTime::now());
-        let reply = Bytes::from([&location.at_line[..], b"\n"].concat());
-        if let Some(stored) = shared.db.offer(location) {
-            shared.peers.flood(&stored, None);
+    /// with the `AT` line; `None` when the store is full and this is a new
+    /// client (the caller answers `? `).
+    pub fn apply(self, shared: &Shared) -> Option<Bytes> {
+        if shared.db.refuses(self.client()) {
+            return None;
         }
-        reply
+        let location = self.answer(&shared.name, SystemTime::now());
+        let reply = Bytes::from([location.at_line(), b"\n"].concat());
+        shared.store_and_flood(location, None);
+        Some(reply)
     }
 
     /// Stamps the report as received by server `server` at `received`: the
@@ -75,15 +74,10 @@ impl IAmAt {
         line.push(b' ');
         push_diff(&mut line, diff);
         line.push(b' ');
+        let client_at = line.len();
         line.extend_from_slice(self.tail.as_bytes());
-        let mut client = self.tail;
-        client.truncate(self.client_len);
-        Location {
-            client,
-            coords: self.coords,
-            client_time: self.time,
-            at_line: Bytes::from(line),
-        }
+        Location::from_parts(line, client_at, self.client_len, self.time)
+            .expect("an AT line made from a parsed IAMAT is well formed")
     }
 }
 

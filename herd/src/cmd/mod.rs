@@ -90,7 +90,7 @@ impl Command {
     pub async fn apply(self, shared: &Shared, line: &Bytes) -> Bytes {
         let invalid = || Invalid::new(line.clone()).reply();
         match self {
-            Command::IAmAt(cmd) => cmd.apply(shared),
+            Command::IAmAt(cmd) => cmd.apply(shared).unwrap_or_else(invalid),
             Command::WhatsAt(cmd) => cmd.apply(shared).await.unwrap_or_else(invalid),
             Command::Names(cmd) => cmd.apply(shared),
             Command::Tally(cmd) => cmd.apply(shared).unwrap_or_else(invalid),

@@ -34,10 +34,10 @@ impl ReportBatch {
             .newest
             .iter_mut()
             .rev()
-            .find(|held| held.client == location.client)
+            .find(|held| held.client_bytes() == location.client_bytes())
         {
             Some(held) => {
-                if held.client_time < location.client_time {
+                if location.supersedes(held) {
                     *held = location;
                 }
             }
@@ -53,7 +53,7 @@ impl ReportBatch {
     /// Offers every held report to the store and floods those it takes.
     pub fn commit(&mut self, db: &Db, peers: &Peers) {
         for location in self.newest.drain(..) {
-            if let Some(stored) = db.offer(location) {
+            if let Some(stored) = db.offer(location).taken() {
                 peers.flood(&stored, None);
             }
         }
@@ -73,7 +73,7 @@ mod tests {
 
     fn held(db: &Db, client: &str) -> Option<String> {
         let location = db.get(client)?;
-        Some(String::from_utf8_lossy(&location.at_line).into_owned())
+        Some(String::from_utf8_lossy(location.at_line()).into_owned())
     }
 
     #[test]

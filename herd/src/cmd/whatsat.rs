@@ -47,10 +47,10 @@ impl WhatsAt {
         let location = shared.db.get_or_wait(&self.client, wait).await?;
         let json = shared
             .places
-            .nearby(location.coords, self.radius_km, self.bound)
+            .nearby(location.coords(), self.radius_km, self.bound)
             .await;
-        let mut reply = BytesMut::with_capacity(location.at_line.len() + json.len() + 4);
-        reply.put_slice(&location.at_line);
+        let mut reply = BytesMut::with_capacity(location.at_line().len() + json.len() + 4);
+        reply.put_slice(location.at_line());
         reply.put_u8(b'\n');
         squeeze_newlines(json.as_bytes(), &mut reply);
         reply.put_slice(b"\n\n");

@@ -204,13 +204,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// Offers a location from `peer` to the store and floods it on if it was
 /// newer. Returns whether it was taken.
 fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
-    match shared.db.offer(Arc::unwrap_or_clone(location)) {
-        Some(stored) => {
-            shared.peers.flood(&stored, Some(peer));
-            true
-        }
-        None => false,
-    }
+    shared.store_and_flood(Arc::unwrap_or_clone(location), Some(peer))
 }
 
 /// Writes the snapshot, then whatever is pending, all of it in as few

@@ -158,7 +158,7 @@ impl Message {
             }
             Message::Ping => dst.put_slice(b"PING"),
             Message::Pong => dst.put_slice(b"PONG"),
-            Message::At(location) => dst.put_slice(&location.at_line),
+            Message::At(location) => dst.put_slice(location.at_line()),
             Message::Change(change) => dst.put_slice(change.encode().as_bytes()),
             Message::Unknown(line) => dst.put_slice(line),
         }

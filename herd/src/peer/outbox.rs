@@ -33,19 +33,19 @@ struct ClientKey(Arc<Location>);
 
 impl Borrow<str> for ClientKey {
     fn borrow(&self) -> &str {
-        &self.0.client
+        self.0.client()
     }
 }
 
 impl Hash for ClientKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.client.as_str().hash(state);
+        self.0.client().hash(state);
     }
 }
 
 impl PartialEq for ClientKey {
     fn eq(&self, other: &Self) -> bool {
-        self.0.client == other.0.client
+        self.0.client_bytes() == other.0.client_bytes()
     }
 }
 
@@ -131,9 +131,9 @@ impl Outbox {
         let pending = &mut *guard;
         let was_empty = pending.is_empty();
         let full = pending.locations.len() >= self.capacity;
-        let pushed = match pending.locations.get_mut(location.client.as_str()) {
+        let pushed = match pending.locations.get_mut(location.client()) {
             Some(held) => {
-                if held.client_time < location.client_time {
+                if location.supersedes(held) {
                     *held = Arc::clone(location);
                     pending.superseded = true;
                 }

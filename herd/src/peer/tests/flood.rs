@@ -13,7 +13,7 @@ async fn location_reaches_server_three_hops_away_with_identical_at_line() {
         .node("Hands")
         .iamat("kiwi.cs.ucla.edu", 1_520_023_934)
         .unwrap();
-    let expected = String::from_utf8_lossy(&stored.at_line).into_owned();
+    let expected = String::from_utf8_lossy(stored.at_line()).into_owned();
     eventually("Welsh holds kiwi", PATIENCE, || {
         herd.node("Welsh").held("kiwi.cs.ucla.edu").is_some()
     })
@@ -37,7 +37,7 @@ async fn concurrent_updates_converge_on_the_newest_everywhere() {
     // flooding from Welsh and must be overtaken wherever it lands.
     herd.node("Welsh").iamat("kiwi", 100).unwrap();
     let newest = herd.node("Hands").iamat("kiwi", 200).unwrap();
-    let newest = String::from_utf8_lossy(&newest.at_line).into_owned();
+    let newest = String::from_utf8_lossy(newest.at_line()).into_owned();
     eventually("all five hold the newest", PATIENCE, || {
         FIVE.iter()
             .all(|n| herd.node(n).held("kiwi").as_deref() == Some(newest.as_str()))
@@ -121,7 +121,7 @@ async fn a_burst_for_one_client_reaches_neighbours_as_its_newest_in_few_lines() 
     for t in 1..=BURST {
         newest = herd.node("Goloman").iamat("kiwi", t);
     }
-    let newest = String::from_utf8_lossy(&newest.unwrap().at_line).into_owned();
+    let newest = String::from_utf8_lossy(newest.unwrap().at_line()).into_owned();
     eventually("Hands holds the newest", PATIENCE, || {
         herd.node("Hands").held("kiwi").as_deref() == Some(newest.as_str())
     })

@@ -119,7 +119,8 @@ impl Node {
         let stored = self
             .shared
             .db
-            .offer(location(&self.shared.name, client, secs))?;
+            .offer(location(&self.shared.name, client, secs))
+            .taken()?;
         self.shared.peers.flood(&stored, None);
         Some(stored)
     }
@@ -127,7 +128,7 @@ impl Node {
     /// The at_line held for `client`, as text.
     pub(super) fn held(&self, client: &str) -> Option<String> {
         let loc = self.shared.db.get(client)?;
-        Some(String::from_utf8_lossy(&loc.at_line).into_owned())
+        Some(String::from_utf8_lossy(loc.at_line()).into_owned())
     }
 
     /// True when every neighbour has a live link.

@@ -34,7 +34,7 @@ async fn restarted_server_catches_up_by_sync_and_is_back_in_the_flood() {
         "relinked after {relinked:?}"
     );
 
-    let missed = String::from_utf8_lossy(&missed.at_line).into_owned();
+    let missed = String::from_utf8_lossy(missed.at_line()).into_owned();
     eventually(
         "restarted Holiday and Welsh learn the missed update",
         PATIENCE,
@@ -68,7 +68,7 @@ async fn stale_state_synced_by_a_returning_server_replaces_nothing() {
         .db
         .offer(super::harness::location("Welsh", "kiwi", 1));
     let newest = herd.node("Hands").iamat("kiwi", 2).unwrap();
-    let newest = String::from_utf8_lossy(&newest.at_line).into_owned();
+    let newest = String::from_utf8_lossy(newest.at_line()).into_owned();
     herd.wait_linked().await;
     eventually("the newer report wins everywhere", PATIENCE, || {
         FIVE.iter()
