@@ -169,6 +169,50 @@ impl DigestTree {
     }
 }
 
+/// A set of leaves, as a bitmap: bounded whatever is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeafSet {
+    /// Bit `i % 64` of word `i / 64` is leaf `i`; empty until first used.
+    words: Vec<u64>,
+}
+
+impl LeafSet {
+    /// Adds leaf `leaf`.
+    pub fn insert(&mut self, leaf: usize) {
+        let leaf = leaf % LEAVES;
+        if self.words.is_empty() {
+            self.words = vec![0; LEAVES / 64];
+        }
+        self.words[leaf / 64] |= 1 << (leaf % 64);
+    }
+
+    /// True when no leaf is in the set.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|&w| w == 0)
+    }
+
+    /// Adds every leaf of `other`.
+    pub fn extend(&mut self, other: &LeafSet) {
+        if other.is_empty() {
+            return;
+        }
+        if self.words.is_empty() {
+            self.words = vec![0; LEAVES / 64];
+        }
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
+    }
+
+    /// Removes and returns the smallest leaf in the set.
+    pub fn pop(&mut self) -> Option<usize> {
+        let (i, word) = self.words.iter_mut().enumerate().find(|(_, w)| **w != 0)?;
+        let bit = word.trailing_zeros() as usize;
+        *word &= *word - 1;
+        Some(i * 64 + bit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +261,21 @@ mod tests {
         tree.toggle(0xa3f, 0xdead_beef);
         assert_eq!(tree.hash(Node::ROOT), 0);
         assert_eq!(tree.hash(leaf), 0);
+    }
+
+    #[test]
+    fn a_leaf_set_pops_each_leaf_once_in_order() {
+        let mut set = LeafSet::default();
+        assert!(set.is_empty());
+        for leaf in [4095, 3, 64, 3] {
+            set.insert(leaf);
+        }
+        let mut other = LeafSet::default();
+        other.insert(65);
+        set.extend(&other);
+        let popped: Vec<usize> = std::iter::from_fn(|| set.pop()).collect();
+        assert_eq!(popped, [3, 64, 65, 4095]);
+        assert!(set.is_empty());
     }
 
     #[test]

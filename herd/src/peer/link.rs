@@ -19,6 +19,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
+use super::anti_entropy;
 use super::handshake::{Reader, Writer};
 use super::merge;
 use super::message::Message;
@@ -78,10 +79,12 @@ where
     tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
     let snapshot = sync_messages(shared);
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
+    let every = shared.limits.anti_entropy();
     let end = tokio::select! {
         end = read_loop(shared, peer, reader, &outbox, &changes_tx, &counters) => end,
-        end = write_loop(peer, writer, &outbox, snapshot, &counters) => end,
+        end = write_loop(shared, peer, writer, &outbox, snapshot, &counters) => end,
         end = merge::run(shared, peer, &mut changes_rx) => end,
+        end = anti_entropy::run(shared, peer, &outbox, &counters, every) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
         }
@@ -109,16 +112,14 @@ where
     end
 }
 
-/// Everything this server holds, as the messages that sync a new link:
-/// every location, then the Olympic state.
+/// What a new link starts with: an anti-entropy round, which brings the
+/// neighbour every location it lacks (and asks for ours) at the cost of
+/// the difference, and the whole Olympic state (a few dozen lines).
 fn sync_messages(shared: &Shared) -> Vec<Message> {
-    let locations = shared.db.snapshot().into_iter().map(Message::At);
-    let changes = shared
-        .olympics
-        .snapshot()
+    anti_entropy::round(shared)
         .into_iter()
-        .map(|change| Message::Change(Arc::new(change)));
-    locations.chain(changes).collect()
+        .chain(anti_entropy::olympic_state(shared))
+        .collect()
 }
 
 /// Reads lines until the link fails: applies locations, hands Olympic
@@ -185,6 +186,15 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 events.flush();
                 tracing::trace!(event = "peer_in", peer = %peer, line = "PONG");
             }
+            Ok(
+                message @ (Message::Sums { .. }
+                | Message::Pull(_)
+                | Message::OlympicSum(_)
+                | Message::OlympicPull),
+            ) => {
+                events.peer_in(peer, &line, None);
+                anti_entropy::answer(shared, peer, &message, outbox, counters);
+            }
             Ok(Message::Unknown(_)) => {
                 events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
@@ -210,6 +220,7 @@ fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
 /// Writes the snapshot, then whatever is pending, all of it in as few
 /// writes as fit; sends `PING` after [`PING_EVERY`] of quiet.
 async fn write_loop<W: AsyncWrite + Unpin>(
+    shared: &Shared,
     peer: &str,
     mut writer: Writer<W>,
     outbox: &Outbox,
@@ -246,6 +257,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     return e;
                 }
             }
+            if let Err(e) =
+                send_leaves(shared, peer, &mut taken, &mut batch, &mut writer, counters).await
+            {
+                return e;
+            }
         } else {
             // Only the wait is raced; writes run outside `select!`, so they
             // are never cut off halfway.
@@ -267,6 +283,32 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tokio::time::sleep(LINGER).await;
         }
     }
+}
+
+/// Sends every location held in the leaves the neighbour asked for, one
+/// leaf at a time, straight from the store.
+async fn send_leaves<W: AsyncWrite + Unpin>(
+    shared: &Shared,
+    peer: &str,
+    taken: &mut Taken,
+    batch: &mut Batch,
+    writer: &mut Writer<W>,
+    counters: &Counters,
+) -> Result<(), LinkError> {
+    let mut held = Vec::new();
+    while let Some(leaf) = taken.repair.pop() {
+        shared.db.leaf(leaf, &mut held);
+        counters
+            .repaired
+            .fetch_add(held.len() as u64, Ordering::Relaxed);
+        for location in held.drain(..) {
+            batch.push(peer, &Message::At(location));
+            if batch.is_full() {
+                batch.write(writer, counters).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whole lines gathered for one write, and their `peer_out` events.

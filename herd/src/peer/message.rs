@@ -9,21 +9,31 @@
 //! AT <server> <diff> <client> <coords> <time>   one location, as stored
 //! MEDAL <origin> <seq> <team> <medal> <count>    one Olympic tally cell
 //! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> ...   one event score
+//! SUMS <node> <hash> x16          digest of the children of a store node
+//! PULL <leaf> ...                 "send me the clients you hold in these leaves"
+//! OSUM <hash>                     digest of the whole Olympic state
+//! OPULL                           "send me your Olympic state"
 //! ```
 //!
 //! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
-//! hex. A line whose verb is not listed parses as [`Message::Unknown`], which
-//! links log and ignore: a newer server can add verbs (medal and score
-//! operations, version-vector sync) without breaking links to older ones.
+//! hex. `<node>` and `<leaf>` name nodes of the store's digest tree and
+//! `<hash>` is 16 lower-case hex digits (see [`crate::digest`] and the
+//! anti-entropy module). A line whose verb is not listed parses as
+//! [`Message::Unknown`], which links log and ignore, so a newer server can
+//! add verbs without breaking links to older ones.
 
 use std::fmt;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::digest::{FANOUT, Node};
 use crate::location::Location;
 use crate::olympic::Change;
 use crate::parse::fields;
+
+/// Most leaves one `PULL` names, so the line stays short.
+pub const MAX_PULL: usize = 256;
 
 /// Bytes in a handshake nonce.
 pub const NONCE_LEN: usize = 16;
@@ -88,6 +98,19 @@ pub enum Message {
     At(Arc<Location>),
     /// `MEDAL ...` or `SCORE ...`: an Olympic change, flooded or synced.
     Change(Arc<Change>),
+    /// `SUMS node h0 .. h15`: the sender's hashes of the children of `node`.
+    Sums {
+        /// An inner node of the digest tree.
+        node: Node,
+        /// The sender's hash of each child.
+        hashes: [u64; FANOUT],
+    },
+    /// `PULL leaf ...`: the sender asks for every client held in these leaves.
+    Pull(Vec<Node>),
+    /// `OSUM hash`: the sender's digest of its Olympic state.
+    OlympicSum(u64),
+    /// `OPULL`: the sender asks for the whole Olympic state.
+    OlympicPull,
     /// A line with a verb this server does not know (or no verb at all).
     Unknown(Bytes),
 }
@@ -118,6 +141,14 @@ impl Message {
             Some(b"SCORE") => Change::parse(line)
                 .map(|c| Message::Change(Arc::new(c)))
                 .ok_or(MessageError { verb: "SCORE" })?,
+            Some(b"SUMS") => parse_sums(it).ok_or(MessageError { verb: "SUMS" })?,
+            Some(b"PULL") => parse_pull(it).ok_or(MessageError { verb: "PULL" })?,
+            Some(b"OSUM") => match (it.next().and_then(parse_hash), it.next()) {
+                (Some(hash), None) => Message::OlympicSum(hash),
+                _ => return Err(MessageError { verb: "OSUM" }),
+            },
+            Some(b"OPULL") if it.next().is_none() => Message::OlympicPull,
+            Some(b"OPULL") => return Err(MessageError { verb: "OPULL" }),
             _ => Message::Unknown(Bytes::copy_from_slice(line)),
         };
         Ok(msg)
@@ -135,6 +166,10 @@ impl Message {
                 Change::Medal { .. } => "MEDAL",
                 Change::Score { .. } => "SCORE",
             },
+            Message::Sums { .. } => "SUMS",
+            Message::Pull(_) => "PULL",
+            Message::OlympicSum(_) => "OSUM",
+            Message::OlympicPull => "OPULL",
             Message::Unknown(_) => "UNKNOWN",
         }
     }
@@ -160,6 +195,24 @@ impl Message {
             Message::Pong => dst.put_slice(b"PONG"),
             Message::At(location) => dst.put_slice(location.at_line()),
             Message::Change(change) => dst.put_slice(change.encode().as_bytes()),
+            Message::Sums { node, hashes } => {
+                let mut line = b"SUMS ".to_vec();
+                node.write(&mut line);
+                for hash in hashes {
+                    line.extend_from_slice(format!(" {hash:016x}").as_bytes());
+                }
+                dst.put_slice(&line);
+            }
+            Message::Pull(leaves) => {
+                let mut line = b"PULL".to_vec();
+                for leaf in leaves {
+                    line.push(b' ');
+                    leaf.write(&mut line);
+                }
+                dst.put_slice(&line);
+            }
+            Message::OlympicSum(hash) => dst.put_slice(format!("OSUM {hash:016x}").as_bytes()),
+            Message::OlympicPull => dst.put_slice(b"OPULL"),
             Message::Unknown(line) => dst.put_slice(line),
         }
         dst.put_u8(b'\n');
@@ -184,6 +237,36 @@ fn parse_hello<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
     it.next()
         .is_none()
         .then_some(Message::Hello { name, nonce, tag })
+}
+
+/// The operands of `SUMS`: an inner node and exactly [`FANOUT`] hashes.
+fn parse_sums<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
+    let node = Node::parse(it.next()?).filter(|n| !n.is_leaf())?;
+    let mut hashes = [0; FANOUT];
+    for slot in &mut hashes {
+        *slot = parse_hash(it.next()?)?;
+    }
+    it.next()
+        .is_none()
+        .then_some(Message::Sums { node, hashes })
+}
+
+/// The operands of `PULL`: 1 to [`MAX_PULL`] leaves.
+fn parse_pull<'a>(it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
+    let mut leaves = Vec::new();
+    for field in it {
+        if leaves.len() == MAX_PULL {
+            return None;
+        }
+        leaves.push(Node::parse(field).filter(|n| n.is_leaf())?);
+    }
+    (!leaves.is_empty()).then_some(Message::Pull(leaves))
+}
+
+/// A digest hash: exactly 16 lower-case hex digits.
+fn parse_hash(field: &[u8]) -> Option<u64> {
+    let digits = field.len() == 16 && field.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    digits.then(|| u64::from_str_radix(std::str::from_utf8(field).ok()?, 16).ok())?
 }
 
 /// A hex tag field.
@@ -236,6 +319,59 @@ mod tests {
         let at = b"AT Goloman +0.263873386 kiwi +34.068930-118.445127 1520023934.918963997";
         let msg = Message::parse(at).unwrap();
         assert_eq!(&msg.to_bytes()[..], [&at[..], b"\n"].concat());
+    }
+
+    #[test]
+    fn anti_entropy_messages_round_trip() {
+        let mut hashes = [0; FANOUT];
+        hashes[3] = u64::MAX;
+        hashes[15] = 0x0123_4567_89ab_cdef;
+        round_trip(Message::Sums {
+            node: Node::ROOT,
+            hashes,
+        });
+        let inner = Node::ROOT.child(10).unwrap().child(3).unwrap();
+        round_trip(Message::Sums {
+            node: inner,
+            hashes,
+        });
+        round_trip(Message::Pull(vec![Node::leaf(0), Node::leaf(0xa3f)]));
+        round_trip(Message::OlympicSum(0xfeed));
+        round_trip(Message::OlympicPull);
+        let sums = Message::Sums {
+            node: Node::ROOT,
+            hashes,
+        };
+        let text = String::from_utf8(sums.to_bytes().to_vec()).unwrap();
+        assert!(text.starts_with(
+            "SUMS - 0000000000000000 0000000000000000 0000000000000000 ffffffffffffffff"
+        ));
+    }
+
+    #[test]
+    fn malformed_anti_entropy_messages_are_errors() {
+        let hashes = vec!["0000000000000000"; FANOUT].join(" ");
+        for (line, verb) in [
+            (format!("SUMS a3f {hashes}"), "SUMS"),
+            (format!("SUMS - {hashes} 0000000000000000"), "SUMS"),
+            ("SUMS - 00".to_owned(), "SUMS"),
+            (format!("SUMS x {hashes}"), "SUMS"),
+            ("PULL".to_owned(), "PULL"),
+            ("PULL a3".to_owned(), "PULL"),
+            (
+                format!("PULL {}", vec!["000"; MAX_PULL + 1].join(" ")),
+                "PULL",
+            ),
+            ("OSUM 12".to_owned(), "OSUM"),
+            ("OSUM 000000000000000G".to_owned(), "OSUM"),
+            ("OPULL now".to_owned(), "OPULL"),
+        ] {
+            assert_eq!(
+                Message::parse(line.as_bytes()),
+                Err(MessageError { verb }),
+                "{line}"
+            );
+        }
     }
 
     #[test]

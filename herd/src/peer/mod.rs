@@ -20,6 +20,7 @@
 //! `link` one running link, `dial` and `accept` the two ways a link starts.
 
 mod accept;
+mod anti_entropy;
 mod dial;
 pub mod handshake;
 pub mod key;

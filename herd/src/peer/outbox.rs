@@ -25,6 +25,7 @@ use indexmap::IndexMap;
 use tokio::sync::Notify;
 
 use super::message::Message;
+use crate::digest::LeafSet;
 use crate::location::Location;
 
 /// A pending location, found by its client ID.
@@ -71,6 +72,9 @@ pub(crate) enum Pushed {
 struct Pending {
     locations: Locations,
     fifo: VecDeque<Message>,
+    /// Digest leaves whose clients the neighbour asked for (anti-entropy);
+    /// a bitmap, so it is bounded however often they are asked for.
+    repair: LeafSet,
     /// Some pending location was replaced by a newer one for its client
     /// since the writer last took: updates come faster than they are sent.
     superseded: bool,
@@ -78,7 +82,7 @@ struct Pending {
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.locations.is_empty() && self.fifo.is_empty()
+        self.locations.is_empty() && self.fifo.is_empty() && self.repair.is_empty()
     }
 }
 
@@ -99,6 +103,8 @@ pub(crate) struct Outbox {
 pub(crate) struct Taken {
     locations: Locations,
     fifo: VecDeque<Message>,
+    /// Leaves to send every held client of, after the messages.
+    pub(crate) repair: LeafSet,
     /// Whether some location was superseded while these waited.
     pub(crate) superseded: bool,
 }
@@ -168,6 +174,26 @@ impl Outbox {
         Pushed::Queued
     }
 
+    /// Asks for every client held in `leaves` to be sent (after whatever
+    /// is queued). Never fails: a leaf asked for twice is sent once.
+    pub(crate) fn request_leaves(&self, leaves: impl IntoIterator<Item = usize>) {
+        let mut pending = self.lock();
+        let was_empty = pending.is_empty();
+        for leaf in leaves {
+            pending.repair.insert(leaf);
+        }
+        let now_empty = pending.is_empty();
+        drop(pending);
+        if was_empty && !now_empty {
+            self.ready.notify_one();
+        }
+    }
+
+    /// True when nothing waits to be sent.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Moves everything pending into `taken` (which must be empty); returns
     /// false when there was nothing.
     pub(crate) fn take(&self, taken: &mut Taken) -> bool {
@@ -177,6 +203,8 @@ impl Outbox {
         }
         std::mem::swap(&mut pending.locations, &mut taken.locations);
         std::mem::swap(&mut pending.fifo, &mut taken.fifo);
+        taken.repair.extend(&pending.repair);
+        pending.repair = LeafSet::default();
         taken.superseded = std::mem::take(&mut pending.superseded);
         true
     }
@@ -285,6 +313,21 @@ mod tests {
             lines(&outbox),
             ["PONG\n", "PING\n", "AT S +0.000000000 a +1+2 1\n"]
         );
+    }
+
+    #[test]
+    fn requested_leaves_are_taken_once_and_wake_the_writer() {
+        let outbox = Outbox::new(2);
+        outbox.request_leaves([7, 9, 7]);
+        assert!(!outbox.is_idle());
+        let mut taken = Taken::default();
+        assert!(outbox.take(&mut taken));
+        assert_eq!(
+            std::iter::from_fn(|| taken.repair.pop()).collect::<Vec<_>>(),
+            [7, 9]
+        );
+        assert!(outbox.is_idle());
+        assert!(!outbox.take(&mut taken));
     }
 
     #[tokio::test]

@@ -38,6 +38,11 @@ pub struct LinkStats {
     /// Locations that took the place of an older pending one for the same
     /// client (or were not newer than it), so were never sent on their own.
     pub coalesced: u64,
+    /// Anti-entropy comparisons that found something to repair (a
+    /// differing leaf or Olympic state).
+    pub repairs: u64,
+    /// Locations sent because the neighbour asked for their leaf.
+    pub repaired: u64,
 }
 
 /// The live counters behind [`LinkStats`], shared by a link and the registry.
@@ -49,6 +54,8 @@ pub(crate) struct Counters {
     pub(crate) at_taken: AtomicU64,
     dropped: AtomicU64,
     coalesced: AtomicU64,
+    repairs: AtomicU64,
+    pub(crate) repaired: AtomicU64,
     /// Keeps drop warnings to one per [`DROP_LOG_EVERY`].
     drop_log: Mutex<Throttle>,
 }
@@ -62,6 +69,8 @@ impl Counters {
             at_taken: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
+            repairs: AtomicU64::new(0),
+            repaired: AtomicU64::new(0),
             drop_log: Mutex::new(Throttle::new(DROP_LOG_EVERY)),
         }
     }
@@ -75,7 +84,16 @@ impl Counters {
             at_taken: self.at_taken.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             coalesced: self.coalesced.load(Ordering::Relaxed),
+            repairs: self.repairs.load(Ordering::Relaxed),
+            repaired: self.repaired.load(Ordering::Relaxed),
         }
+    }
+
+    /// Counts an anti-entropy comparison that found `leaves` differing
+    /// leaves (0 for the Olympic state).
+    pub(crate) fn note_repair(&self, leaves: usize) {
+        self.repairs.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(leaves, "anti-entropy found a difference");
     }
 
     /// Counts what a push did; for a drop, warns (at most once per

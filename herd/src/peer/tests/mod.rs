@@ -6,3 +6,4 @@ mod flood;
 mod harness;
 mod logs;
 mod recovery;
+mod repair;

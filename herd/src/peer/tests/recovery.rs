@@ -3,10 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
+use tokio::net::tcp::OwnedReadHalf;
 
 use super::harness::{FIVE, FIVE_LINKS, Herd, PATIENCE, eventually, fake_dialer, key};
 use crate::codec::Line;
+use crate::digest::{Node, client_hash, leaf_of};
+use crate::peer::handshake::Reader;
 use crate::peer::{READ_TIMEOUT, message::Message};
 use crate::topology::Limits;
 
@@ -98,29 +101,49 @@ async fn silent_neighbour_is_dropped_after_read_timeout() {
     herd.shutdown().await;
 }
 
+/// The next line `reader` gets from the server, as text.
+async fn next_line(reader: &mut Reader<OwnedReadHalf>) -> String {
+    let line = tokio::time::timeout(PATIENCE, reader.next())
+        .await
+        .expect("the server sends within the timeout")
+        .expect("link stays open")
+        .expect("no i/o error");
+    let Line::Complete(line) = line else {
+        panic!("overlong line from the server")
+    };
+    String::from_utf8_lossy(&line).into_owned()
+}
+
 #[tokio::test]
-async fn neighbour_gets_pings_and_the_snapshot() {
+async fn a_new_neighbour_gets_a_digest_the_leaves_it_pulls_and_pings() {
     let k = key("k");
     let herd = Herd::start(&["Hands"], &[("Goloman", "Hands")], k.clone()).await;
     herd.node("Hands").iamat("kiwi", 5).unwrap();
-    let (mut reader, _writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
-    let mut seen = Vec::new();
-    while !seen.contains(&"PING".to_owned()) {
-        let line = tokio::time::timeout(PATIENCE, reader.next())
-            .await
-            .expect("Hands sends within the timeout")
-            .expect("link stays open")
-            .expect("no i/o error");
-        let Line::Complete(line) = line else {
-            panic!("overlong line from Hands")
-        };
-        seen.push(String::from_utf8_lossy(&line).into_owned());
-    }
-    assert!(
-        seen[0].starts_with("AT Hands +0.123456789 kiwi "),
-        "{seen:?}"
+    let (mut reader, mut writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
+    let first = next_line(&mut reader).await;
+    let Ok(Message::Sums { node, hashes }) = Message::parse(first.as_bytes()) else {
+        panic!("a link opens with the store's digest, got {first:?}")
+    };
+    assert_eq!(node, Node::ROOT);
+    let kiwi = leaf_of(client_hash(b"kiwi"));
+    assert_eq!(
+        hashes.iter().filter(|&&h| h != 0).count(),
+        1,
+        "one client, one branch"
     );
-    assert_eq!(Message::parse(seen[1].as_bytes()), Ok(Message::Ping));
+    assert_ne!(hashes[kiwi >> 8], 0);
+    // Playing an empty neighbour: ask for kiwi's leaf.
+    let pull = Message::Pull(vec![Node::leaf(kiwi)]).to_bytes();
+    writer.send(pull).await.expect("send PULL");
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l == "PING") {
+        seen.push(next_line(&mut reader).await);
+    }
+    let at = seen
+        .iter()
+        .position(|l| l.starts_with("AT Hands +0.123456789 kiwi "));
+    let ping = seen.iter().position(|l| l == "PING");
+    assert!(at.is_some_and(|at| Some(at) < ping), "{seen:?}");
     herd.shutdown().await;
 }
 
