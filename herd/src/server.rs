@@ -136,6 +136,7 @@ pub async fn start(
     ));
     tasks.spawn(peer::run(
         Arc::clone(&shared),
+        Arc::new(peer::Tcp),
         peer_listener,
         Neighbour::all_of(topology, name),
         key,

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Semaphore;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +23,7 @@ use super::handshake;
 use super::key::LinkKey;
 use super::link;
 use super::throttle::Throttle;
+use super::transport::Listener;
 use super::{ACCEPT_ERROR_PAUSE, MAX_PENDING_HANDSHAKES, REJECT_LOG_EVERY};
 use crate::codec::LineCodec;
 use crate::shared::Shared;
@@ -57,7 +58,7 @@ impl Acceptor {
 
     /// Accepts on `listener` until shutdown, spawning each connection's task
     /// on `tracker`.
-    pub(crate) async fn serve(self, listener: TcpListener, tracker: &TaskTracker) {
+    pub(crate) async fn serve<L: Listener>(self, mut listener: L, tracker: &TaskTracker) {
         let this = Arc::new(self);
         let pending = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
         loop {
@@ -65,8 +66,8 @@ impl Acceptor {
                 () = this.shutdown.cancelled() => return,
                 accepted = listener.accept() => accepted,
             };
-            let (stream, addr) = match accepted {
-                Ok(pair) => pair,
+            let (read, write, addr) = match accepted {
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Usually out of file descriptors: pause rather than spin.
                     tracing::warn!(event = "peer_accept_failed", error = %e);
@@ -83,7 +84,7 @@ impl Acceptor {
             let this = Arc::clone(&this);
             tracker.spawn(
                 async move {
-                    this.connection(stream, addr, permit).await;
+                    this.connection(read, write, addr, permit).await;
                 }
                 .in_current_span(),
             );
@@ -91,18 +92,17 @@ impl Acceptor {
     }
 
     /// Authenticates one connection and, if it passes, runs its link.
-    async fn connection(
+    async fn connection<R, W>(
         &self,
-        stream: TcpStream,
+        r: R,
+        w: W,
         addr: SocketAddr,
         permit: tokio::sync::OwnedSemaphorePermit,
-    ) {
-        if let Err(e) = stream.set_nodelay(true) {
-            self.reject(addr, &e);
-            return;
-        }
+    ) where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
         let max_line = self.shared.limits.max_line;
-        let (r, w) = stream.into_split();
         let mut reader = FramedRead::new(r, LineCodec::new(max_line));
         let mut writer = FramedWrite::new(w, LineCodec::new(max_line));
         let handshake = handshake::accept(

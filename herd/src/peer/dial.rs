@@ -11,14 +11,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
 
 use super::handshake::{self, HandshakeError, Reader, Writer};
 use super::key::LinkKey;
 use super::link::{self, LinkError};
+use super::transport::Transport;
 use super::{BACKOFF_CAP, BACKOFF_START, CONNECT_TIMEOUT, Neighbour};
 use crate::codec::LineCodec;
 use crate::shared::Shared;
@@ -71,8 +70,9 @@ impl Backoff {
 }
 
 /// Dials `neighbour` until `shutdown`, keeping one link up whenever possible.
-pub(crate) async fn keep_dialing(
+pub(crate) async fn keep_dialing<T: Transport>(
     shared: Arc<Shared>,
+    transport: Arc<T>,
     neighbour: Neighbour,
     key: LinkKey,
     shutdown: CancellationToken,
@@ -84,7 +84,7 @@ pub(crate) async fn keep_dialing(
     loop {
         let attempt = tokio::select! {
             () = shutdown.cancelled() => return,
-            attempt = connect(&shared, &name, peer_addr, &key) => attempt,
+            attempt = connect(&shared, &*transport, &name, peer_addr, &key) => attempt,
         };
         match attempt {
             Ok((reader, writer)) => {
@@ -116,19 +116,18 @@ pub(crate) async fn keep_dialing(
     }
 }
 
-/// One attempt: TCP connect, then the dialer's side of the handshake.
-async fn connect(
+/// One attempt: connect, then the dialer's side of the handshake.
+async fn connect<T: Transport>(
     shared: &Shared,
+    transport: &T,
     name: &str,
     addr: SocketAddr,
     key: &LinkKey,
-) -> Result<(Reader<OwnedReadHalf>, Writer<OwnedWriteHalf>), DialError> {
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+) -> Result<(Reader<T::Read>, Writer<T::Write>), DialError> {
+    let (r, w) = tokio::time::timeout(CONNECT_TIMEOUT, transport.connect(addr))
         .await
         .map_err(|_| DialError::ConnectTimeout(CONNECT_TIMEOUT))?
         .map_err(DialError::Connect)?;
-    stream.set_nodelay(true).map_err(DialError::Connect)?;
-    let (r, w) = stream.into_split();
     let mut reader = FramedRead::new(r, LineCodec::new(shared.limits.max_line));
     let mut writer = FramedWrite::new(w, LineCodec::new(shared.limits.max_line));
     handshake::dial(&mut reader, &mut writer, key, &shared.name, name).await?;

@@ -31,6 +31,7 @@ mod outbox;
 mod proof;
 pub mod registry;
 mod throttle;
+pub mod transport;
 
 #[cfg(test)]
 mod tests;
@@ -40,7 +41,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -51,6 +51,7 @@ pub use key::{KeyError, KeySource, LinkKey};
 pub use link::LinkError;
 pub use message::Message;
 pub use registry::{LinkStats, Peers};
+pub use transport::{Listener, Tcp, Transport};
 
 use crate::shared::Shared;
 use crate::topology::Topology;
@@ -130,14 +131,15 @@ pub fn dials(me: &str, them: &str) -> bool {
 }
 
 /// Runs the peer side of one server until `shutdown` is cancelled: accepts
-/// links on `listener` (the server's `peer_addr`), dials the neighbours whose
+/// links on `listener` (the server's `peer_addr`), dials through `transport` the neighbours whose
 /// turn it is, redials them while down, syncs every link that comes up, and
 /// applies and forwards floods. Returns once every link and task it started
 /// has ended and the listener is closed. Tasks it spawns inherit the caller's
 /// span, so a process running several servers can tell their logs apart.
-pub async fn run(
+pub async fn run<T: Transport, L: Listener>(
     shared: Arc<Shared>,
-    listener: TcpListener,
+    transport: Arc<T>,
+    listener: L,
     neighbours: Vec<Neighbour>,
     key: LinkKey,
     shutdown: CancellationToken,
@@ -158,6 +160,7 @@ pub async fn run(
         tracker.spawn(
             dial::keep_dialing(
                 Arc::clone(&shared),
+                Arc::clone(&transport),
                 neighbour,
                 key.clone(),
                 shutdown.clone(),

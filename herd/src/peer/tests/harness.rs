@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::db::Db;
 use crate::location::Location;
 use crate::olympic::Olympics;
 use crate::peer::handshake::{self, Reader, Writer};
+use crate::peer::transport::{Listener, MemListener, MemNet, MemTransport, Tcp};
 use crate::peer::{LinkKey, Neighbour, Peers};
 use crate::places::Places;
 use crate::shared::Shared;
@@ -68,26 +70,30 @@ pub(super) struct Node {
     pub(super) shared: Arc<Shared>,
     shutdown: CancellationToken,
     task: JoinHandle<()>,
-    /// Holds the node's Olympic journal; removed when the node goes.
-    _data: tempfile::TempDir,
+}
+
+/// A peer port to serve, on either network.
+pub(super) enum Port {
+    Tcp(TcpListener),
+    Mem(MemListener, MemTransport),
 }
 
 impl Node {
-    /// Starts `peer::run` for `name` on `listener`.
+    /// Starts `peer::run` for `name` on `port`, with its journal in `data`.
     pub(super) async fn start(
         name: &str,
-        listener: TcpListener,
+        port: Port,
         neighbours: Vec<Neighbour>,
         key: LinkKey,
         limits: Limits,
+        data: &Path,
     ) -> Self {
-        let data = tempfile::tempdir().expect("tempdir");
-        let olympics = Olympics::open(&Default::default(), name, data.path())
+        let olympics = Olympics::open(&Default::default(), name, data)
             .await
             .expect("olympic journal");
         let shared = Arc::new(Shared {
             name: name.to_owned(),
-            db: Db::new(),
+            db: Db::with_max_clients(limits.max_clients),
             places: Places::new(&Default::default(), None).expect("local places need no key"),
             peers: Peers::new(
                 neighbours.iter().map(|n| n.name.clone()).collect(),
@@ -98,19 +104,23 @@ impl Node {
             cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
         });
         let shutdown = CancellationToken::new();
-        let run = crate::peer::run(
-            Arc::clone(&shared),
-            listener,
-            neighbours,
-            key,
-            shutdown.clone(),
-        );
+        let (me, stop) = (Arc::clone(&shared), shutdown.clone());
+        let run = async move {
+            match port {
+                Port::Tcp(listener) => {
+                    crate::peer::run(me, Arc::new(Tcp), listener, neighbours, key, stop).await;
+                }
+                Port::Mem(listener, transport) => {
+                    crate::peer::run(me, Arc::new(transport), listener, neighbours, key, stop)
+                        .await;
+                }
+            }
+        };
         let task = tokio::spawn(run.instrument(tracing::info_span!("server", name = %name)));
         Self {
             shared,
             shutdown,
             task,
-            _data: data,
         }
     }
 
@@ -136,13 +146,17 @@ impl Node {
         self.shared.peers.live().len() == self.shared.peers.neighbours().len()
     }
 
-    /// Cancels the node and waits for `run` to return.
+    /// Cancels the node, waits for `run` to return, and closes its journal
+    /// (so the node can be started again on it).
     pub(super) async fn stop(self) {
         self.shutdown.cancel();
         tokio::time::timeout(PATIENCE, self.task)
             .await
             .expect("peer::run ends promptly after shutdown")
             .expect("peer::run does not panic");
+        if let Ok(shared) = Arc::try_unwrap(self.shared) {
+            shared.olympics.close().await;
+        }
     }
 }
 
@@ -154,6 +168,10 @@ pub(super) struct Herd {
     /// Each node's link key; tests give some nodes a wrong one.
     keys: BTreeMap<String, LinkKey>,
     limits: Limits,
+    /// The simulated network, or `None` for loopback TCP.
+    net: Option<MemNet>,
+    /// Each node's data directory; kept across restarts.
+    data: BTreeMap<String, tempfile::TempDir>,
 }
 
 impl Herd {
@@ -169,30 +187,63 @@ impl Herd {
         limits: Limits,
         key_of: impl Fn(&str) -> LinkKey,
     ) -> Self {
-        let mut listeners = BTreeMap::new();
-        let mut addrs = BTreeMap::new();
+        let mut ports = BTreeMap::new();
         for name in names {
             let listener = TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind loopback");
-            addrs.insert(
-                name.to_string(),
-                listener.local_addr().expect("bound address"),
-            );
-            listeners.insert(name.to_string(), listener);
+            ports.insert(name.to_string(), Port::Tcp(listener));
         }
+        Self::launch_all(ports, links, limits, key_of, None).await
+    }
+
+    /// Like [`Herd::start_with`], on the simulated network `net` (one key).
+    pub(super) async fn start_simulated(
+        names: &[&str],
+        links: &[(&str, &str)],
+        limits: Limits,
+        net: &MemNet,
+    ) -> Self {
+        let ports = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let addr = SocketAddr::from(([10, 0, 0, i as u8 + 1], 9000));
+                let port = Port::Mem(net.listen(addr), net.transport(addr));
+                (name.to_string(), port)
+            })
+            .collect();
+        Self::launch_all(ports, links, limits, |_| key("k"), Some(net.clone())).await
+    }
+
+    async fn launch_all(
+        ports: BTreeMap<String, Port>,
+        links: &[(&str, &str)],
+        limits: Limits,
+        key_of: impl Fn(&str) -> LinkKey,
+        net: Option<MemNet>,
+    ) -> Self {
+        let addr = |port: &Port| match port {
+            Port::Tcp(listener) => listener.local_addr().expect("bound address"),
+            Port::Mem(listener, _) => listener.local_addr().expect("memory address"),
+        };
         let mut herd = Self {
             nodes: BTreeMap::new(),
-            addrs,
+            addrs: ports.iter().map(|(n, p)| (n.clone(), addr(p))).collect(),
             links: links
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
-            keys: names.iter().map(|n| (n.to_string(), key_of(n))).collect(),
+            keys: ports.keys().map(|n| (n.clone(), key_of(n))).collect(),
             limits,
+            net,
+            data: ports
+                .keys()
+                .map(|n| (n.clone(), tempfile::tempdir().expect("tempdir")))
+                .collect(),
         };
-        for (name, listener) in listeners {
-            herd.launch(&name, listener).await;
+        for (name, port) in ports {
+            herd.launch(&name, port).await;
         }
         herd
     }
@@ -222,30 +273,39 @@ impl Herd {
             .collect()
     }
 
-    async fn launch(&mut self, name: &str, listener: TcpListener) {
+    async fn launch(&mut self, name: &str, port: Port) {
         let node = Node::start(
             name,
-            listener,
+            port,
             self.neighbours(name),
             self.keys[name].clone(),
             self.limits.clone(),
+            self.data[name].path(),
         )
         .await;
         self.nodes.insert(name.to_owned(), node);
     }
 
-    /// Stops one node; its port stays reserved for [`Herd::restart`].
+    /// Stops one node; its port and journal stay for [`Herd::restart`].
     pub(super) async fn stop(&mut self, name: &str) {
         let node = self.nodes.remove(name).expect("node is running");
         node.stop().await;
     }
 
-    /// Starts a stopped node again on its old port, with an empty store.
+    /// Starts a stopped node again on its old port and journal, with an
+    /// empty location store.
     pub(super) async fn restart(&mut self, name: &str) {
-        let listener = TcpListener::bind(self.addrs[name])
-            .await
-            .expect("rebind old peer port");
-        self.launch(name, listener).await;
+        let addr = self.addrs[name];
+        let port = match &self.net {
+            None => Port::Tcp(TcpListener::bind(addr).await.expect("rebind old peer port")),
+            Some(net) => Port::Mem(net.listen(addr), net.transport(addr)),
+        };
+        self.launch(name, port).await;
+    }
+
+    /// The data directory of `name`, where its journal is.
+    pub(super) fn data_dir(&self, name: &str) -> &Path {
+        self.data[name].path()
     }
 
     /// Waits until every running node has a live link to each neighbour.

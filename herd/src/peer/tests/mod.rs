@@ -5,5 +5,6 @@ mod auth;
 mod flood;
 mod harness;
 mod logs;
+mod props;
 mod recovery;
 mod repair;

@@ -1,0 +1,247 @@
+//! Random schedules of writes, link cuts, lossy links, small queues,
+//! restarts and journal loss over three servers on the simulated network;
+//! afterwards every replica holds the same locations and tallies, and every
+//! acknowledged increment is counted exactly once (unless its only copy was
+//! destroyed with a journal).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use super::harness::Herd;
+use crate::location::Location;
+use crate::olympic::{Change, Medal};
+use crate::peer::transport::{Faults, MemNet};
+use crate::topology::Limits;
+
+const NAMES: [&str; 3] = ["A", "B", "C"];
+const LINKS: [(&str, &str); 3] = [("A", "B"), ("A", "C"), ("B", "C")];
+
+/// How long the herd gets to converge once every link is healed.
+const CONVERGE: Duration = Duration::from_secs(30);
+
+/// One step of a schedule.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A client reports at a server; equal times at two servers are ties.
+    Report {
+        at: usize,
+        client: u8,
+        time: u8,
+    },
+    /// An acknowledged gold medal for Gaul at a server.
+    Medal {
+        at: usize,
+    },
+    /// A link is cut (a partition), or healed.
+    Cut {
+        link: usize,
+    },
+    Heal {
+        link: usize,
+    },
+    /// A server restarts, keeping its journal or losing it.
+    Restart {
+        at: usize,
+        lose_journal: bool,
+    },
+    /// Time passes.
+    Pause {
+        ms: u8,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..3usize, 0..12u8, 0..6u8).prop_map(|(at, client, time)| Step::Report { at, client, time }),
+        4 => (0..3usize).prop_map(|at| Step::Medal { at }),
+        1 => (0..3usize).prop_map(|link| Step::Cut { link }),
+        1 => (0..3usize).prop_map(|link| Step::Heal { link }),
+        1 => (0..3usize, Just(false)).prop_map(|(at, lose_journal)| Step::Restart { at, lose_journal }),
+        2 => (0..60u8).prop_map(|ms| Step::Pause { ms }),
+    ]
+}
+
+fn faults() -> impl Strategy<Value = Faults> {
+    (0..20u32, 0..10u32, 0..10u32).prop_map(|(drop, duplicate, reorder)| Faults {
+        drop: f64::from(drop) / 100.0,
+        duplicate: f64::from(duplicate) / 100.0,
+        reorder: f64::from(reorder) / 100.0,
+    })
+}
+
+/// Gaul's gold count per origin at one server.
+fn gold_by_origin(herd: &Herd, name: &str) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for change in herd.node(name).shared.olympics.snapshot() {
+        if let Change::Medal {
+            op,
+            team,
+            medal: Medal::Gold,
+            count,
+        } = change
+            && team == "Gaul"
+        {
+            counts.insert(op.origin, count);
+        }
+    }
+    counts
+}
+
+/// Gold increments only `name` holds: what losing its journal destroys.
+fn only_at(herd: &Herd, name: &str) -> u64 {
+    let others: Vec<_> = NAMES
+        .iter()
+        .filter(|&&n| n != name)
+        .map(|n| gold_by_origin(herd, n))
+        .collect();
+    gold_by_origin(herd, name)
+        .into_iter()
+        .map(|(origin, count)| {
+            let elsewhere = others.iter().filter_map(|o| o.get(&origin)).max();
+            count.saturating_sub(elsewhere.copied().unwrap_or(0))
+        })
+        .sum()
+}
+
+/// Every location a server holds, as text, by client.
+fn locations(herd: &Herd, name: &str) -> BTreeMap<String, String> {
+    herd.node(name)
+        .shared
+        .db
+        .snapshot()
+        .into_iter()
+        .map(|l| {
+            (
+                l.client().to_owned(),
+                String::from_utf8_lossy(l.at_line()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>) {
+    let net = MemNet::new(seed);
+    net.set_faults(faults);
+    let limits = Limits {
+        peer_queue: queue,
+        anti_entropy_ms: 100,
+        ..Limits::default()
+    };
+    let mut herd = Herd::start_simulated(&NAMES, &LINKS, limits, &net).await;
+    let (mut acked, mut lost, mut restarted) = (0u64, 0u64, false);
+    let mut newest: BTreeMap<String, Arc<Location>> = BTreeMap::new();
+    for step in steps {
+        match step {
+            Step::Report { at, client, time } => {
+                let client = format!("phone-{client}");
+                if let Some(stored) = herd.node(NAMES[at]).iamat(&client, u64::from(time) + 1) {
+                    let held = newest.entry(client).or_insert_with(|| Arc::clone(&stored));
+                    if stored.supersedes(held) {
+                        *held = stored;
+                    }
+                }
+            }
+            Step::Medal { at } => {
+                let shared = &herd.node(NAMES[at]).shared;
+                let applied = shared.olympics.increment("Gaul", Medal::Gold).await;
+                let applied = applied.expect("a durable increment");
+                shared.peers.flood_change(&applied.change, None);
+                acked += 1;
+            }
+            Step::Cut { link } => {
+                let (a, b) = LINKS[link];
+                net.cut(herd.addr(a), herd.addr(b));
+            }
+            Step::Heal { link } => {
+                let (a, b) = LINKS[link];
+                net.heal(herd.addr(a), herd.addr(b));
+            }
+            Step::Restart { at, lose_journal } => {
+                restarted = true;
+                if lose_journal {
+                    lost += only_at(&herd, NAMES[at]);
+                }
+                herd.stop(NAMES[at]).await;
+                if lose_journal {
+                    let journal = herd
+                        .data_dir(NAMES[at])
+                        .join(format!("{}.journal", NAMES[at]));
+                    std::fs::remove_file(journal).expect("the journal exists");
+                }
+                herd.restart(NAMES[at]).await;
+            }
+            Step::Pause { ms } => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
+        }
+    }
+    net.heal_all();
+    let expected_gold = acked - lost;
+    let converged = |herd: &Herd| {
+        let first = locations(herd, "A");
+        NAMES.iter().all(|n| locations(herd, n) == first)
+            && NAMES.iter().all(|n| {
+                herd.node(n).shared.olympics.tally("Gaul").map(|t| t.gold) == Some(expected_gold)
+            })
+    };
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    while !converged(&herd) {
+        if tokio::time::Instant::now() > deadline {
+            let report: Vec<String> = NAMES
+                .iter()
+                .map(|n| {
+                    let node = herd.node(n);
+                    format!(
+                        "{n}: {} clients, gold {:?}, links {:?}, origins {:?}",
+                        node.shared.db.len(),
+                        node.shared.olympics.tally("Gaul").map(|t| t.gold),
+                        node.shared.peers.live(),
+                        gold_by_origin(&herd, n),
+                    )
+                })
+                .collect();
+            panic!(
+                "no convergence; expected gold {expected_gold} (acked {acked}, lost {lost}): {report:#?}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = locations(&herd, "A");
+    let reported: BTreeMap<String, String> = newest
+        .iter()
+        .map(|(c, l)| (c.clone(), String::from_utf8_lossy(l.at_line()).into_owned()))
+        .collect();
+    if !restarted {
+        assert_eq!(held, reported, "each client's newest report everywhere");
+    }
+    for (client, line) in &held {
+        assert!(
+            reported.contains_key(client),
+            "{client} was never reported: {line}"
+        );
+    }
+    herd.shutdown().await;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 8,
+        max_shrink_iters: 8,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn replicas_converge_and_count_every_acknowledged_increment_once(
+        seed in any::<u64>(),
+        faults in faults(),
+        queue in 2..64usize,
+        steps in prop::collection::vec(step(), 1..40),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(run_schedule(seed, faults, queue, steps));
+    }
+}
