@@ -240,8 +240,15 @@ fn report_damage(path: &Path, bytes: &[u8], scan: &Scan) {
             "journal ends inside a record (a write cut short, never acknowledged): cut off"
         );
     }
-    tracing::warn!(path = %path.display(), kept_records = scan.records.len(), "journal repaired");
     let file = with_suffix(path, ".discarded");
+    tracing::warn!(
+        path = %path.display(),
+        kept_records = scan.records.len(),
+        skipped_regions = scan.skipped.len(),
+        discarded_bytes = discarded.len(),
+        discarded = %file.display(),
+        "journal repaired"
+    );
     if let Err(error) = fs::write(&file, &discarded) {
         tracing::warn!(path = %file.display(), %error, "cannot keep the discarded bytes");
     }
