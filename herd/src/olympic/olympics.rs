@@ -141,6 +141,14 @@ impl Olympics {
                 .await
                 .map_err(|_| OlympicError::Closed)??
         };
+        let origins = opened.state.seen_all();
+        if !origins.contains_key(&opened.origin) && origins.len() >= MAX_ORIGINS {
+            tracing::warn!(
+                origin = %opened.origin,
+                origins = origins.len(),
+                "this replica already tracks the most origins allowed: peers will refuse this origin's changes"
+            );
+        }
         let live = Live {
             issued_seq: opened.state.seen(&opened.origin),
             state: opened.state,

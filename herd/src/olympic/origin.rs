@@ -33,7 +33,7 @@ const SEPARATOR: char = '/';
 
 /// A fresh origin for `server`: its name, `/`, and [`INCARNATION_HEX`]
 /// random lower-case hex digits.
-pub fn mint(server: &str) -> String {
+pub(crate) fn mint(server: &str) -> String {
     format!(
         "{server}{SEPARATOR}{:0width$x}",
         rand::random::<u64>(),
