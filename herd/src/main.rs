@@ -18,7 +18,8 @@ const BUILT_IN_TOPOLOGY: &str = include_str!("../../topology.toml");
 /// Default topology file, relative to the working directory.
 const DEFAULT_TOPOLOGY: &str = "topology.toml";
 
-/// Exit status for an unusable topology or command line.
+/// Exit status for an unusable topology or command line, or a data
+/// directory another `herd` of the same name is using.
 const EXIT_BAD_CONFIG: u8 = 2;
 
 #[derive(Debug, Parser)]
@@ -108,7 +109,7 @@ fn main() -> ExitCode {
 
 /// A failure, split by exit status.
 enum Failure {
-    /// Bad topology or name: exit status 2.
+    /// Bad topology or name, or the journal is locked: exit status 2.
     Config(String),
     /// Anything else: exit status 1.
     Other(anyhow::Error),
@@ -166,9 +167,10 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
             .await
             .map_err(|e| match e {
                 server::StartError::Topology(e) => Failure::Config(e.to_string()),
-                server::StartError::Olympics(e @ herd::olympic::OlympicError::BadConfig(_)) => {
-                    Failure::Config(e.to_string())
-                }
+                server::StartError::Olympics(
+                    e @ (herd::olympic::OlympicError::BadConfig(_)
+                    | herd::olympic::OlympicError::Locked { .. }),
+                ) => Failure::Config(e.to_string()),
                 other => Failure::Other(other.into()),
             })?;
         herd::signal::shutdown()

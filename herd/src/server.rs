@@ -106,6 +106,9 @@ pub async fn start(
     let places = Places::new(&topology.places, options.places_api_key)?;
     let key = LinkKey::load(&topology.security)?;
     let cacofonix = CacofonixId::load(&topology.security)?;
+    // The journal first: its lock says at once, before any port, that
+    // another process already runs this server on this data directory.
+    let olympics = Olympics::open(&topology.olympics, name, &options.data_dir).await?;
     let bind = |addr, what| async move {
         TcpListener::bind(addr)
             .await
@@ -113,7 +116,6 @@ pub async fn start(
     };
     let client_listener = bind(spec.addr, "client").await?;
     let peer_listener = bind(spec.peer_addr, "peer").await?;
-    let olympics = Olympics::open(&topology.olympics, name, &options.data_dir).await?;
     let client_addr = local_addr(&client_listener, spec.addr);
     let peer_addr = local_addr(&peer_listener, spec.peer_addr);
     let shared = Arc::new(Shared {
@@ -127,7 +129,7 @@ pub async fn start(
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    info!(event = "server_started", server = name, clients = %client_addr, peers = %peer_addr, places = ?topology.places.provider);
+    info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, places = ?topology.places.provider);
     tasks.spawn(accept_clients(
         Arc::clone(&shared),
         client_listener,

@@ -13,7 +13,8 @@ pub fn tally_line(tally: &Tally) -> String {
 }
 
 /// `SCORE <event> <team> <score> ... at <time> by <server>`, no terminator;
-/// `at - by -` when the event was never set.
+/// `at - by -` when the event was never set. `<server>` is the name of the
+/// server that set the score, without its incarnation.
 pub fn score_line(score: &EventScore) -> String {
     let mut line = format!("SCORE {}", score.event);
     for (team, points) in &score.scores {
@@ -23,7 +24,7 @@ pub fn score_line(score: &EventScore) -> String {
         Some(stamp) => line.push_str(&format!(
             " at {} by {}",
             format_posix(stamp.time_ns),
-            stamp.origin
+            stamp.server()
         )),
         None => line.push_str(" at - by -"),
     }

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Fields are separated by single spaces (any run of white space is accepted
-//! on input). `<origin>` is the server that made the change and `<seq>` its
-//! per-server operation number (from 1); together they are the [`OpId`].
+//! on input). `<origin>` is the server (with its incarnation, see
+//! `origin.rs`) that made the change and `<seq>` its operation number there
+//! (from 1); together they are the [`OpId`].
 //! `<count>` is the origin's own running total for that team and medal (a
 //! G-counter entry, at least 1). `<stamp_ns>` is the signed nanosecond time of
 //! the score, `<score>` a signed 64-bit integer. Numbers are plain decimal
@@ -24,21 +25,30 @@ use super::medal::Medal;
 /// The identity of one operation: which server made it, and its number there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OpId {
-    /// The server that made the change.
+    /// The origin that made the change: server name and incarnation.
     pub origin: String,
     /// That server's operation number, from 1, strictly increasing and never
     /// reused (it survives restarts through the journal).
     pub seq: u64,
 }
 
-/// The version of a score: newer stamps win. Ordered by time, then by origin
-/// name, so two servers that pick the same nanosecond still agree on a winner.
+/// The version of a score: newer stamps win. Ordered by time, then by the
+/// whole origin string (name and incarnation), so two servers that pick the
+/// same nanosecond still agree on a winner.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Stamp {
     /// Nanoseconds since the epoch on the origin's (synchronised) clock.
     pub time_ns: i128,
-    /// The server that set the score; breaks ties on time.
+    /// The origin that set the score; breaks ties on time.
     pub origin: String,
+}
+
+impl Stamp {
+    /// The server that set the score, without its incarnation: what people
+    /// are shown.
+    pub fn server(&self) -> &str {
+        super::origin::server_of(&self.origin)
+    }
 }
 
 /// A change to the replicated Olympic state.

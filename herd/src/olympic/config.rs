@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::change::Change;
 use super::error::OlympicError;
+use super::origin::check_origin;
 
 /// Journal records after which the journal is rewritten as one snapshot.
 pub const DEFAULT_COMPACT_AFTER: usize = 10_000;
@@ -192,7 +193,7 @@ impl Names {
         if change.op().seq == 0 {
             return Err(OlympicError::BadChange("sequence number 0".into()));
         }
-        check_server_name(&change.op().origin)?;
+        check_origin(&change.op().origin)?;
         Ok(match change {
             Change::Medal {
                 op,

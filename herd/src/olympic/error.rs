@@ -18,6 +18,12 @@ pub enum OlympicError {
     /// A server name that cannot be used on the wire or as a file name.
     #[error("server name {0:?} is not usable: names are 1 to 64 bytes, with no white space or '/'")]
     BadServerName(String),
+    /// A change origin that is not a server name, optionally followed by
+    /// `/` and an incarnation (see `origin.rs`).
+    #[error(
+        "origin {0:?} is not usable: a server name, optionally followed by '/' and 16 to 32 lower-case hex digits"
+    )]
+    BadOrigin(String),
     /// A team the configuration does not list.
     #[error("unknown team {0:?}")]
     UnknownTeam(String),
@@ -56,6 +62,17 @@ pub enum OlympicError {
         path: PathBuf,
         /// What the operating system said.
         source: std::io::Error,
+    },
+    /// Another process (or another handle in this one) holds the journal's
+    /// lock: two writers would hand out the same operation numbers.
+    #[error("data directory {dir} is in use by another herd {server} (lock {lock})")]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+        /// The server whose journal it is.
+        server: String,
+        /// The lock file, `<dir>/<server>.lock`.
+        lock: PathBuf,
     },
     /// The file exists but does not start with the journal's magic bytes.
     #[error("{path} is not an olympics journal (bad magic bytes); refusing to touch it")]

@@ -17,6 +17,10 @@
 //! touches the file no more, so a handle dropped and reopened at once never
 //! has an old writer renaming files under the new one.
 //!
+//! The writer owns the journal's lock (see `lock.rs`): it is released only
+//! when the writer has stopped, so no second handle can open the file while
+//! this one may still write to it.
+//!
 //! A failed write, fsync or compaction makes the journal refuse every later
 //! request ([`OlympicError::JournalFailed`]): after a failed fsync the
 //! contents of the file are unknown, and only a replay can tell.
@@ -32,6 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::change::Change;
 use super::error::OlympicError;
+use super::lock::JournalLock;
 use super::payload::Snapshot;
 use super::record;
 use super::storage::{self, io_error};
@@ -102,11 +107,13 @@ pub(crate) struct Slot<'a>(mpsc::Permit<'a, Request>);
 pub(crate) struct Pending(oneshot::Receiver<Outcome>);
 
 impl Journal {
-    /// Starts the writer for the journal `file` at `path`, which holds
-    /// `records` records.
+    /// Starts the writer for the journal `file` at `path`, locked by
+    /// `lock`, which holds `records` records of the history of `origin`.
     pub(crate) fn start(
         path: PathBuf,
         file: File,
+        lock: JournalLock,
+        origin: String,
         records: usize,
         compact_after: usize,
         sink: Arc<dyn Sink>,
@@ -123,6 +130,8 @@ impl Journal {
         let writer = Writer {
             path: path.clone(),
             file,
+            _lock: lock,
+            origin,
             records,
             compact_after,
             sink,
@@ -192,6 +201,11 @@ struct Writer {
     path: PathBuf,
     /// The journal, positioned at its end.
     file: File,
+    /// Keeps other handles and processes out until the writer stops.
+    _lock: JournalLock,
+    /// The origin this server writes under, for the identity record of a
+    /// compacted file.
+    origin: String,
     /// Records in the file.
     records: usize,
     /// Compact once `records` exceeds this.
@@ -281,11 +295,11 @@ impl Writer {
     /// durable either way: a crash or failure part-way leaves the old file
     /// or the new one, and both hold it.
     fn compact(&mut self) {
-        match storage::rewrite(&self.path, Some(&self.sink.snapshot())) {
-            Ok(file) => {
+        match storage::rewrite(&self.path, &self.origin, Some(&self.sink.snapshot())) {
+            Ok((file, records)) => {
                 tracing::info!(path = %self.path.display(), records = self.records, "journal compacted");
                 self.file = file;
-                self.records = 1;
+                self.records = records;
                 self.counters.compactions.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {

@@ -6,14 +6,17 @@
 //! Tallies and scores are CRDTs, so replicas that receive the same changes in
 //! any order, with any delays or duplicates, end up equal:
 //!
-//! * A medal tally cell (team, medal) is a G-counter: one count per origin
-//!   server, the tally being their sum. An increment at server `S` raises
-//!   `S`'s own count by one and produces [`Change::Medal`] carrying the new
+//! * A server writes under an *origin*: its name plus the incarnation of
+//!   its journal, `NAME/INC` ([`origin`]). A server whose journal cannot
+//!   prove its history (missing or damaged) starts a new incarnation.
+//! * A medal tally cell (team, medal) is a G-counter: one count per origin,
+//!   the tally being their sum. An increment at server `S` raises the count
+//!   of `S`'s origin by one and produces [`Change::Medal`] carrying the new
 //!   count; merging keeps the larger count per origin, so an increment is
 //!   never lost (later counts carry it) and never counted twice.
 //! * An event's score is a last-writer-wins register stamped with
 //!   (time in ns, origin); the greater stamp wins, equal times being decided
-//!   by the server name. A server's own stamps are above every stamp it has
+//!   by the origin string. A server's own stamps are above every stamp it has
 //!   seen for the event, whatever its [`Clock`] says.
 //! * Every change has an [`OpId`]: its origin and that origin's operation
 //!   number, never reused, even across restarts.
@@ -28,8 +31,9 @@
 //! Each server appends every change, its own and merged ones, to
 //! `<data_dir>/<server>.journal` and syncs it before the change is applied or
 //! acknowledged; concurrent writes share one fsync (group commit, see
-//! [`journal`]). At open the file is replayed; a torn or damaged end is cut
-//! off with a warning. Past `compact_after` records the file is atomically
+//! [`journal`]). One process at a time holds a journal (`lock.rs`). At open
+//! the file is replayed; damaged records are skipped and a torn end is cut
+//! off, with warnings. Past `compact_after` records the file is atomically
 //! replaced by a snapshot. Formats: [`record`] (bytes), `payload.rs` (record
 //! contents), [`change`] (change lines); the whole story, with the crash
 //! cases, is in `docs/STORAGE.md`.
@@ -42,10 +46,13 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod journal;
+mod lock;
 pub mod medal;
 mod olympics;
+pub mod origin;
 mod payload;
 pub mod record;
+mod replay;
 mod state;
 mod storage;
 pub mod summary;

@@ -6,6 +6,12 @@
 //! section, wait until the journal has made it durable and applied it, and
 //! only then answer. So a crashed server never reuses a number it handed
 //! out, and never shows a change it could lose.
+//!
+//! A server writes under its *origin*, its name plus the incarnation of its
+//! journal (see `origin.rs`): numbers, counts and the `seen` entry it keys
+//! its own changes on all belong to that origin, so a server that lost its
+//! journal starts a new origin instead of reusing numbers and counts the
+//! herd already holds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,10 +35,12 @@ use super::view::{Applied, EventScore, Tally, Update};
 /// `RecvError::Lagged` and should re-read the state.
 pub const UPDATE_CAPACITY: usize = 1024;
 
-/// Most servers whose changes one replica keeps track of. The herd has a
-/// handful; the bound keeps the state, and so every snapshot, small whatever
-/// peers send. Checked before a merge is queued, so concurrent merges from
-/// new servers may pass it by a few.
+/// Most origins whose changes one replica keeps track of. Each incarnation
+/// of a server is one origin: a server that loses its journal (or finds it
+/// damaged) comes back as a new one, and origins are never forgotten. The
+/// herd has a handful of servers; the bound keeps the state, and so every
+/// snapshot, small whatever peers send. Checked before a merge is queued, so
+/// concurrent merges from new origins may pass it by a few.
 pub const MAX_ORIGINS: usize = 256;
 
 /// The in-memory state and the numbers handed out but maybe not yet applied.
@@ -83,8 +91,11 @@ impl Sink for Core {
 /// Cheap to share in an `Arc`.
 #[derive(Debug)]
 pub struct Olympics {
-    /// This server's name: the origin of its changes.
+    /// This server's name, as in the topology.
     server: String,
+    /// The origin of this server's changes: `server` plus the incarnation of
+    /// its journal (or the bare name, for a version-1 journal).
+    origin: String,
     /// Configured teams and events.
     names: Names,
     /// Time source for score stamps.
@@ -99,8 +110,11 @@ pub struct Olympics {
 
 impl Olympics {
     /// Opens the replica of `server`, replaying `<data_dir>/<server>.journal`
-    /// (created if missing, repaired if its end is damaged), with the system
-    /// clock for stamps.
+    /// (created if missing, repaired if damaged), with the system clock for
+    /// stamps. Holds `<data_dir>/<server>.lock` until the journal's writer
+    /// stops ([`Olympics::close`] waits for that; a dropped handle's writer
+    /// stops soon after): meanwhile another open of the same journal, in this
+    /// process or another, fails with [`OlympicError::Locked`].
     pub async fn open(
         config: &OlympicsConfig,
         server: &str,
@@ -121,14 +135,22 @@ impl Olympics {
         let names = Names::new(config)?;
         let path = storage::journal_path(data_dir, server);
         let opened = {
-            let (path, names) = (path.clone(), names.clone());
+            let (dir, server, names) = (data_dir.to_owned(), server.to_owned(), names.clone());
             let compact_after = config.compact_after;
-            tokio::task::spawn_blocking(move || storage::open(&path, &names, compact_after))
+            tokio::task::spawn_blocking(move || storage::open(&dir, &server, &names, compact_after))
                 .await
                 .map_err(|_| OlympicError::Closed)??
         };
+        let origins = opened.state.seen_all();
+        if !origins.contains_key(&opened.origin) && origins.len() >= MAX_ORIGINS {
+            tracing::warn!(
+                origin = %opened.origin,
+                origins = origins.len(),
+                "this replica already tracks the most origins allowed: peers will refuse this origin's changes"
+            );
+        }
         let live = Live {
-            issued_seq: opened.state.seen(server),
+            issued_seq: opened.state.seen(&opened.origin),
             state: opened.state,
             ..Live::default()
         };
@@ -140,12 +162,15 @@ impl Olympics {
         let journal = Journal::start(
             path.clone(),
             opened.file,
+            opened.lock,
+            opened.origin.clone(),
             opened.records,
             config.compact_after,
             sink,
         )?;
         Ok(Self {
             server: server.to_owned(),
+            origin: opened.origin,
             names,
             clock,
             core,
@@ -157,6 +182,12 @@ impl Olympics {
     /// This server's name.
     pub fn server(&self) -> &str {
         &self.server
+    }
+
+    /// The origin this server's changes carry: its name and the
+    /// incarnation of its journal, `NAME/INC`.
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     /// The journal file.
@@ -218,7 +249,7 @@ impl Olympics {
             let mut live = self.core.lock();
             let op = self.issue_op(&mut live);
             let cell = (team.to_owned(), medal);
-            let held = live.state.count(&self.server, team, medal);
+            let held = live.state.count(&self.origin, team, medal);
             let issued = live.issued_counts.entry(cell).or_default();
             *issued = (*issued).max(held) + 1;
             let change = Change::Medal {
@@ -291,6 +322,16 @@ impl Olympics {
             if !seen.contains_key(origin) && seen.len() >= MAX_ORIGINS {
                 return Err(OlympicError::TooManyOrigins(origin.clone()));
             }
+            if *origin == self.origin && change.op().seq > live.issued_seq {
+                // Only a journal replaced by an older copy of itself can get
+                // here: numbers continue above this one from now on.
+                tracing::warn!(
+                    %origin,
+                    seq = change.op().seq,
+                    issued = live.issued_seq,
+                    "a peer holds an operation of this server's origin that this server never issued"
+                );
+            }
         }
         let pending = self.journal.reserve().await?.send(change.clone());
         Ok(pending
@@ -335,9 +376,9 @@ impl Olympics {
 
     /// The next operation number of this server.
     fn issue_op(&self, live: &mut Live) -> OpId {
-        live.issued_seq = live.issued_seq.max(live.state.seen(&self.server)) + 1;
+        live.issued_seq = live.issued_seq.max(live.state.seen(&self.origin)) + 1;
         OpId {
-            origin: self.server.clone(),
+            origin: self.origin.clone(),
             seq: live.issued_seq,
         }
     }

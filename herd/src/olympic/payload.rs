@@ -1,16 +1,24 @@
-//! What a journal record holds: one change, or a snapshot of the whole state.
+//! What a journal record holds: this server's identity, one change, or a
+//! snapshot of the whole state.
 //!
-//! Both are text. A change is its line form (see [`change`](super::change)).
-//! A snapshot, written when the journal is compacted, is several lines
-//! separated by `\n`:
+//! All are text. The first record of every version-2 file is
+//!
+//! ```text
+//! IDENTITY <origin>
+//! ```
+//!
+//! the origin this server writes its own changes under (see `origin.rs`).
+//! A change is its line form (see [`change`](super::change)). A snapshot,
+//! written when the journal is compacted, is several lines separated by
+//! `\n`:
 //!
 //! ```text
 //! SNAPSHOT 1
-//! SEEN <origin> <seq>        one per server ever heard of
+//! SEEN <origin> <seq>        one per origin ever heard of
 //! MEDAL ... | SCORE ...      the whole state, as changes
 //! ```
 //!
-//! `SEEN` keeps the highest operation number of every server even when its
+//! `SEEN` keeps the highest operation number of every origin even when its
 //! operations were superseded, above all this server's own: a restarted
 //! server continues after the last number it ever handed out. The stamps of
 //! this server's own scores need no line: a score's register keeps the
@@ -24,6 +32,15 @@ use super::config::is_token;
 
 /// First line of a snapshot payload.
 const SNAPSHOT_HEADER: &str = "SNAPSHOT 1";
+
+/// First word of an identity payload.
+const IDENTITY: &str = "IDENTITY";
+
+/// The payload text of the identity record of a server writing under
+/// `origin`.
+pub(crate) fn identity(origin: &str) -> String {
+    format!("{IDENTITY} {origin}")
+}
 
 /// The whole state of a replica, as written by compaction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +69,9 @@ impl Snapshot {
 /// The contents of one journal record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Payload {
+    /// The origin this server writes under, as written (checked by the
+    /// reader: an unusable one proves nothing, see `replay.rs`).
+    Identity(String),
     /// One change, local or merged.
     Change(Change),
     /// The whole state at a compaction (the first record of its file).
@@ -59,14 +79,20 @@ pub(crate) enum Payload {
 }
 
 impl Payload {
-    // Writing needs no method: a change record holds `Change::encode`, a
-    // snapshot record `Snapshot::encode`.
+    // Writing needs no method: an identity record holds `identity`, a
+    // change record `Change::encode`, a snapshot record `Snapshot::encode`.
 
     /// Reads the bytes of a record, or says what is wrong with them.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Payload, String> {
         let text = std::str::from_utf8(bytes).map_err(|_| "payload is not UTF-8".to_owned())?;
         let mut lines = text.split('\n');
         let first = lines.next().unwrap_or_default();
+        if let Some(origin) = text
+            .strip_prefix(IDENTITY)
+            .and_then(|r| r.strip_prefix(' '))
+        {
+            return Ok(Payload::Identity(origin.to_owned()));
+        }
         if !first.starts_with("SNAPSHOT") {
             return Change::parse(text.as_bytes())
                 .map(Payload::Change)
@@ -137,6 +163,10 @@ mod tests {
         assert_eq!(
             Payload::parse(change.encode().as_bytes()),
             Ok(Payload::Change(change))
+        );
+        assert_eq!(
+            Payload::parse(identity("A/0123456789abcdef").as_bytes()),
+            Ok(Payload::Identity("A/0123456789abcdef".into()))
         );
         let empty = Snapshot::default();
         assert_eq!(

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! file   = header record*
-//! header = "HERDOLYJ" (8 bytes) version (u32 LE, currently 1)
+//! header = "HERDOLYJ" (8 bytes) version (u32 LE, 2; 1 is still read)
 //! record = length (u32 LE) crc (u32 LE) payload (length bytes)
 //! ```
 //!
@@ -13,17 +13,26 @@
 //! a damaged payload. `length` is at least 1 and at most [`MAX_PAYLOAD`].
 //! What a payload holds is described in `payload.rs`.
 //!
-//! Reading stops at the first record that is incomplete (the file ends inside
-//! it: a torn write) or damaged (bad length or checksum). Everything before
-//! it is good; everything from it on is discarded.
+//! [`scan`] reads every valid record. A damaged record (bad length or
+//! checksum) costs that record only: reading resynchronises on the next
+//! *valid frame*, the next offset where a length in range is followed by
+//! that many bytes and a matching checksum, and the bytes in between are
+//! reported as a [`Skipped`] region. The one thing that is not damage is a
+//! *torn tail*: the file ends inside its last record and no valid frame
+//! follows, which is what a crash during an append leaves.
 
 use super::error::OlympicError;
 
 /// The first eight bytes of every journal.
 pub const MAGIC: [u8; 8] = *b"HERDOLYJ";
 
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes. Version 2 starts every file with
+/// an `IDENTITY` record.
+pub const VERSION: u32 = 2;
+
+/// The oldest format version this build still reads: version 1, the same
+/// records without `IDENTITY` (its server wrote under its bare name).
+pub const OLDEST_VERSION: u32 = 1;
 
 /// Bytes in the file header: magic and version.
 pub const HEADER_LEN: usize = 12;
@@ -46,8 +55,8 @@ pub fn header() -> [u8; HEADER_LEN] {
 /// What the start of a file says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Header {
-    /// A complete header of the current version.
-    Good,
+    /// A complete header of a version this build reads.
+    Good(u32),
     /// No header, or the beginning of one: a file whose creation was torn.
     Missing,
     /// Something else entirely.
@@ -70,7 +79,7 @@ pub fn check_header(bytes: &[u8]) -> Header {
         return Header::NotAJournal;
     }
     match u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) {
-        VERSION => Header::Good,
+        v @ OLDEST_VERSION..=VERSION => Header::Good(v),
         other => Header::Version(other),
     }
 }
@@ -82,24 +91,23 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<(), OlympicError> {
         return Err(OlympicError::RecordSize(payload.len()));
     }
     let len = (payload.len() as u32).to_le_bytes();
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&len);
-    crc.update(payload);
     out.extend_from_slice(&len);
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&checksum(&len, payload));
     out.extend_from_slice(payload);
     Ok(())
 }
 
-/// Why reading stopped before the end of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is wrong at the start of a skipped region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Damage {
-    /// The file ends inside the record: a write that did not complete.
-    Torn,
     /// The length is zero or above [`MAX_PAYLOAD`].
     BadLength(u32),
     /// The checksum does not match.
     BadChecksum,
+    /// The length runs past the end of the file, yet a valid record follows
+    /// (or the bytes present make a complete record under another length):
+    /// not a torn write but a damaged length.
+    Overrun(u32),
 }
 
 /// One good record found by [`scan`].
@@ -111,110 +119,275 @@ pub struct Record<'a> {
     pub payload: &'a [u8],
 }
 
+/// Bytes between valid records that [`scan`] could not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skipped {
+    /// Byte offset of the region in the scanned slice.
+    pub offset: usize,
+    /// Its length in bytes: up to the next valid record, or to the end.
+    pub len: usize,
+    /// What was wrong with the record that should have started there.
+    pub damage: Damage,
+}
+
 /// The result of reading records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan<'a> {
     /// The good records, in order.
     pub records: Vec<Record<'a>>,
-    /// Bytes of `records`, from the start of the slice: where to truncate.
-    pub good_len: usize,
-    /// Why reading stopped at `good_len`, if that is not the end.
-    pub damage: Option<Damage>,
+    /// Damaged regions, in order; empty for an undamaged file.
+    pub skipped: Vec<Skipped>,
+    /// Where a torn last record starts, if the file ends inside one.
+    pub torn: Option<usize>,
 }
 
-/// Reads records from `bytes` (the file after its header) up to the end or
-/// the first incomplete or damaged one.
-pub fn scan(bytes: &[u8]) -> Scan<'_> {
-    let mut records = Vec::new();
-    let mut at = 0;
-    let damage = loop {
-        let rest = &bytes[at..];
-        if rest.is_empty() {
-            break None;
-        }
-        if rest.len() < RECORD_HEADER_LEN {
-            break Some(Damage::Torn);
-        }
-        let len_bytes: [u8; 4] = rest[..4].try_into().expect("4 bytes");
-        let len = u32::from_le_bytes(len_bytes);
-        if len == 0 || len as usize > MAX_PAYLOAD {
-            break Some(Damage::BadLength(len));
-        }
-        let end = RECORD_HEADER_LEN + len as usize;
-        if rest.len() < end {
-            break Some(Damage::Torn);
-        }
-        let payload = &rest[RECORD_HEADER_LEN..end];
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&len_bytes);
-        crc.update(payload);
-        if crc.finalize().to_le_bytes() != rest[4..8] {
-            break Some(Damage::BadChecksum);
-        }
-        records.push(Record {
-            offset: at,
-            payload,
-        });
-        at += end;
-    };
-    Scan {
-        records,
-        good_len: at,
-        damage,
+impl Scan<'_> {
+    /// True if nothing was skipped and nothing is torn.
+    pub fn is_clean(&self) -> bool {
+        self.skipped.is_empty() && self.torn.is_none()
     }
+}
+
+/// Reads every valid record of `bytes` (the file after its header),
+/// skipping damaged regions and stopping at a torn tail.
+pub fn scan(bytes: &[u8]) -> Scan<'_> {
+    let mut scan = Scan::default();
+    let mut at = 0;
+    while at < bytes.len() {
+        let damage = match frame(&bytes[at..]) {
+            Ok(end) => {
+                let payload = &bytes[at + RECORD_HEADER_LEN..at + end];
+                scan.records.push(Record {
+                    offset: at,
+                    payload,
+                });
+                at += end;
+                continue;
+            }
+            Err(damage) => damage,
+        };
+        let next = next_frame(bytes, at + 1);
+        let damage = match (damage, next) {
+            (Frame::Incomplete(_), None) if !complete_under_another_length(&bytes[at..]) => {
+                scan.torn = Some(at);
+                break;
+            }
+            (Frame::Incomplete(len), _) => Damage::Overrun(len),
+            (Frame::Damaged(damage), _) => damage,
+        };
+        let end = next.unwrap_or(bytes.len());
+        scan.skipped.push(Skipped {
+            offset: at,
+            len: end - at,
+            damage,
+        });
+        at = end;
+    }
+    scan
+}
+
+/// Why no valid frame starts at some offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// The bytes end before the frame does (with the length read, or 0 if
+    /// not even the record header is there).
+    Incomplete(u32),
+    /// The frame is there, and wrong.
+    Damaged(Damage),
+}
+
+/// The length of the valid frame at the start of `rest`, header included.
+fn frame(rest: &[u8]) -> Result<usize, Frame> {
+    if rest.len() < RECORD_HEADER_LEN {
+        return Err(Frame::Incomplete(0));
+    }
+    let len_bytes: [u8; 4] = rest[..4].try_into().expect("4 bytes");
+    let len = u32::from_le_bytes(len_bytes);
+    if len == 0 || len as usize > MAX_PAYLOAD {
+        return Err(Frame::Damaged(Damage::BadLength(len)));
+    }
+    let end = RECORD_HEADER_LEN + len as usize;
+    if rest.len() < end {
+        return Err(Frame::Incomplete(len));
+    }
+    if checksum(&len_bytes, &rest[RECORD_HEADER_LEN..end]) != rest[4..8] {
+        return Err(Frame::Damaged(Damage::BadChecksum));
+    }
+    Ok(end)
+}
+
+/// The offset of the first valid frame at or after `from`. Payloads are
+/// text, whose bytes never make a length in range, so inside them this
+/// rejects each offset after reading four bytes.
+fn next_frame(bytes: &[u8], from: usize) -> Option<usize> {
+    (from..bytes.len()).find(|&at| frame(&bytes[at..]).is_ok())
+}
+
+/// True if `rest`, whose length field runs past its end, is nevertheless a
+/// complete record once the length is taken as the bytes present: a record
+/// whose length was damaged, not a torn one.
+fn complete_under_another_length(rest: &[u8]) -> bool {
+    let present = rest.len().saturating_sub(RECORD_HEADER_LEN);
+    if present == 0 || present > MAX_PAYLOAD {
+        return false;
+    }
+    let len_bytes = (present as u32).to_le_bytes();
+    checksum(&len_bytes, &rest[RECORD_HEADER_LEN..]) == rest[4..8]
+}
+
+/// The CRC-32 of a record's length bytes and payload, as stored.
+fn checksum(len_bytes: &[u8; 4], payload: &[u8]) -> [u8; 4] {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(len_bytes);
+    crc.update(payload);
+    crc.finalize().to_le_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn two_records() -> Vec<u8> {
+    /// `n` records `record 0`, `record 1`, ... and their offsets.
+    fn records(n: usize) -> (Vec<u8>, Vec<usize>) {
         let mut buf = Vec::new();
-        encode(b"first", &mut buf).unwrap();
-        encode(b"second record", &mut buf).unwrap();
-        buf
+        let mut offsets = Vec::new();
+        for i in 0..n {
+            offsets.push(buf.len());
+            encode(format!("record {i}").as_bytes(), &mut buf).unwrap();
+        }
+        (buf, offsets)
+    }
+
+    /// The payloads `scan` found, as text.
+    fn payloads(scan: &Scan) -> Vec<String> {
+        scan.records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r.payload).into_owned())
+            .collect()
+    }
+
+    /// `record i` for every `i` of `range` except `lost`.
+    fn expected(range: std::ops::Range<usize>, lost: &[usize]) -> Vec<String> {
+        range
+            .filter(|i| !lost.contains(i))
+            .map(|i| format!("record {i}"))
+            .collect()
     }
 
     #[test]
     fn records_read_back_in_order() {
-        let buf = two_records();
+        let (buf, offsets) = records(2);
         let scan = scan(&buf);
-        assert_eq!(scan.damage, None);
-        assert_eq!(scan.good_len, buf.len());
-        let payloads: Vec<&[u8]> = scan.records.iter().map(|r| r.payload).collect();
-        assert_eq!(payloads, [&b"first"[..], b"second record"]);
-        assert_eq!(scan.records[1].offset, RECORD_HEADER_LEN + 5);
+        assert!(scan.is_clean());
+        assert_eq!(payloads(&scan), expected(0..2, &[]));
+        assert_eq!(scan.records[1].offset, offsets[1]);
     }
 
     #[test]
-    fn every_truncation_keeps_the_complete_records_only() {
-        let buf = two_records();
-        let first = RECORD_HEADER_LEN + 5;
+    fn every_truncation_is_a_torn_tail_after_the_complete_records() {
+        let (buf, offsets) = records(2);
         for cut in 0..buf.len() {
             let scan = scan(&buf[..cut]);
-            let expect = if cut < first { 0 } else { first };
-            assert_eq!(scan.good_len, expect, "cut at {cut}");
-            assert_eq!(
-                scan.damage.is_some(),
-                cut != 0 && cut != first,
-                "cut at {cut}"
-            );
+            assert!(scan.skipped.is_empty(), "cut at {cut}");
+            let started = offsets.iter().filter(|&&o| o < cut).count();
+            let (kept, torn) = if cut == 0 || offsets.contains(&cut) {
+                (started, None)
+            } else {
+                (started - 1, Some(offsets[started - 1]))
+            };
+            assert_eq!(scan.records.len(), kept, "cut at {cut}");
+            assert_eq!(scan.torn, torn, "cut at {cut}");
         }
     }
 
     #[test]
-    fn every_flipped_bit_is_caught() {
-        let buf = two_records();
-        let first = RECORD_HEADER_LEN + 5;
-        for byte in first..buf.len() {
+    fn a_flipped_byte_in_the_middle_costs_exactly_that_record() {
+        let (buf, offsets) = records(40);
+        let victim = 17;
+        for at in offsets[victim]..offsets[victim + 1] {
             for bit in 0..8 {
                 let mut bad = buf.clone();
-                bad[byte] ^= 1 << bit;
+                bad[at] ^= 1 << bit;
                 let scan = scan(&bad);
-                assert_eq!(scan.good_len, first, "byte {byte} bit {bit}");
-                assert!(scan.damage.is_some());
+                assert_eq!(payloads(&scan), expected(0..40, &[victim]), "byte {at}");
+                assert_eq!(scan.torn, None, "byte {at} bit {bit}");
+                let skipped = [Skipped {
+                    offset: offsets[victim],
+                    len: offsets[victim + 1] - offsets[victim],
+                    damage: scan.skipped[0].damage,
+                }];
+                assert_eq!(scan.skipped, skipped, "byte {at} bit {bit}");
             }
         }
+    }
+
+    #[test]
+    fn a_damaged_length_is_skipped_whether_it_shrinks_or_grows() {
+        let (buf, offsets) = records(10);
+        let len_at = offsets[4];
+        for (len, damage) in [
+            (0, Damage::BadLength(0)),
+            (3, Damage::BadChecksum),
+            (40, Damage::BadChecksum),
+            (100_000, Damage::Overrun(100_000)),
+            (u32::MAX, Damage::BadLength(u32::MAX)),
+        ] {
+            let mut bad = buf.clone();
+            bad[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+            let scan = scan(&bad);
+            assert_eq!(payloads(&scan), expected(0..10, &[4]), "length {len}");
+            assert_eq!(scan.skipped.len(), 1);
+            assert_eq!(scan.skipped[0].damage, damage, "length {len}");
+        }
+    }
+
+    #[test]
+    fn a_garbage_run_between_records_is_skipped_and_reported() {
+        let (buf, offsets) = records(8);
+        let garbage: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut bad = buf[..offsets[5]].to_vec();
+        bad.extend_from_slice(&garbage);
+        bad.extend_from_slice(&buf[offsets[5]..]);
+        let scan = scan(&bad);
+        assert_eq!(payloads(&scan), expected(0..8, &[]));
+        assert_eq!(scan.skipped.len(), 1);
+        assert_eq!(scan.skipped[0].offset, offsets[5]);
+        assert_eq!(scan.skipped[0].len, garbage.len());
+        assert_eq!(scan.torn, None);
+    }
+
+    #[test]
+    fn damage_to_the_last_record_is_not_mistaken_for_a_torn_tail() {
+        let (buf, offsets) = records(3);
+        let last = offsets[2];
+        for at in last..buf.len() {
+            for bit in 0..8 {
+                let mut bad = buf.clone();
+                bad[at] ^= 1 << bit;
+                let scan = scan(&bad);
+                assert_eq!(payloads(&scan), expected(0..2, &[]), "byte {at} bit {bit}");
+                assert_eq!(scan.torn, None, "byte {at} bit {bit}");
+                assert_eq!(scan.skipped.len(), 1, "byte {at} bit {bit}");
+                assert_eq!(scan.skipped[0].offset, last);
+            }
+        }
+    }
+
+    #[test]
+    fn a_zeroed_or_garbage_tail_is_damage() {
+        let (mut buf, offsets) = records(3);
+        buf.extend_from_slice(&[0; 64]);
+        let scan = scan(&buf);
+        assert_eq!(scan.records.len(), 3);
+        assert_eq!(scan.torn, None);
+        assert_eq!(
+            scan.skipped,
+            [Skipped {
+                offset: offsets[2] + RECORD_HEADER_LEN + 8,
+                len: 64,
+                damage: Damage::BadLength(0),
+            }]
+        );
     }
 
     #[test]
@@ -226,24 +399,18 @@ mod tests {
     }
 
     #[test]
-    fn zero_and_huge_lengths_are_damage() {
-        let zero = [0u8; 8];
-        assert_eq!(scan(&zero).damage, Some(Damage::BadLength(0)));
-        let mut huge = (MAX_PAYLOAD as u32 + 1).to_le_bytes().to_vec();
-        huge.extend_from_slice(&[0; 4]);
-        assert!(matches!(scan(&huge).damage, Some(Damage::BadLength(_))));
-    }
-
-    #[test]
     fn headers_are_told_apart() {
         let h = header();
-        assert_eq!(check_header(&h), Header::Good);
+        assert_eq!(check_header(&h), Header::Good(VERSION));
         assert_eq!(check_header(&h[..5]), Header::Missing);
         assert_eq!(check_header(&[]), Header::Missing);
         assert_eq!(check_header(b"hello world!"), Header::NotAJournal);
         assert_eq!(check_header(b"hel"), Header::NotAJournal);
-        let mut v2 = h;
-        v2[8] = 2;
-        assert_eq!(check_header(&v2), Header::Version(2));
+        let mut v1 = h;
+        v1[8] = 1;
+        assert_eq!(check_header(&v1), Header::Good(1));
+        let mut v3 = h;
+        v3[8] = 3;
+        assert_eq!(check_header(&v3), Header::Version(3));
     }
 }
