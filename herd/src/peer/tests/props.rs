@@ -59,7 +59,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (0..3usize).prop_map(|at| Step::Medal { at }),
         1 => (0..3usize).prop_map(|link| Step::Cut { link }),
         1 => (0..3usize).prop_map(|link| Step::Heal { link }),
-        1 => (0..3usize, Just(false)).prop_map(|(at, lose_journal)| Step::Restart { at, lose_journal }),
+        1 => (0..3usize, any::<bool>()).prop_map(|(at, lose_journal)| Step::Restart { at, lose_journal }),
         2 => (0..60u8).prop_map(|ms| Step::Pause { ms }),
     ]
 }
@@ -177,13 +177,16 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
         }
     }
     net.heal_all();
-    let expected_gold = acked - lost;
+    // Increments only a wiped server held may still have been on their way
+    // out when it stopped, so up to `lost` of them are gone; never more,
+    // and nothing is counted twice.
+    let expected = acked - lost..=acked;
     let converged = |herd: &Herd| {
         let first = locations(herd, "A");
+        let gold = |n: &str| herd.node(n).shared.olympics.tally("Gaul").map(|t| t.gold);
         NAMES.iter().all(|n| locations(herd, n) == first)
-            && NAMES.iter().all(|n| {
-                herd.node(n).shared.olympics.tally("Gaul").map(|t| t.gold) == Some(expected_gold)
-            })
+            && NAMES.iter().all(|n| gold(n) == gold("A"))
+            && gold("A").is_some_and(|g| expected.contains(&g))
     };
     let deadline = tokio::time::Instant::now() + CONVERGE;
     while !converged(&herd) {
@@ -202,7 +205,7 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
                 })
                 .collect();
             panic!(
-                "no convergence; expected gold {expected_gold} (acked {acked}, lost {lost}): {report:#?}"
+                "no convergence; expected gold in {expected:?} (acked {acked}, lost {lost}): {report:#?}"
             );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -226,7 +229,7 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 8,
+        cases: 24,
         max_shrink_iters: 8,
         ..ProptestConfig::default()
     })]
