@@ -20,6 +20,7 @@ use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
 use super::handshake::{Reader, Writer};
+use super::link_state::LinkStates;
 use super::merge;
 use super::message::Message;
 use super::outbox::{Outbox, Taken};
@@ -75,12 +76,14 @@ where
         counters,
         cancel,
     } = shared.peers.register(peer, shutdown);
+    let states = shared.peers.states();
+    states.note_up(peer, id);
     tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
     let snapshot = sync_messages(shared);
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let end = tokio::select! {
         end = read_loop(shared, peer, reader, &outbox, &changes_tx, &counters) => end,
-        end = write_loop(peer, writer, &outbox, snapshot, &counters) => end,
+        end = write_loop(peer, writer, &outbox, snapshot, &counters, states) => end,
         end = merge::run(shared, peer, &mut changes_rx) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
@@ -88,6 +91,7 @@ where
     };
     shared.peers.unregister(peer, id);
     let stats = counters.stats();
+    states.note_down(peer, id, &end, stats.dropped);
     macro_rules! down {
         ($level:ident) => {
             tracing::$level!(
@@ -221,6 +225,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     outbox: &Outbox,
     snapshot: Vec<Message>,
     counters: &Counters,
+    states: &LinkStates,
 ) -> LinkError {
     let mut batch = Batch::default();
     let synced = snapshot.len();
@@ -235,6 +240,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     if let Err(e) = batch.write(&mut writer, counters).await {
         return e;
     }
+    states.note_synced(peer);
     tracing::info!(event = "peer_sync_sent", peer = %peer, messages = synced);
 
     let mut taken = Taken::default();

@@ -96,6 +96,7 @@ impl Node {
             limits,
             olympics,
             cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
+            metrics: Default::default(),
         });
         let shutdown = CancellationToken::new();
         let run = crate::peer::run(
