@@ -205,7 +205,6 @@ impl Connection<'_> {
             };
             let received = SystemTime::now();
             self.events.client_in(self.id, &redact(&line), received);
-            let verb = Verb::of_line(&line);
             let command = Command::parse(line.clone());
             if command.may_wait() {
                 self.hand_off();
@@ -216,12 +215,12 @@ impl Connection<'_> {
                 Command::Subscribe(subscribe) => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     let reply = self.subscribe(subscribe, &line);
-                    self.push_reply(verb, &reply);
+                    self.push_reply(Verb::Subscribe, &reply);
                 }
                 command => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     let reply = command.apply(self.shared, &line).await;
-                    self.push_reply(verb, &reply);
+                    self.push_reply(Verb::of_line(&line), &reply);
                 }
             }
             if self.output.len() >= FLUSH_AT {
