@@ -4,8 +4,10 @@
 //! the herd's own spelling.
 
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use crate::herd_link::{HerdLink, LinkError};
+use crate::metrics::FacadeMetrics;
 use crate::protocol::{Reply, Request};
 
 /// Teams and events of the herd.
@@ -43,6 +45,8 @@ fn find<'a>(names: &'a [String], name: &str) -> Option<&'a str> {
 pub struct Herd {
     /// Requests to the herd.
     pub link: HerdLink,
+    /// Counts and times every request.
+    metrics: Arc<FacadeMetrics>,
     /// Filled on first use and whenever the subscriber (re)attaches; cleared
     /// when the herd rejects a request as invalid, since that may mean its
     /// configuration changed. Never held across `.await`.
@@ -50,10 +54,12 @@ pub struct Herd {
 }
 
 impl Herd {
-    /// A herd handle over `link` with nothing cached yet.
-    pub fn new(link: HerdLink) -> Self {
+    /// A herd handle over `link` with nothing cached yet, counting its
+    /// requests in `metrics`.
+    pub fn new(link: HerdLink, metrics: Arc<FacadeMetrics>) -> Self {
         Self {
             link,
+            metrics,
             catalog: RwLock::new(None),
         }
     }
@@ -64,8 +70,8 @@ impl Herd {
             return Ok(catalog);
         }
         let (teams, events) = tokio::join!(
-            self.link.request(&Request::Teams),
-            self.link.request(&Request::Events)
+            self.request(&Request::Teams),
+            self.request(&Request::Events)
         );
         match (teams?, events?) {
             (Reply::Teams(teams), Reply::Events(events)) => {
@@ -87,9 +93,13 @@ impl Herd {
         *self.catalog.write().unwrap() = None;
     }
 
-    /// Sends one request; see [`HerdLink::request`].
+    /// Sends one request (see [`HerdLink::request`]) and counts it.
     pub async fn request(&self, request: &Request) -> Result<Reply, LinkError> {
-        self.link.request(request).await
+        let started = Instant::now();
+        let result = self.link.request(request).await;
+        self.metrics
+            .herd(request.verb(), &result, started.elapsed());
+        result
     }
 }
 

@@ -15,9 +15,11 @@
 pub mod api;
 pub mod catalog;
 pub mod config;
+pub mod health;
 pub mod herd_link;
 pub mod listener;
 pub mod logging;
+pub mod metrics;
 pub mod protocol;
 pub mod push;
 pub mod reply_lines;

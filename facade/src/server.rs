@@ -15,6 +15,7 @@ use crate::api::{self, AppState};
 use crate::catalog::Herd;
 use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
 use crate::listener::LimitedListener;
+use crate::metrics::FacadeMetrics;
 use crate::push::{PushConfig, Pusher};
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
@@ -89,11 +90,12 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     let shutdown = CancellationToken::new();
     let servers = Arc::new(Servers::new(config.herd.clone()));
     let link = HerdLink::new(servers.clone(), config.request_timeout, shutdown.clone());
-    let herd = Arc::new(Herd::new(link));
+    let metrics = Arc::new(FacadeMetrics::new(servers.clone()));
+    let herd = Arc::new(Herd::new(link, metrics.clone()));
     let pusher = Arc::new(Pusher::new(config.push.clone(), shutdown.clone())?);
     let updates = Arc::new(Updates::new(pusher.clone()));
     let subscription = tokio::spawn(subscriber::run(
-        servers,
+        servers.clone(),
         herd.clone(),
         updates.clone(),
         config.keepalive,
@@ -105,6 +107,8 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         updates,
         sse_streams: Arc::new(Semaphore::new(config.max_sse_streams)),
         shutdown: shutdown.clone(),
+        servers,
+        metrics,
     };
     let app = api::router(state);
     let listener = LimitedListener::new(listener, config.max_connections);

@@ -58,6 +58,16 @@ impl Servers {
         &self.addrs[index]
     }
 
+    /// Every address, in order of preference.
+    pub fn addrs(&self) -> &[String] {
+        &self.addrs
+    }
+
+    /// Index of the server the facade is attached to.
+    pub fn current(&self) -> usize {
+        self.current.load(Ordering::Acquire)
+    }
+
     /// How long the next round of attempts is held back, if at all.
     pub fn backoff_remaining(&self) -> Option<Duration> {
         let backoff = self.backoff.lock().unwrap();

@@ -13,7 +13,7 @@
 //! between replies, each line whole, and the idle timeout no longer applies.
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,6 +25,7 @@ use tracing::{info, warn};
 use crate::cmd::{Command, ReportBatch, Topics, redact};
 use crate::codec::{Line, LineCodec};
 use crate::logging::Events;
+use crate::metrics::{Outcome, RequestMeter, Verb};
 use crate::olympic::Update;
 use crate::shared::Shared;
 use tokio::sync::broadcast;
@@ -76,6 +77,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) {
     info!(event = "client_connected", conn = id, from = %peer);
+    let _open = shared.metrics.connection_opened();
     let ended = Connection {
         shared,
         stream,
@@ -86,6 +88,7 @@ pub async fn serve(
         updates: None,
         events: Events::new(),
         reports: ReportBatch::default(),
+        meter: RequestMeter::default(),
     }
     .run(&shutdown)
     .await;
@@ -116,6 +119,9 @@ struct Connection<'a> {
     /// per client before any reply is written, anything is awaited, or
     /// another command is answered.
     reports: ReportBatch,
+    /// Requests answered and replies not yet written, added to the server's
+    /// metrics once per batch.
+    meter: RequestMeter,
 }
 
 impl Connection<'_> {
@@ -130,6 +136,7 @@ impl Connection<'_> {
     fn hand_off(&mut self) {
         self.reports.commit(&self.shared.db, &self.shared.peers);
         self.events.flush();
+        self.meter.flush(&self.shared.metrics.requests);
     }
 
     async fn serve(&mut self, shutdown: &CancellationToken) -> Ended {
@@ -167,7 +174,7 @@ impl Connection<'_> {
                 Err(_) => return Ended::Idle,
                 Ok(Err(e)) => return Ended::Io(e),
                 Ok(Ok(0)) => eof = true,
-                Ok(Ok(_)) => {}
+                Ok(Ok(_)) => self.meter.read_at(Instant::now()),
             }
         }
     }
@@ -210,17 +217,17 @@ impl Connection<'_> {
                 Command::IAmAt(_) => {
                     // The store is full and this client is new: refused.
                     let reply = crate::cmd::Invalid::new(line).reply();
-                    self.push_reply(&reply);
+                    self.push_reply(Verb::IAmAt, &reply);
                 }
                 Command::Subscribe(subscribe) => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     let reply = self.subscribe(subscribe, &line);
-                    self.push_reply(&reply);
+                    self.push_reply(Verb::Subscribe, &reply);
                 }
                 command => {
                     self.reports.commit(&self.shared.db, &self.shared.peers);
                     let reply = command.apply(self.shared, &line).await;
-                    self.push_reply(&reply);
+                    self.push_reply(Verb::of_line(&line), &reply);
                 }
             }
             if self.output.len() >= FLUSH_AT {
@@ -239,12 +246,15 @@ impl Connection<'_> {
         self.output.extend_from_slice(b"\n");
         self.events
             .client_out(self.id, &redact(&self.output[start..]));
+        self.meter.answered(Verb::IAmAt, Outcome::Ok);
         let shared = self.shared;
         self.reports.add(&shared.db, &shared.peers, location);
     }
 
-    /// Logs a reply and gathers it for the next write.
-    fn push_reply(&mut self, reply: &[u8]) {
+    /// Logs and counts the reply to a `verb` request and gathers it for the
+    /// next write.
+    fn push_reply(&mut self, verb: Verb, reply: &[u8]) {
+        self.meter.answered(verb, Outcome::of_reply(reply));
         self.events.client_out(self.id, &redact(reply));
         self.output.extend_from_slice(reply);
     }
@@ -292,6 +302,7 @@ impl Connection<'_> {
             Ok(Err(e)) => Err(Ended::Io(e)),
             Ok(Ok(())) => {
                 self.output.clear();
+                self.meter.written(&self.shared.metrics.reply_latency);
                 Ok(())
             }
         }

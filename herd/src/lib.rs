@@ -6,7 +6,7 @@
 //! applies client commands, [`db`] holds locations, [`peer`] keeps the links
 //! to neighbours, [`places`] answers WHATSAT, [`server`] accepts clients,
 //! [`topology`] describes the herd, [`olympic`] replicates medal tallies and
-//! scores.
+//! scores, [`status`] and [`metrics`] show how a server is doing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,6 +20,7 @@ pub mod db;
 pub mod digest;
 pub mod location;
 pub mod logging;
+pub mod metrics;
 pub mod olympic;
 pub mod parse;
 pub mod peer;
@@ -27,5 +28,6 @@ pub mod places;
 pub mod server;
 pub mod shared;
 pub mod signal;
+pub mod status;
 pub mod timestamp;
 pub mod topology;

@@ -15,6 +15,7 @@ use tracing::{error, info};
 use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
+use crate::metrics::{self, ServerMetrics};
 use crate::olympic::Olympics;
 use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
@@ -48,7 +49,7 @@ pub enum StartError {
     Bind {
         /// The address.
         addr: SocketAddr,
-        /// `client` or `peer`.
+        /// `client`, `peer` or `metrics`.
         what: &'static str,
         /// What the operating system said.
         source: std::io::Error,
@@ -73,6 +74,9 @@ pub struct RunningServer {
     pub client_addr: SocketAddr,
     /// Where peers connect.
     pub peer_addr: SocketAddr,
+    /// Where `GET /metrics` is served, if the topology's `[metrics] listen`
+    /// names this server.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -116,6 +120,10 @@ pub async fn start(
     };
     let client_listener = bind(spec.addr, "client").await?;
     let peer_listener = bind(spec.peer_addr, "peer").await?;
+    let metrics_listener = match topology.metrics.listen_of(name) {
+        Some(addr) => Some(bind(addr, "metrics").await?),
+        None => None,
+    };
     let client_addr = local_addr(&client_listener, spec.addr);
     let peer_addr = local_addr(&peer_listener, spec.peer_addr);
     let shared = Arc::new(Shared {
@@ -126,10 +134,11 @@ pub async fn start(
         limits: topology.limits.clone(),
         olympics,
         cacofonix,
+        metrics: ServerMetrics::new(),
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, places = ?topology.places.provider);
+    info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, metrics = ?topology.metrics.listen_of(name), places = ?topology.places.provider);
     tasks.spawn(accept_clients(
         Arc::clone(&shared),
         client_listener,
@@ -144,10 +153,24 @@ pub async fn start(
         key,
         shutdown.clone(),
     ));
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().ok();
+            tasks.spawn(metrics::listener::run(
+                listener,
+                Arc::clone(&shared),
+                shutdown.clone(),
+                tasks.clone(),
+            ));
+            addr
+        }
+        None => None,
+    };
     Ok(RunningServer {
         shared,
         client_addr,
         peer_addr,
+        metrics_addr,
         shutdown,
         tasks,
     })

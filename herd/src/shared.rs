@@ -1,9 +1,10 @@
 //! Everything one herd server's tasks share: its name, its locations, its
-//! Places provider, its peer links and its Olympic state.
+//! Places provider, its peer links, its Olympic state and its counters.
 
 use crate::auth::CacofonixId;
 use crate::db::Db;
 use crate::location::Location;
+use crate::metrics::ServerMetrics;
 use crate::olympic::Olympics;
 use crate::peer::Peers;
 use crate::places::Places;
@@ -26,6 +27,8 @@ pub struct Shared {
     pub olympics: Olympics,
     /// The id that authorises Olympic writes.
     pub cacofonix: CacofonixId,
+    /// Requests, reply latency and open connections, for STATUS and metrics.
+    pub metrics: ServerMetrics,
 }
 
 impl Shared {

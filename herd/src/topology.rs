@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::metrics::MetricsConfig;
 use crate::olympic::OlympicsConfig;
 
 /// Why a topology could not be used. Each variant renders as one line that
@@ -61,6 +62,9 @@ pub enum TopologyError {
     /// A server linked to itself.
     #[error("server {0:?} is linked to itself")]
     SelfLink(String),
+    /// `[metrics] listen` names a server the topology does not define.
+    #[error("[metrics] listen names unknown server {0:?}")]
+    MetricsForUnknown(String),
     /// Two listeners share one address.
     #[error("address {addr} is used twice ({first} and {second})")]
     DuplicateAddress {
@@ -170,6 +174,9 @@ pub struct Limits {
     /// How often each end of a peer link compares digests of what the two
     /// servers hold and repairs what differs (anti-entropy), in ms.
     pub anti_entropy_ms: u64,
+    /// A configured neighbour unreachable for longer than this makes the
+    /// server `degraded` (STATUS, the facade's `/health`).
+    pub degraded_after_secs: u64,
 }
 
 impl Default for Limits {
@@ -183,6 +190,7 @@ impl Default for Limits {
             unknown_client_wait_ms: 50,
             max_clients: crate::db::DEFAULT_MAX_CLIENTS,
             anti_entropy_ms: 1000,
+            degraded_after_secs: 10,
         }
     }
 }
@@ -201,6 +209,11 @@ impl Limits {
     /// The anti-entropy interval as a duration.
     pub fn anti_entropy(&self) -> Duration {
         Duration::from_millis(self.anti_entropy_ms)
+    }
+
+    /// The degraded threshold as a duration.
+    pub fn degraded_after(&self) -> Duration {
+        Duration::from_secs(self.degraded_after_secs)
     }
 
     /// Write timeout as a duration.
@@ -240,6 +253,8 @@ struct RawTopology {
     security: SecurityConfig,
     #[serde(default)]
     olympics: OlympicsConfig,
+    #[serde(default)]
+    metrics: MetricsConfig,
 }
 
 /// A validated topology.
@@ -257,6 +272,8 @@ pub struct Topology {
     pub security: SecurityConfig,
     /// The `[olympics]` section: teams and events.
     pub olympics: OlympicsConfig,
+    /// The `[metrics]` section: which servers serve Prometheus metrics.
+    pub metrics: MetricsConfig,
 }
 
 impl Topology {
@@ -298,6 +315,7 @@ impl Topology {
             limits: raw.limits,
             security: raw.security,
             olympics: raw.olympics,
+            metrics: raw.metrics,
         };
         topology.validate()?;
         Ok(topology)
@@ -326,9 +344,17 @@ impl Topology {
                 return Err(TopologyError::SelfLink(a.clone()));
             }
         }
+        if let Some(unknown) = (self.metrics.listen.keys()).find(|n| !self.servers.contains_key(*n))
+        {
+            return Err(TopologyError::MetricsForUnknown(unknown.clone()));
+        }
         let mut seen: BTreeMap<SocketAddr, String> = BTreeMap::new();
         for (name, spec) in &self.servers {
-            for (field, addr) in [("addr", spec.addr), ("peer_addr", spec.peer_addr)] {
+            let metrics = self.metrics.listen_of(name).map(|addr| ("metrics", addr));
+            for (field, addr) in [("addr", spec.addr), ("peer_addr", spec.peer_addr)]
+                .into_iter()
+                .chain(metrics)
+            {
                 let here = format!("{name}.{field}");
                 // Port 0 asks the OS for a free port, so it can repeat.
                 if addr.port() == 0 {
@@ -468,6 +494,31 @@ peer_addr = "127.0.0.1:12104"
     fn malformed_file_is_one_line() {
         let err = Topology::parse("links = [").unwrap_err().to_string();
         assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn metrics_listeners_are_opt_in_per_server() {
+        let text = format!("{FIVE}\n[metrics]\nlisten = {{ Goloman = \"127.0.0.1:9100\" }}\n");
+        let t = Topology::parse(&text).unwrap();
+        assert_eq!(
+            t.metrics.listen_of("Goloman"),
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert_eq!(t.metrics.listen_of("Hands"), None);
+        assert_eq!(t.limits.degraded_after_secs, 10);
+    }
+
+    #[test]
+    fn metrics_listener_of_an_unknown_server_or_on_a_used_address_is_rejected() {
+        let unknown = format!("{FIVE}\n[metrics]\nlisten = {{ Nobody = \"127.0.0.1:9100\" }}\n");
+        let err = Topology::parse(&unknown).unwrap_err();
+        assert!(
+            matches!(err, TopologyError::MetricsForUnknown(ref n) if n == "Nobody"),
+            "{err}"
+        );
+        let clash = format!("{FIVE}\n[metrics]\nlisten = {{ Hands = \"127.0.0.1:12000\" }}\n");
+        let err = Topology::parse(&clash).unwrap_err().to_string();
+        assert!(err.contains("Hands.metrics"), "{err}");
     }
 
     #[test]

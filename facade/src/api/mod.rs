@@ -3,6 +3,7 @@
 pub mod error;
 pub mod handlers;
 pub mod log;
+pub mod ops;
 pub mod sse;
 
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::catalog::Herd;
+use crate::metrics::{self, FacadeMetrics};
 use crate::push::Pusher;
+use crate::servers::Servers;
 use crate::subscriber::Updates;
 use error::ApiError;
 
@@ -33,11 +36,16 @@ pub struct AppState {
     pub sse_streams: Arc<Semaphore>,
     /// Cancelled on shutdown; ends SSE streams.
     pub shutdown: CancellationToken,
+    /// The herd servers, for `/health`.
+    pub servers: Arc<Servers>,
+    /// Counters and latencies, for `/metrics`.
+    pub metrics: Arc<FacadeMetrics>,
 }
 
 /// Every endpoint. Reads answer GET; writes answer GET, POST and PUT.
 pub fn router(state: AppState) -> Router {
     use handlers::*;
+    let tracked = axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
     Router::new()
         .route("/getMedalTally/{team}", get(get_medal_tally))
         .route(
@@ -58,10 +66,13 @@ pub fn router(state: AppState) -> Router {
                 .put(register_client),
         )
         .route("/events/{event_type}", get(sse::events))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(log::log_request))
+        .layer(tracked)
         .with_state(state)
 }
 

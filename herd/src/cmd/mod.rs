@@ -14,6 +14,7 @@ mod redact;
 mod report_batch;
 mod score;
 mod set_score;
+mod status;
 mod subscribe;
 mod tally;
 mod whatsat;
@@ -27,6 +28,7 @@ pub use redact::redact;
 pub use report_batch::ReportBatch;
 pub use score::ScoreQuery;
 pub use set_score::SetScoreWrite;
+pub use status::StatusQuery;
 pub use subscribe::{Subscribe, Topics};
 pub use tally::TallyQuery;
 pub use whatsat::WhatsAt;
@@ -57,6 +59,8 @@ pub enum Command {
     /// `SUBSCRIBE name ...`; the connection applies it, since it changes
     /// what the connection streams.
     Subscribe(Subscribe),
+    /// `STATUS`: this server's health as one line of JSON.
+    Status(StatusQuery),
     /// Anything else, including `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -76,6 +80,7 @@ impl Command {
                 Some(b"MEDAL") => MedalWrite::parse(it).map(Command::Medal),
                 Some(b"SETSCORE") => SetScoreWrite::parse(it).map(Command::SetScore),
                 Some(b"SUBSCRIBE") => Subscribe::parse(it).map(Command::Subscribe),
+                Some(b"STATUS") => StatusQuery::parse(it).map(Command::Status),
                 _ => None,
             }
         };
@@ -101,6 +106,7 @@ impl Command {
                 .apply(shared)
                 .map(|(reply, _)| reply)
                 .unwrap_or_else(invalid),
+            Command::Status(cmd) => cmd.apply(shared),
             Command::Invalid(cmd) => cmd.reply(),
         }
     }

@@ -28,8 +28,8 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
@@ -41,6 +41,7 @@ use super::payload::Snapshot;
 use super::record;
 use super::storage::{self, io_error};
 use super::view::Update;
+use crate::metrics::LatencyHistogram;
 
 /// Requests that may wait for the writer before callers wait for room.
 pub const JOURNAL_QUEUE: usize = 1024;
@@ -86,6 +87,10 @@ struct Counters {
     fsyncs: AtomicU64,
     compactions: AtomicU64,
     records_in_file: AtomicU64,
+    /// Time each batch took to write and fsync, for the metrics.
+    fsync_latency: LatencyHistogram,
+    /// Why the journal stopped accepting writes, once it has; for STATUS.
+    failed: OnceLock<String>,
 }
 
 /// The handle to the journal's writer thread.
@@ -167,6 +172,16 @@ impl Journal {
             compactions: c.compactions.load(Ordering::Relaxed),
             records_in_file: c.records_in_file.load(Ordering::Relaxed),
         }
+    }
+
+    /// How long each batch took to write and fsync.
+    pub(crate) fn fsync_latency(&self) -> &LatencyHistogram {
+        &self.counters.fsync_latency
+    }
+
+    /// Why the journal refuses writes, if it has failed.
+    pub(crate) fn failure(&self) -> Option<&str> {
+        self.counters.failed.get().map(String::as_str)
     }
 
     /// Stops the writer once everything queued is durable, and waits for it.
@@ -257,14 +272,16 @@ impl Writer {
             return;
         }
         let batch = &mut accepted;
-        if let Err(error) = self
+        let started = std::time::Instant::now();
+        let written = self
             .file
             .write_all(buf)
-            .and_then(|()| self.file.sync_data())
-        {
+            .and_then(|()| self.file.sync_data());
+        self.counters.fsync_latency.observe(started.elapsed());
+        if let Err(error) = written {
             tracing::error!(path = %self.path.display(), %error, "journal write failed");
             let reason = format!("write to {}: {error}", self.path.display());
-            self.failed = Some(reason.clone());
+            self.fail(reason.clone());
             for req in batch.drain(..) {
                 let _ = req
                     .done
@@ -291,6 +308,12 @@ impl Writer {
         }
     }
 
+    /// Refuses every later request, for `reason`.
+    fn fail(&mut self, reason: String) {
+        let _ = self.counters.failed.set(reason.clone());
+        self.failed = Some(reason);
+    }
+
     /// Rewrites the journal as one snapshot. The batch just written is
     /// durable either way: a crash or failure part-way leaves the old file
     /// or the new one, and both hold it.
@@ -304,7 +327,7 @@ impl Writer {
             }
             Err(error) => {
                 tracing::error!(%error, "journal compaction failed");
-                self.failed = Some(format!("compaction: {error}"));
+                self.fail(format!("compaction: {error}"));
             }
         }
     }

@@ -200,6 +200,17 @@ impl Olympics {
         self.journal.stats()
     }
 
+    /// How long each journal batch took to write and fsync.
+    pub fn fsync_latency(&self) -> &crate::metrics::LatencyHistogram {
+        self.journal.fsync_latency()
+    }
+
+    /// Why the journal refuses writes, if it has failed (a failed write,
+    /// fsync or compaction; only a restart, which replays the file, clears it).
+    pub fn journal_failure(&self) -> Option<&str> {
+        self.journal.failure()
+    }
+
     /// Every configured team, in configured spelling and order.
     pub fn teams(&self) -> &[String] {
         self.names.teams()

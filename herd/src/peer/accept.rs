@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use super::handshake;
+use super::handshake::{self, HandshakeError};
 use super::key::LinkKey;
 use super::link;
 use super::throttle::Throttle;
@@ -105,12 +105,21 @@ impl Acceptor {
         let max_line = self.shared.limits.max_line;
         let mut reader = FramedRead::new(r, LineCodec::new(max_line));
         let mut writer = FramedWrite::new(w, LineCodec::new(max_line));
+        // The neighbour the dialer claims to be, once it is one allowed to
+        // dial here, so a failed handshake can be put on its link's record.
+        let claimed = OnceLock::new();
         let handshake = handshake::accept(
             &mut reader,
             &mut writer,
             &self.key,
             &self.shared.name,
-            |name| self.dialers.contains(name),
+            |name| {
+                let allowed = self.dialers.contains(name);
+                if allowed {
+                    let _ = claimed.set(name.to_owned());
+                }
+                allowed
+            },
         );
         let verdict = tokio::select! {
             () = self.shutdown.cancelled() => return,
@@ -121,7 +130,15 @@ impl Acceptor {
             Ok(name) => {
                 link::run(&self.shared, &name, addr, reader, writer, &self.shutdown).await;
             }
-            Err(e) => self.reject(addr, &e),
+            Err(e) => {
+                if let Some(name) = claimed.get() {
+                    self.shared
+                        .peers
+                        .states()
+                        .note_failure(name, &accept_failure(name, &e));
+                }
+                self.reject(addr, &e);
+            }
         }
     }
 
@@ -141,5 +158,18 @@ impl Acceptor {
                 "peer connection refused"
             );
         }
+    }
+}
+
+/// Why a handshake from neighbour `name` failed, for its link's record. A
+/// dialer that closes after reading our tagged `HELLO` has refused our tag:
+/// the usual cause is a different herd key on one side.
+fn accept_failure(name: &str, error: &HandshakeError) -> String {
+    match error {
+        HandshakeError::Closed => format!(
+            "handshake failed: {name} closed the connection after our HELLO \
+             (it refused our tag: do both hold the same HERD_KEY?)"
+        ),
+        other => format!("handshake failed: {other}"),
     }
 }

@@ -103,6 +103,10 @@ pub(crate) fn answer(
     match message {
         Message::Sums { node, hashes } => {
             let (descend, leaves) = compare(shared, *node, hashes);
+            if *node == Node::ROOT && descend.is_empty() && leaves.is_empty() {
+                // Both hold the same locations: the neighbour is in sync.
+                shared.peers.states().note_synced(peer);
+            }
             descend.into_iter().for_each(&mut queue);
             if !leaves.is_empty() {
                 counters.note_repair(leaves.len());

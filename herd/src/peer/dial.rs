@@ -86,6 +86,9 @@ pub(crate) async fn keep_dialing<T: Transport>(
             () = shutdown.cancelled() => return,
             attempt = connect(&shared, &*transport, &name, peer_addr, &key) => attempt,
         };
+        if let Err(e) = &attempt {
+            shared.peers.states().note_failure(&name, &dial_failure(e));
+        }
         match attempt {
             Ok((reader, writer)) => {
                 backoff.reset();
@@ -113,6 +116,19 @@ pub(crate) async fn keep_dialing<T: Transport>(
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(backoff.next_delay()) => {}
         }
+    }
+}
+
+/// Why an attempt failed, for the link's record; a tag that does not verify
+/// almost always means the two servers hold different keys.
+fn dial_failure(error: &DialError) -> String {
+    match error {
+        DialError::Handshake(HandshakeError::BadTag) => {
+            format!(
+                "{error} (its tag does not verify with our key: do both hold the same HERD_KEY?)"
+            )
+        }
+        other => other.to_string(),
     }
 }
 

@@ -76,6 +76,8 @@ where
         counters,
         cancel,
     } = shared.peers.register(peer, shutdown);
+    let states = shared.peers.states();
+    states.note_up(peer, id);
     tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
     let snapshot = sync_messages(shared);
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
@@ -91,6 +93,7 @@ where
     };
     shared.peers.unregister(peer, id);
     let stats = counters.stats();
+    states.note_down(peer, id, &end, stats.dropped);
     macro_rules! down {
         ($level:ident) => {
             tracing::$level!(
@@ -301,6 +304,7 @@ async fn send_leaves<W: AsyncWrite + Unpin>(
         counters
             .repaired
             .fetch_add(held.len() as u64, Ordering::Relaxed);
+        shared.peers.states().note_repaired(peer, held.len() as u64);
         for location in held.drain(..) {
             batch.push(peer, &Message::At(location));
             if batch.is_full() {

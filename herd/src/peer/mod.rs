@@ -17,7 +17,9 @@
 //! Rooms: [`message`] is the wire format, [`handshake`] the authentication
 //! (`proof` what its tags cover), [`key`] the secret, [`registry`] the live
 //! links and [`Peers::flood`], `outbox` what one link has yet to send,
-//! `link` one running link, `dial` and `accept` the two ways a link starts.
+//! `link` one running link, `dial` and `accept` the two ways a link starts,
+//! [`link_state`] what each neighbour's link has been doing (for STATUS and
+//! metrics).
 
 mod accept;
 mod anti_entropy;
@@ -25,6 +27,7 @@ mod dial;
 pub mod handshake;
 pub mod key;
 mod link;
+pub mod link_state;
 mod merge;
 pub mod message;
 mod outbox;
@@ -49,6 +52,7 @@ pub use dial::DialError;
 pub use handshake::HandshakeError;
 pub use key::{KeyError, KeySource, LinkKey};
 pub use link::LinkError;
+pub use link_state::{LinkStates, LinkView};
 pub use message::Message;
 pub use registry::{LinkStats, Peers};
 pub use transport::{Listener, Tcp, Transport};

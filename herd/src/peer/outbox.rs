@@ -209,6 +209,12 @@ impl Outbox {
         true
     }
 
+    /// Messages pending: locations plus the FIFO.
+    pub(crate) fn len(&self) -> usize {
+        let pending = self.lock();
+        pending.locations.len() + pending.fifo.len()
+    }
+
     /// Resolves once something may have been pushed since the last
     /// [`Outbox::take`] that found it empty. May resolve spuriously.
     pub(crate) async fn ready(&self) {

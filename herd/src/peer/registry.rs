@@ -15,6 +15,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::DROP_LOG_EVERY;
+use super::link_state::LinkStates;
 use super::message::Message;
 use super::outbox::{Outbox, Pushed};
 use super::throttle::Throttle;
@@ -166,6 +167,8 @@ pub struct Peers {
     links: Mutex<Links>,
     /// Source of [`Registration::id`].
     next_id: AtomicU64,
+    /// Up/down, last sync and last failure of every configured neighbour.
+    states: LinkStates,
 }
 
 impl Peers {
@@ -173,10 +176,11 @@ impl Peers {
     /// (at least one).
     pub fn new(neighbours: Vec<String>, queue: usize) -> Self {
         Self {
-            neighbours,
             queue: queue.max(1),
             links: Mutex::new(Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
+            states: LinkStates::new(&neighbours),
+            neighbours,
         }
     }
 
@@ -215,6 +219,21 @@ impl Peers {
     /// Names of the neighbours with a live link, in name order.
     pub fn live(&self) -> Vec<String> {
         self.links().iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The link state of every configured neighbour; also where anti-entropy
+    /// reports syncs ([`LinkStates::note_synced`]) and repairs
+    /// ([`LinkStates::note_repaired`]).
+    pub fn states(&self) -> &LinkStates {
+        &self.states
+    }
+
+    /// Messages waiting in the outbox of the live link to `name`.
+    pub fn queue_depth(&self, name: &str) -> Option<usize> {
+        self.links()
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.outbox.len())
     }
 
     /// Counters of the live link to `name`.

@@ -102,6 +102,7 @@ impl Node {
             limits,
             olympics,
             cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
+            metrics: Default::default(),
         });
         let shutdown = CancellationToken::new();
         let (me, stop) = (Arc::clone(&shared), shutdown.clone());
