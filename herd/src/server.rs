@@ -1,17 +1,20 @@
 //! Starting one herd server: bind its ports, accept clients under a
 //! connection limit, run its peer links, and stop cleanly on request.
+//!
+//! The accept loop never stops accepting: at `max_connections` (or a
+//! source's `max_per_source`) the new client is served and the connection
+//! idle the longest is shed instead ([`crate::admission`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
+use crate::admission::{Admitted, Registry};
 use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
@@ -154,21 +157,32 @@ fn local_addr(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(asked)
 }
 
-/// Accepts clients until shutdown, at most `max_connections` at once; the
-/// rest wait in the kernel's backlog.
+/// The client connection registry of `shared`'s limits, with
+/// `max_connections` lowered to what the open-file limit can hold.
+fn client_registry(shared: &Shared) -> Arc<Registry> {
+    let limits = &shared.limits;
+    let max_connections = crate::fdlimit::clamp_connections(limits.max_connections);
+    if max_connections < limits.max_connections {
+        warn!(
+            event = "max_connections_lowered",
+            configured = limits.max_connections,
+            max_connections,
+            reason = "open-file limit"
+        );
+    }
+    Registry::new(max_connections, limits.max_per_source)
+}
+
+/// Accepts clients until shutdown, always: past a connection limit, the
+/// connection idle the longest makes room.
 async fn accept_clients(
     shared: Arc<Shared>,
     listener: TcpListener,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
-    let permits = Arc::new(Semaphore::new(shared.limits.max_connections));
-    let next_id = AtomicU64::new(1);
+    let registry = client_registry(&shared);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore never closed"),
-            () = shutdown.cancelled() => return,
-        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = shutdown.cancelled() => return,
@@ -182,12 +196,27 @@ async fn accept_clients(
             }
         };
         let _ = stream.set_nodelay(true);
-        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let admitted = registry.admit(peer.ip());
+        log_shed(&admitted);
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            connection::serve(&shared, stream, peer, id, shutdown).await;
-            drop(permit);
+            connection::serve(&shared, stream, peer, admitted, shutdown).await;
         });
+    }
+}
+
+/// Logs the connections shed to admit one (at info: shedding is the
+/// limit working, and an attack must not flood standard error).
+fn log_shed(admitted: &Admitted) {
+    for shed in &admitted.shed {
+        info!(
+            event = "client_shed",
+            conn = shed.id,
+            from = %shed.source,
+            reason = %shed.reason,
+            idle_ms = u64::try_from(shed.idle.as_millis()).unwrap_or(u64::MAX),
+            for_conn = admitted.registration.id()
+        );
     }
 }

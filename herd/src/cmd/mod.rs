@@ -7,6 +7,7 @@
 
 mod iamat;
 mod invalid;
+mod keepalive;
 mod medal;
 mod names;
 pub mod olympic_reply;
@@ -21,6 +22,7 @@ mod write_outcome;
 
 pub use iamat::IAmAt;
 pub use invalid::Invalid;
+pub use keepalive::{KeepAlive, PING_LINE};
 pub use medal::MedalWrite;
 pub use names::Names;
 pub use redact::redact;
@@ -57,6 +59,8 @@ pub enum Command {
     /// `SUBSCRIBE name ...`; the connection applies it, since it changes
     /// what the connection streams.
     Subscribe(Subscribe),
+    /// `PING` or `PONG`: keepalive; `PONG` gets no reply.
+    KeepAlive(KeepAlive),
     /// Anything else, including `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -76,6 +80,14 @@ impl Command {
                 Some(b"MEDAL") => MedalWrite::parse(it).map(Command::Medal),
                 Some(b"SETSCORE") => SetScoreWrite::parse(it).map(Command::SetScore),
                 Some(b"SUBSCRIBE") => Subscribe::parse(it).map(Command::Subscribe),
+                Some(b"PING") => it
+                    .next()
+                    .is_none()
+                    .then_some(Command::KeepAlive(KeepAlive::Ping)),
+                Some(b"PONG") => it
+                    .next()
+                    .is_none()
+                    .then_some(Command::KeepAlive(KeepAlive::Pong)),
                 _ => None,
             }
         };
@@ -101,6 +113,7 @@ impl Command {
                 .apply(shared)
                 .map(|(reply, _)| reply)
                 .unwrap_or_else(invalid),
+            Command::KeepAlive(cmd) => cmd.reply(),
             Command::Invalid(cmd) => cmd.reply(),
         }
     }
