@@ -14,16 +14,22 @@
 //! counts from its accept). Finding it is a scan of the live connections,
 //! which only happens at a limit.
 //!
-//! Used by the herd's client port and by the REST facade.
+//! [`Registry::accept`] is the accept step of the herd's client port and of
+//! the REST facade.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+
+/// Pause after a failed `accept` (for example, out of file descriptors), so
+/// the loop does not spin.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// Why a connection was shed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +205,24 @@ pub struct Admitted {
     pub shed: Vec<Shed>,
 }
 
+impl Admitted {
+    /// Logs each connection shed to admit this one, as `client_shed` (at
+    /// info: shedding is the limit working, and an attack must not flood
+    /// standard error).
+    pub fn log_shed(&self) {
+        for shed in &self.shed {
+            tracing::info!(
+                event = "client_shed",
+                conn = shed.id,
+                from = %shed.source,
+                reason = %shed.reason,
+                idle_ms = u64::try_from(shed.idle.as_millis()).unwrap_or(u64::MAX),
+                for_conn = self.registration.id()
+            );
+        }
+    }
+}
+
 /// A registered connection; dropping it removes it from the registry.
 #[derive(Debug)]
 pub struct Registration {
@@ -228,6 +252,21 @@ impl Registry {
             epoch: Instant::now(),
             live: Mutex::new(Live::default()),
         })
+    }
+
+    /// As [`Registry::new`], with `max_connections` lowered (and a warning
+    /// logged) if the open-file limit cannot hold that many.
+    pub fn within_fd_limit(max_connections: usize, max_per_source: usize) -> Arc<Self> {
+        let clamped = crate::fdlimit::clamp_connections(max_connections);
+        if clamped < max_connections {
+            tracing::warn!(
+                event = "max_connections_lowered",
+                configured = max_connections,
+                max_connections = clamped,
+                reason = "open-file limit"
+            );
+        }
+        Self::new(clamped, max_per_source)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Live> {
@@ -274,6 +313,30 @@ impl Registry {
             activity,
             cancel,
             shed,
+        }
+    }
+
+    /// Accepts the next connection on `listener` (retrying after a pause,
+    /// with a log line, when accepting fails), sets `TCP_NODELAY`, admits
+    /// it and logs whom it shed. Cancel-safe: nothing is awaited after the
+    /// accept.
+    pub async fn accept(
+        self: &Arc<Self>,
+        listener: &TcpListener,
+    ) -> (TcpStream, SocketAddr, Admitted) {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let admitted = self.admit(peer.ip());
+                    admitted.log_shed();
+                    return (stream, peer, admitted);
+                }
+                Err(e) => {
+                    tracing::error!(event = "accept_failed", error = %e);
+                    tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
+                }
+            }
         }
     }
 

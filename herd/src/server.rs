@@ -7,14 +7,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info, warn};
+use tracing::info;
 
-use crate::admission::{Admitted, Registry};
+use crate::admission::Registry;
 use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
@@ -23,10 +22,6 @@ use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
 use crate::topology::{Topology, TopologyError};
-
-/// Pause after a failed `accept` (for example, out of file descriptors), so
-/// the loop does not spin.
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// Errors starting a server.
 #[derive(Debug, thiserror::Error)]
@@ -157,22 +152,6 @@ fn local_addr(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(asked)
 }
 
-/// The client connection registry of `shared`'s limits, with
-/// `max_connections` lowered to what the open-file limit can hold.
-fn client_registry(shared: &Shared) -> Arc<Registry> {
-    let limits = &shared.limits;
-    let max_connections = crate::fdlimit::clamp_connections(limits.max_connections);
-    if max_connections < limits.max_connections {
-        warn!(
-            event = "max_connections_lowered",
-            configured = limits.max_connections,
-            max_connections,
-            reason = "open-file limit"
-        );
-    }
-    Registry::new(max_connections, limits.max_per_source)
-}
-
 /// Accepts clients until shutdown, always: past a connection limit, the
 /// connection idle the longest makes room.
 async fn accept_clients(
@@ -181,42 +160,17 @@ async fn accept_clients(
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
-    let registry = client_registry(&shared);
+    let limits = &shared.limits;
+    let registry = Registry::within_fd_limit(limits.max_connections, limits.max_per_source);
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (stream, peer, admitted) = tokio::select! {
+            accepted = registry.accept(&listener) => accepted,
             () = shutdown.cancelled() => return,
         };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                error!(event = "accept_failed", error = %e);
-                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let admitted = registry.admit(peer.ip());
-        log_shed(&admitted);
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             connection::serve(&shared, stream, peer, admitted, shutdown).await;
         });
-    }
-}
-
-/// Logs the connections shed to admit one (at info: shedding is the
-/// limit working, and an attack must not flood standard error).
-fn log_shed(admitted: &Admitted) {
-    for shed in &admitted.shed {
-        info!(
-            event = "client_shed",
-            conn = shed.id,
-            from = %shed.source,
-            reason = %shed.reason,
-            idle_ms = u64::try_from(shed.idle.as_millis()).unwrap_or(u64::MAX),
-            for_conn = admitted.registration.id()
-        );
     }
 }

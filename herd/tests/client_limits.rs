@@ -10,9 +10,10 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::sockets::{closed_within, connect_from, enough_descriptors};
 use common::{TestHerd, WAIT};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// The deadline for a new client's answer.
@@ -23,18 +24,6 @@ const HELD: usize = 2000;
 
 /// Descriptors this process needs for [`HELD`] connections and the rest.
 const FDS_NEEDED: u64 = HELD as u64 + 256;
-
-/// A connection to `to` from the loopback address `127.0.0.<source>`.
-async fn connect_from(source: u8, to: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(SocketAddr::from(([127, 0, 0, source], 0)))
-        .expect("bind a loopback source");
-    timeout(WAIT, socket.connect(to))
-        .await
-        .expect("connect in time")
-        .expect("connect")
-}
 
 /// Sends `line` and reads one reply line, or panics after `limit`.
 async fn ask(stream: &mut BufReader<TcpStream>, line: &str, limit: Duration) -> String {
@@ -64,35 +53,6 @@ async fn new_client_is_answered(source: u8, addr: SocketAddr) -> BufReader<TcpSt
     stream
 }
 
-/// True if the server closes `stream` within `limit` (whatever it sent first).
-async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
-    let mut buf = [0u8; 1024];
-    timeout(limit, async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
-
-/// Raises this process's open-file limit; false (with a message) if it
-/// cannot hold the test's connections.
-fn enough_descriptors() -> bool {
-    let limit = herd::fdlimit::raise().expect("reading the open-file limit");
-    if limit.soft < FDS_NEEDED {
-        eprintln!(
-            "skipped: the open-file limit is {} (hard {}), {FDS_NEEDED} needed",
-            limit.soft, limit.hard
-        );
-        return false;
-    }
-    true
-}
-
 /// Polls the log of Goloman until it contains `wanted`.
 fn log_shows(herd: &TestHerd, wanted: &str) {
     let deadline = Instant::now() + WAIT;
@@ -105,7 +65,7 @@ fn log_shows(herd: &TestHerd, wanted: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_client_is_answered_within_a_second_while_2000_idle_slowloris_and_subscribed_connections_are_held()
  {
-    if !enough_descriptors() {
+    if !enough_descriptors(FDS_NEEDED) {
         return;
     }
     // Default limits (1,024 connections, 256 per source) and a line timeout
