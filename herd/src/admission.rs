@@ -20,12 +20,13 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+
+pub use crate::activity::{Activity, InFlight};
 
 /// Pause after a failed `accept` (for example, out of file descriptors), so
 /// the loop does not spin.
@@ -60,73 +61,6 @@ pub struct Shed {
     pub reason: ShedReason,
     /// How long it had been idle.
     pub idle: Duration,
-}
-
-/// What one connection last did, written by its task and read by the
-/// registry when it must choose whom to shed.
-#[derive(Debug)]
-pub struct Activity {
-    /// The registry's clock origin; `last_ms` counts from here.
-    epoch: Instant,
-    /// Milliseconds after `epoch` of the last useful activity (a complete
-    /// line, a request head, the end of a response), or of the accept.
-    last_ms: AtomicU64,
-    /// Requests being answered right now (HTTP); a busy connection is shed
-    /// only when no idle one is left.
-    in_flight: AtomicUsize,
-}
-
-impl Activity {
-    fn new(epoch: Instant) -> Self {
-        let activity = Self {
-            epoch,
-            last_ms: AtomicU64::new(0),
-            in_flight: AtomicUsize::new(0),
-        };
-        activity.touch();
-        activity
-    }
-
-    /// Records useful activity now.
-    pub fn touch(&self) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_ms.store(ms, Ordering::Relaxed);
-    }
-
-    /// Marks a request in flight until the returned guard is dropped;
-    /// both ends count as activity.
-    pub fn begin(self: &Arc<Self>) -> InFlight {
-        self.touch();
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(Arc::clone(self))
-    }
-
-    /// True while a request is in flight.
-    pub fn busy(&self) -> bool {
-        self.in_flight.load(Ordering::Relaxed) > 0
-    }
-
-    /// How long since the last activity.
-    pub fn idle(&self) -> Duration {
-        let now = self.epoch.elapsed();
-        now.saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)))
-    }
-
-    /// The shedding order: idle before busy, then oldest activity first.
-    fn shed_key(&self) -> (bool, u64) {
-        (self.busy(), self.last_ms.load(Ordering::Relaxed))
-    }
-}
-
-/// A request in flight on a connection; dropping it ends the request.
-#[derive(Debug)]
-pub struct InFlight(Arc<Activity>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.0.touch();
-    }
 }
 
 /// One live connection as the registry sees it.
@@ -361,7 +295,7 @@ mod tests {
 
     /// Sets `admitted`'s last activity to `ms` after the registry's epoch.
     fn set_last(admitted: &Admitted, ms: u64) {
-        admitted.activity.last_ms.store(ms, Ordering::Relaxed);
+        admitted.activity.set_last_ms(ms);
     }
 
     #[test]
