@@ -62,15 +62,7 @@ fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
             .context("reading the listen address")?;
         let _log_guard =
             facade::logging::init(&cli.log_dir, addr.port()).context("setting up logging")?;
-        match herd::fdlimit::raise() {
-            Ok(limit) => info!(
-                soft_before = limit.before,
-                soft = limit.soft,
-                hard = limit.hard,
-                "open-file limit raised"
-            ),
-            Err(e) => tracing::warn!(error = %e, "open-file limit not raised"),
-        }
+        herd::fdlimit::raise_and_log();
         let running = server::start(listener, Config::new(herd.clone())).await?;
         println!(
             "facade listening on http://{addr} (herd {})",

@@ -39,6 +39,20 @@ pub fn raise() -> Result<FdLimit, FdLimitError> {
     Ok(FdLimit { before, soft, hard })
 }
 
+/// [`raise`]s the limit and logs what it was and is (`fd_limit`), or why
+/// it could not; the binaries call it once at start.
+pub fn raise_and_log() {
+    match raise() {
+        Ok(limit) => tracing::info!(
+            event = "fd_limit",
+            soft_before = limit.before,
+            soft = limit.soft,
+            hard = limit.hard
+        ),
+        Err(e) => tracing::warn!(event = "fd_limit", error = %e),
+    }
+}
+
 /// `configured` client connections, lowered if the soft open-file limit
 /// cannot hold that many plus [`FD_RESERVE`]. Unchanged if the limit cannot
 /// be read.

@@ -154,7 +154,8 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
         .map_err(|e| Failure::Config(e.to_string()))?;
     let _log_guard =
         herd::logging::init(&common.log_dir, name, &[]).context("setting up logging")?;
-    log_fd_limit();
+    // So the connection limit (clamped to it) can be reached.
+    herd::fdlimit::raise_and_log();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let options = Options {
@@ -179,20 +180,6 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
         running.stop().await;
         Ok(())
     })
-}
-
-/// Raises the open-file limit to the hard limit, so the connection limit
-/// (clamped to it) can be reached, and logs what it was and is.
-fn log_fd_limit() {
-    match herd::fdlimit::raise() {
-        Ok(limit) => info!(
-            event = "fd_limit",
-            soft_before = limit.before,
-            soft = limit.soft,
-            hard = limit.hard
-        ),
-        Err(e) => tracing::warn!(event = "fd_limit", error = %e),
-    }
 }
 
 /// Starts every server as a child process, and the REST facade on
