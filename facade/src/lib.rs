@@ -7,7 +7,8 @@
 //! fails over, [`herd_link`] pipelines requests over a small connection pool,
 //! [`catalog`] caches teams and events, [`protocol`] reads and writes herd
 //! lines, [`subscriber`] turns `UPDATE` lines into [`push`]es and SSE, [`api`]
-//! serves HTTP, [`server`] wires it all together.
+//! serves HTTP, [`listener`] accepts connections without letting any client
+//! lock the others out, [`server`] wires it all together.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod config;
 pub mod health;
 pub mod herd_link;
+pub mod in_flight;
 pub mod listener;
 pub mod logging;
 pub mod metrics;

@@ -1,103 +1,123 @@
-//! The HTTP listener under a connection limit: a connection holds a
-//! semaphore permit until it closes, and accepting waits while none is free
-//! (the mini-redis way). Accepted sockets get `TCP_NODELAY`.
+//! The HTTP accept loop: every client is accepted, and none can lock the
+//! others out.
+//!
+//! - A request head must arrive within the header timeout; hyper starts
+//!   that clock whenever it waits for a head, so it also closes a kept-alive
+//!   connection that sends no next request (the idle keep-alive timeout).
+//! - Past `max_per_source` connections from one address, or
+//!   `max_connections` in all, the connection idle the longest is shed to
+//!   make room ([`herd::admission`]); idle means no request in flight, and
+//!   counts from the end of the last response, or from the accept for a
+//!   connection that never completed a request head. A streaming response
+//!   (server-sent events) is in flight for as long as it streams.
+//!
+//! Accepted sockets get `TCP_NODELAY`. On shutdown the loop stops accepting
+//! and each connection finishes its request in flight, within the stop
+//! timeout.
 
-use std::io;
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::serve::Listener;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
+use herd::admission::{Admitted, Registry};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service;
+use tracing::debug;
 
-/// A TCP listener that serves at most a fixed number of connections at once.
-pub struct LimitedListener {
-    inner: TcpListener,
-    permits: Arc<Semaphore>,
+use crate::in_flight::TrackedBody;
+
+/// The limits the accept loop enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections held at once; past it the longest-idle one is shed.
+    /// Lowered at start if the open-file limit cannot hold it.
+    pub max_connections: usize,
+    /// Connections held at once from one address; past it that address's
+    /// longest-idle one is shed.
+    pub max_per_source: usize,
+    /// Longest wait for a complete request head, from the accept or from
+    /// the end of the previous response.
+    pub header_timeout: Duration,
+    /// Longest a connection takes to finish its request once shutdown begins.
+    pub stop_timeout: Duration,
 }
 
-impl LimitedListener {
-    /// Wraps `inner`, allowing `max_connections` open connections.
-    pub fn new(inner: TcpListener, max_connections: usize) -> Self {
-        Self {
-            inner,
-            permits: Arc::new(Semaphore::new(max_connections)),
-        }
-    }
-}
-
-impl Listener for LimitedListener {
-    type Io = LimitedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let (stream, addr) = Listener::accept(&mut self.inner).await;
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-        let stream = LimitedStream {
-            stream,
-            _permit: permit,
+/// Serves `app` on `listener` until `shutdown`, then waits for every
+/// connection to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: CancellationToken,
+) {
+    let registry = Registry::within_fd_limit(limits.max_connections, limits.max_per_source);
+    let connections = TaskTracker::new();
+    loop {
+        let (stream, peer, admitted) = tokio::select! {
+            accepted = registry.accept(&listener) => accepted,
+            () = shutdown.cancelled() => break,
         };
-        (stream, addr)
+        connections.spawn(serve_connection(
+            stream,
+            peer,
+            admitted,
+            app.clone(),
+            limits,
+            shutdown.clone(),
+        ));
     }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
+    connections.close();
+    connections.wait().await;
 }
 
-/// An accepted connection; its permit is returned when it is dropped.
-pub struct LimitedStream {
+/// Serves one connection until it closes, times out, is shed or the
+/// facade stops.
+async fn serve_connection(
     stream: TcpStream,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl AsyncRead for LimitedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for LimitedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+    peer: SocketAddr,
+    admitted: Admitted,
+    app: Router,
+    limits: Limits,
+    shutdown: CancellationToken,
+) {
+    let activity = Arc::clone(&admitted.activity);
+    // Each request is in flight on `activity` until its body is written.
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let in_flight = activity.begin();
+        // A `Router` is always ready, so it may be called without `poll_ready`.
+        let response = app.clone().call(request.map(axum::body::Body::new));
+        async move {
+            let response: Response = response.await?;
+            Ok::<_, Infallible>(response.map(|body| TrackedBody::new(body, in_flight)))
+        }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let ended = tokio::select! {
+        result = conn.as_mut() => result,
+        () = admitted.cancel.cancelled() => return,
+        () = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            match tokio::time::timeout(limits.stop_timeout, conn).await {
+                Ok(result) => result,
+                Err(_) => return,
+            }
+        }
+    };
+    if let Err(e) = ended {
+        debug!(from = %peer, conn = admitted.registration.id(), error = %e, "connection ended");
     }
 }

@@ -62,6 +62,7 @@ fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
             .context("reading the listen address")?;
         let _log_guard =
             facade::logging::init(&cli.log_dir, addr.port()).context("setting up logging")?;
+        herd::fdlimit::raise_and_log();
         let running = server::start(listener, Config::new(herd.clone())).await?;
         println!(
             "facade listening on http://{addr} (herd {})",

@@ -205,6 +205,8 @@ pub enum Reply {
     UpdateTally(Tally),
     /// `LAGGED <count>`: updates were missed; re-read the state.
     Lagged(u64),
+    /// `PING`: the herd checks that a quiet subscriber is alive; answer `PONG`.
+    Ping,
     /// Anything else.
     Unexpected,
 }
@@ -227,6 +229,7 @@ impl Reply {
             ["UPDATE", "SCORE", rest @ ..] => parse_score(rest).map(Reply::UpdateScore),
             ["UPDATE", "TALLY", rest @ ..] => parse_tally(rest).map(Reply::UpdateTally),
             ["LAGGED", count] => count.parse().ok().map(Reply::Lagged),
+            ["PING"] => Some(Reply::Ping),
             _ => None,
         };
         // A `?` reply to an empty line is the bare `?`.
@@ -328,6 +331,7 @@ mod tests {
             Reply::Failed
         );
         assert_eq!(Reply::parse("LAGGED 7"), Reply::Lagged(7));
+        assert_eq!(Reply::parse("PING"), Reply::Ping);
     }
 
     #[test]

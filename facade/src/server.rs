@@ -14,14 +14,20 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::catalog::Herd;
 use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
-use crate::listener::LimitedListener;
+use crate::listener;
 use crate::metrics::FacadeMetrics;
 use crate::push::{PushConfig, Pusher};
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
 
-/// HTTP connections served at once.
+/// HTTP connections held at once; past it the longest-idle one is shed.
 pub const MAX_CONNECTIONS: usize = 1024;
+/// HTTP connections held at once from one client address; past it that
+/// address's longest-idle one is shed.
+pub const MAX_PER_SOURCE: usize = 256;
+/// Longest wait for a complete request head, from the accept or from the
+/// end of the previous response (so also the idle keep-alive timeout).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Server-sent-event streams open at once.
 pub const MAX_SSE_STREAMS: usize = 256;
 /// How long [`Running::stop`] waits for open requests to finish.
@@ -38,8 +44,12 @@ pub struct Config {
     pub keepalive: Duration,
     /// Push behaviour.
     pub push: PushConfig,
-    /// HTTP connections served at once.
+    /// HTTP connections held at once.
     pub max_connections: usize,
+    /// HTTP connections held at once from one client address.
+    pub max_per_source: usize,
+    /// Longest wait for a request head; also the idle keep-alive timeout.
+    pub header_timeout: Duration,
     /// SSE streams open at once.
     pub max_sse_streams: usize,
 }
@@ -53,6 +63,8 @@ impl Config {
             keepalive: KEEPALIVE,
             push: PushConfig::default(),
             max_connections: MAX_CONNECTIONS,
+            max_per_source: MAX_PER_SOURCE,
+            header_timeout: HEADER_TIMEOUT,
             max_sse_streams: MAX_SSE_STREAMS,
         }
     }
@@ -77,7 +89,7 @@ pub struct Running {
     addr: SocketAddr,
     shutdown: CancellationToken,
     pusher: Arc<Pusher>,
-    http: JoinHandle<std::io::Result<()>>,
+    http: JoinHandle<()>,
     subscription: JoinHandle<()>,
 }
 
@@ -111,12 +123,13 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         metrics,
     };
     let app = api::router(state);
-    let listener = LimitedListener::new(listener, config.max_connections);
-    let http = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .into_future(),
-    );
+    let limits = listener::Limits {
+        max_connections: config.max_connections,
+        max_per_source: config.max_per_source,
+        header_timeout: config.header_timeout,
+        stop_timeout: STOP_TIMEOUT,
+    };
+    let http = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     info!(listen = %addr, herd = %config.herd.join(","), "facade started");
     Ok(Running {
         addr,

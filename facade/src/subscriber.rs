@@ -31,6 +31,7 @@ use crate::servers::{BACKOFF_MIN, Servers};
 
 /// How often the subscription connection sends `EVENTS` to show it is alive
 /// (the herd drops idle clients) and to check that the herd still answers.
+/// A `PING` from the herd is answered `PONG` as well.
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
 /// Longest wait for the herd's replies while (re)subscribing, and for any
 /// line after a keepalive.
@@ -169,6 +170,11 @@ impl Session<'_> {
                 Reply::Lagged(missed) => {
                     warn!(missed, "subscription lagged; re-reading every score");
                     if let Err(why) = send(&mut write, &score_requests(&events)).await {
+                        return why;
+                    }
+                }
+                Reply::Ping => {
+                    if let Err(why) = send(&mut write, "PONG\n").await {
                         return why;
                     }
                 }

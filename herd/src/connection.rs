@@ -10,9 +10,14 @@
 //! pending reply is written before the server closes its side.
 //!
 //! After `SUBSCRIBE`, updates of the chosen events and teams are written
-//! between replies, each line whole, and the idle timeout no longer applies.
+//! between replies, each line whole, and a quiet subscriber is sent `PING`.
+//!
+//! A connection ends when its client completes no line for the idle
+//! timeout, leaves a line unfinished past the line timeout, or is shed by
+//! the accept loop to make room ([`crate::deadlines`], [`crate::admission`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
@@ -22,8 +27,10 @@ use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cmd::{Command, ReportBatch, Topics, redact};
+use crate::admission::{Activity, Admitted};
+use crate::cmd::{Command, PING_LINE, ReportBatch, Topics, redact};
 use crate::codec::{Line, LineCodec};
+use crate::deadlines::{Deadlines, Due};
 use crate::logging::Events;
 use crate::metrics::{Outcome, RequestMeter, Verb};
 use crate::olympic::Update;
@@ -36,10 +43,6 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Gathered replies are written once they pass this size, even mid-batch.
 const FLUSH_AT: usize = 64 * 1024;
-
-/// Idle timeout while subscribed: long enough to mean "never" for a
-/// subscriber that only listens.
-const SUBSCRIBED_IDLE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The next update of a subscribed connection; never resolves otherwise.
 async fn next_update(
@@ -56,8 +59,12 @@ async fn next_update(
 enum Ended {
     /// The client half-closed and every reply was written.
     Finished,
-    /// No input for the idle timeout.
+    /// No complete line for the idle timeout.
     Idle,
+    /// A line was left unfinished past the line timeout.
+    SlowLine,
+    /// Closed to make room for a new connection at a connection limit.
+    Shed,
     /// A line passed the length limit; earlier replies were written first.
     LineTooLong,
     /// A reply could not be written within the write timeout.
@@ -68,20 +75,24 @@ enum Ended {
     Io(std::io::Error),
 }
 
-/// Serves one client until it leaves, idles out, misbehaves or the server stops.
+/// Serves one client until it leaves, idles out, misbehaves, is shed or
+/// the server stops. `admitted` registers it with the accept loop until then.
 pub async fn serve(
     shared: &Shared,
     stream: TcpStream,
     peer: SocketAddr,
-    id: u64,
+    admitted: Admitted,
     shutdown: CancellationToken,
 ) {
+    let id = admitted.registration.id();
     info!(event = "client_connected", conn = id, from = %peer);
     let _open = shared.metrics.connection_opened();
     let ended = Connection {
         shared,
         stream,
         id,
+        activity: admitted.activity,
+        deadlines: Deadlines::new(&shared.limits, Instant::now()),
         codec: LineCodec::new(shared.limits.max_line),
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::new(),
@@ -90,7 +101,7 @@ pub async fn serve(
         reports: ReportBatch::default(),
         meter: RequestMeter::default(),
     }
-    .run(&shutdown)
+    .run(&shutdown, &admitted.cancel)
     .await;
     match ended {
         Ended::Io(error) => warn!(event = "client_closed", conn = id, from = %peer, error = %error),
@@ -104,6 +115,11 @@ struct Connection<'a> {
     stream: TcpStream,
     /// Connection number, for correlating log lines.
     id: u64,
+    /// What the accept loop sees of this connection when choosing whom to
+    /// shed: touched whenever a line completes.
+    activity: Arc<Activity>,
+    /// When the client must next be heard from.
+    deadlines: Deadlines,
     codec: LineCodec,
     /// Bytes read but not yet framed.
     input: BytesMut,
@@ -125,8 +141,8 @@ struct Connection<'a> {
 }
 
 impl Connection<'_> {
-    async fn run(&mut self, shutdown: &CancellationToken) -> Ended {
-        let ended = self.serve(shutdown).await;
+    async fn run(&mut self, shutdown: &CancellationToken, shed: &CancellationToken) -> Ended {
+        let ended = self.serve(shutdown, shed).await;
         self.hand_off();
         ended
     }
@@ -139,8 +155,7 @@ impl Connection<'_> {
         self.meter.flush(&self.shared.metrics.requests);
     }
 
-    async fn serve(&mut self, shutdown: &CancellationToken) -> Ended {
-        let idle = self.shared.limits.idle_timeout();
+    async fn serve(&mut self, shutdown: &CancellationToken, shed: &CancellationToken) -> Ended {
         let mut eof = false;
         loop {
             let answered = self.answer_buffered(eof).await;
@@ -156,25 +171,28 @@ impl Connection<'_> {
                 return Ended::Finished;
             }
             self.input.reserve(READ_CHUNK);
-            // A subscriber may stay quiet for as long as it likes.
-            let idle = if self.updates.is_some() {
-                SUBSCRIBED_IDLE
-            } else {
-                idle
-            };
+            let (deadline, due) = self.deadlines.next(self.updates.is_some());
             let read = tokio::select! {
-                read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.input)) => read,
+                read = self.stream.read_buf(&mut self.input) => read,
+                () = tokio::time::sleep_until(deadline.into()) => match due {
+                    Due::Ping => {
+                        self.push_ping();
+                        continue;
+                    }
+                    Due::Idle => return Ended::Idle,
+                    Due::SlowLine => return Ended::SlowLine,
+                },
                 update = next_update(&mut self.updates) => {
                     self.push_update(update);
                     continue;
                 }
+                () = shed.cancelled() => return Ended::Shed,
                 () = shutdown.cancelled() => return Ended::Shutdown,
             };
             match read {
-                Err(_) => return Ended::Idle,
-                Ok(Err(e)) => return Ended::Io(e),
-                Ok(Ok(0)) => eof = true,
-                Ok(Ok(_)) => self.meter.read_at(Instant::now()),
+                Err(e) => return Ended::Io(e),
+                Ok(0) => eof = true,
+                Ok(_) => self.meter.read_at(Instant::now()),
             }
         }
     }
@@ -182,6 +200,7 @@ impl Connection<'_> {
     /// Answers every complete line in the input buffer (and, at end of
     /// stream, the unterminated rest), gathering replies in `output`.
     async fn answer_buffered(&mut self, eof: bool) -> Result<(), Ended> {
+        let mut completed = false;
         loop {
             let frame = if eof {
                 self.codec.decode_eof(&mut self.input)
@@ -200,9 +219,13 @@ impl Connection<'_> {
                     self.flush().await?;
                     return Err(Ended::LineTooLong);
                 }
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    self.framed(completed);
+                    return Ok(());
+                }
                 Err(crate::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
+            completed = true;
             let received = SystemTime::now();
             self.events.client_in(self.id, &redact(&line), received);
             let command = Command::parse(line.clone());
@@ -251,10 +274,32 @@ impl Connection<'_> {
         self.reports.add(&shared.db, &shared.peers, location);
     }
 
+    /// Records that the input was framed: whether a line completed (the
+    /// client was heard from) and whether an unfinished line remains.
+    fn framed(&mut self, completed: bool) {
+        if completed {
+            self.activity.touch();
+        }
+        let unfinished = !self.input.is_empty();
+        if completed || unfinished {
+            self.deadlines.framed(Instant::now(), completed, unfinished);
+        }
+    }
+
+    /// Gathers a `PING` for a quiet subscriber.
+    fn push_ping(&mut self) {
+        self.deadlines.pinged(Instant::now());
+        self.events.client_out(self.id, PING_LINE);
+        self.output.extend_from_slice(PING_LINE);
+    }
+
     /// Logs and counts the reply to a `verb` request and gathers it for the
-    /// next write.
+    /// next write; an empty reply (to `PONG`) is counted only.
     fn push_reply(&mut self, verb: Verb, reply: &[u8]) {
         self.meter.answered(verb, Outcome::of_reply(reply));
+        if reply.is_empty() {
+            return;
+        }
         self.events.client_out(self.id, &redact(reply));
         self.output.extend_from_slice(reply);
     }

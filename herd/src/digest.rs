@@ -169,47 +169,75 @@ impl DigestTree {
     }
 }
 
-/// A set of leaves, as a bitmap: bounded whatever is asked for.
+/// Nodes in the whole tree, root and leaves included.
+pub const NODES: usize = 1 + FANOUT + FANOUT * FANOUT + LEAVES;
+
+/// Where the nodes of each depth start in the flat numbering of [`NODES`].
+const DEPTH_START: [usize; DEPTH as usize + 1] = [0, 1, 1 + FANOUT, 1 + FANOUT + FANOUT * FANOUT];
+
+impl Node {
+    /// The node's number among all [`NODES`], root first, leaves last.
+    fn flat(self) -> usize {
+        DEPTH_START[usize::from(self.depth)] + usize::from(self.index)
+    }
+
+    /// The node numbered `flat` (below [`NODES`]).
+    fn from_flat(flat: usize) -> Node {
+        let depth = DEPTH_START
+            .iter()
+            .rposition(|&start| start <= flat)
+            .unwrap_or(0);
+        Node {
+            depth: depth as u8,
+            index: (flat - DEPTH_START[depth]) as u16,
+        }
+    }
+}
+
+/// A set of tree nodes, as a bitmap: bounded whatever is asked for, and a
+/// node asked for twice is in it once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeafSet {
-    /// Bit `i % 64` of word `i / 64` is leaf `i`; empty until first used.
+pub struct NodeSet {
+    /// Bit `i % 64` of word `i / 64` is the node numbered `i`; empty until
+    /// first used.
     words: Vec<u64>,
 }
 
-impl LeafSet {
-    /// Adds leaf `leaf`.
-    pub fn insert(&mut self, leaf: usize) {
-        let leaf = leaf % LEAVES;
+impl NodeSet {
+    /// Adds `node`.
+    pub fn insert(&mut self, node: Node) {
+        let flat = node.flat();
         if self.words.is_empty() {
-            self.words = vec![0; LEAVES / 64];
+            self.words = vec![0; NODES.div_ceil(64)];
         }
-        self.words[leaf / 64] |= 1 << (leaf % 64);
+        self.words[flat / 64] |= 1 << (flat % 64);
     }
 
-    /// True when no leaf is in the set.
+    /// True when no node is in the set.
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)
     }
 
-    /// Adds every leaf of `other`.
-    pub fn extend(&mut self, other: &LeafSet) {
-        if other.is_empty() {
-            return;
-        }
-        if self.words.is_empty() {
-            self.words = vec![0; LEAVES / 64];
-        }
-        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
-            *mine |= theirs;
-        }
-    }
-
-    /// Removes and returns the smallest leaf in the set.
-    pub fn pop(&mut self) -> Option<usize> {
+    /// Removes and returns the node with the smallest number (the root
+    /// first, leaves last).
+    pub fn pop(&mut self) -> Option<Node> {
         let (i, word) = self.words.iter_mut().enumerate().find(|(_, w)| **w != 0)?;
         let bit = word.trailing_zeros() as usize;
         *word &= *word - 1;
-        Some(i * 64 + bit)
+        Some(Node::from_flat(i * 64 + bit))
+    }
+
+    /// Moves every node of `self` into `into`, leaving `self` empty.
+    pub fn move_into(&mut self, into: &mut NodeSet) {
+        if self.is_empty() {
+            return;
+        }
+        if into.words.is_empty() {
+            into.words = vec![0; NODES.div_ceil(64)];
+        }
+        for (theirs, mine) in into.words.iter_mut().zip(&mut self.words) {
+            *theirs |= std::mem::take(mine);
+        }
     }
 }
 
@@ -264,18 +292,33 @@ mod tests {
     }
 
     #[test]
-    fn a_leaf_set_pops_each_leaf_once_in_order() {
-        let mut set = LeafSet::default();
+    fn a_node_set_pops_each_node_once_root_first_leaves_last() {
+        let mut set = NodeSet::default();
         assert!(set.is_empty());
-        for leaf in [4095, 3, 64, 3] {
-            set.insert(leaf);
+        let inner = Node::ROOT.child(15).unwrap().child(15).unwrap();
+        for node in [
+            Node::leaf(4095),
+            Node::leaf(3),
+            inner,
+            Node::leaf(3),
+            Node::ROOT,
+        ] {
+            set.insert(node);
         }
-        let mut other = LeafSet::default();
-        other.insert(65);
-        set.extend(&other);
-        let popped: Vec<usize> = std::iter::from_fn(|| set.pop()).collect();
-        assert_eq!(popped, [3, 64, 65, 4095]);
+        let mut into = NodeSet::default();
+        into.insert(Node::leaf(64));
+        set.move_into(&mut into);
         assert!(set.is_empty());
+        let popped: Vec<Node> = std::iter::from_fn(|| into.pop()).collect();
+        let want = [
+            Node::ROOT,
+            inner,
+            Node::leaf(3),
+            Node::leaf(64),
+            Node::leaf(4095),
+        ];
+        assert_eq!(popped, want);
+        assert!(into.is_empty());
     }
 
     #[test]

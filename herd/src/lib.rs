@@ -4,20 +4,25 @@
 //!
 //! Layout, one concept per module: [`codec`] frames lines, [`cmd`] parses and
 //! applies client commands, [`db`] holds locations, [`peer`] keeps the links
-//! to neighbours, [`places`] answers WHATSAT, [`server`] accepts clients,
+//! to neighbours, [`places`] answers WHATSAT, [`server`] accepts clients
+//! (shedding the longest-idle at a limit, see [`admission`]),
 //! [`topology`] describes the herd, [`olympic`] replicates medal tallies and
 //! scores, [`status`] and [`metrics`] show how a server is doing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activity;
+pub mod admission;
 pub mod auth;
 pub mod cmd;
 pub mod codec;
 pub mod connection;
 pub mod coords;
 pub mod db;
+pub mod deadlines;
 pub mod digest;
+pub mod fdlimit;
 pub mod location;
 pub mod logging;
 pub mod metrics;

@@ -155,6 +155,8 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
         .map_err(|e| Failure::Config(e.to_string()))?;
     let _log_guard =
         herd::logging::init(&common.log_dir, name, &[]).context("setting up logging")?;
+    // So the connection limit (clamped to it) can be reached.
+    herd::fdlimit::raise_and_log();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let options = Options {

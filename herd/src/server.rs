@@ -1,17 +1,19 @@
 //! Starting one herd server: bind its ports, accept clients under a
 //! connection limit, run its peer links, and stop cleanly on request.
+//!
+//! The accept loop never stops accepting: at `max_connections` (or a
+//! source's `max_per_source`) the new client is served and the connection
+//! idle the longest is shed instead ([`crate::admission`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info};
+use tracing::info;
 
+use crate::admission::Registry;
 use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
@@ -21,10 +23,6 @@ use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
 use crate::topology::{Topology, TopologyError};
-
-/// Pause after a failed `accept` (for example, out of file descriptors), so
-/// the loop does not spin.
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// Errors starting a server.
 #[derive(Debug, thiserror::Error)]
@@ -180,40 +178,25 @@ fn local_addr(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(asked)
 }
 
-/// Accepts clients until shutdown, at most `max_connections` at once; the
-/// rest wait in the kernel's backlog.
+/// Accepts clients until shutdown, always: past a connection limit, the
+/// connection idle the longest makes room.
 async fn accept_clients(
     shared: Arc<Shared>,
     listener: TcpListener,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
-    let permits = Arc::new(Semaphore::new(shared.limits.max_connections));
-    let next_id = AtomicU64::new(1);
+    let limits = &shared.limits;
+    let registry = Registry::within_fd_limit(limits.max_connections, limits.max_per_source);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("semaphore never closed"),
+        let (stream, peer, admitted) = tokio::select! {
+            accepted = registry.accept(&listener) => accepted,
             () = shutdown.cancelled() => return,
         };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = shutdown.cancelled() => return,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                error!(event = "accept_failed", error = %e);
-                tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let id = next_id.fetch_add(1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            connection::serve(&shared, stream, peer, id, shutdown).await;
-            drop(permit);
+            connection::serve(&shared, stream, peer, admitted, shutdown).await;
         });
     }
 }

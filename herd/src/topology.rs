@@ -155,9 +155,12 @@ impl Default for PlacesConfig {
 pub struct Limits {
     /// Longest accepted line in bytes, terminator excluded.
     pub max_line: usize,
-    /// Client connections served at once; further ones wait in the backlog.
+    /// Client connections held at once. A new client is always accepted;
+    /// past this limit the connection idle the longest is closed to make
+    /// room. Lowered at start if the open-file limit cannot hold it.
     pub max_connections: usize,
-    /// A client connection idle this long is closed.
+    /// A client connection that completes no line for this long is closed,
+    /// subscribers included (they are sent `PING` first, see `ping_interval_secs`).
     pub idle_timeout_secs: u64,
     /// A reply that cannot be written within this time drops the connection.
     pub write_timeout_secs: u64,
@@ -177,6 +180,18 @@ pub struct Limits {
     /// A configured neighbour unreachable for longer than this makes the
     /// server `degraded` (STATUS, the facade's `/health`).
     pub degraded_after_secs: u64,
+    // Holding connections: shedding, slow lines, silent subscribers.
+    /// Client connections held at once from one source address; past it,
+    /// that address's longest-idle connection is closed, so one address
+    /// cannot shed everyone else's. Loopback is not special.
+    pub max_per_source: usize,
+    /// A line must be complete within this many seconds of its first byte,
+    /// else the connection is closed: a client trickling bytes without a
+    /// newline (slowloris) cannot hold a connection.
+    pub line_timeout_secs: u64,
+    /// A subscribed connection that sends nothing for this long is sent a
+    /// `PING` line, which any line answers; below `idle_timeout_secs`.
+    pub ping_interval_secs: u64,
 }
 
 impl Default for Limits {
@@ -191,6 +206,9 @@ impl Default for Limits {
             max_clients: crate::db::DEFAULT_MAX_CLIENTS,
             anti_entropy_ms: 1000,
             degraded_after_secs: 10,
+            max_per_source: 256,
+            line_timeout_secs: 10,
+            ping_interval_secs: 60,
         }
     }
 }
@@ -219,6 +237,16 @@ impl Limits {
     /// Write timeout as a duration.
     pub fn write_timeout(&self) -> Duration {
         Duration::from_secs(self.write_timeout_secs)
+    }
+
+    /// Line timeout as a duration.
+    pub fn line_timeout(&self) -> Duration {
+        Duration::from_secs(self.line_timeout_secs)
+    }
+
+    /// Ping interval as a duration.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
     }
 }
 
@@ -370,7 +398,7 @@ impl Topology {
             }
         }
         let limits = &self.limits;
-        let checks: [(&'static str, usize, usize, &'static str); 5] = [
+        let checks: [(&'static str, usize, usize, &'static str); 6] = [
             ("limits.max_line", limits.max_line, 64, "at least 64 bytes"),
             (
                 "limits.max_connections",
@@ -386,6 +414,12 @@ impl Topology {
                 10,
                 "at least 10 ms",
             ),
+            (
+                "limits.max_per_source",
+                limits.max_per_source,
+                1,
+                "at least 1",
+            ),
         ];
         for (field, value, min, reason) in checks {
             if value < min {
@@ -395,6 +429,37 @@ impl Topology {
                     reason,
                 });
             }
+        }
+        self.validate_timeouts()
+    }
+
+    /// Every timeout is at least a second, and a subscriber is pinged
+    /// before it could idle out.
+    fn validate_timeouts(&self) -> Result<(), TopologyError> {
+        let limits = &self.limits;
+        let out_of_range = |field, value: u64, reason| {
+            Err(TopologyError::OutOfRange {
+                field,
+                value: value.to_string(),
+                reason,
+            })
+        };
+        for (field, value) in [
+            ("limits.idle_timeout_secs", limits.idle_timeout_secs),
+            ("limits.write_timeout_secs", limits.write_timeout_secs),
+            ("limits.line_timeout_secs", limits.line_timeout_secs),
+            ("limits.ping_interval_secs", limits.ping_interval_secs),
+        ] {
+            if value == 0 {
+                return out_of_range(field, value, "at least 1");
+            }
+        }
+        if limits.ping_interval_secs >= limits.idle_timeout_secs {
+            return out_of_range(
+                "limits.ping_interval_secs",
+                limits.ping_interval_secs,
+                "less than limits.idle_timeout_secs",
+            );
         }
         Ok(())
     }
@@ -519,6 +584,23 @@ peer_addr = "127.0.0.1:12104"
         let clash = format!("{FIVE}\n[metrics]\nlisten = {{ Hands = \"127.0.0.1:12000\" }}\n");
         let err = Topology::parse(&clash).unwrap_err().to_string();
         assert!(err.contains("Hands.metrics"), "{err}");
+    }
+
+    #[test]
+    fn zero_timeouts_and_a_ping_interval_past_the_idle_timeout_are_rejected() {
+        for (limits, field) in [
+            ("line_timeout_secs = 0", "limits.line_timeout_secs"),
+            ("idle_timeout_secs = 0", "limits.idle_timeout_secs"),
+            (
+                "idle_timeout_secs = 30\nping_interval_secs = 30",
+                "limits.ping_interval_secs",
+            ),
+            ("max_per_source = 0", "limits.max_per_source"),
+        ] {
+            let text = format!("{FIVE}\n[limits]\n{limits}\n");
+            let err = Topology::parse(&text).unwrap_err().to_string();
+            assert!(err.starts_with(field), "{limits}: {err}");
+        }
     }
 
     #[test]

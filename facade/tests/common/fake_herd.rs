@@ -1,6 +1,7 @@
 //! A test double of a herd server's client port speaking the Olympic verbs
 //! of docs/PROTOCOL.md: TEAMS, EVENTS, TALLY, SCORE, MEDAL, SETSCORE,
-//! SUBSCRIBE (with UPDATE lines), `DENIED` for a wrong id and `? line` for
+//! SUBSCRIBE (with UPDATE lines), `PING` to subscribers and `PONG` taken
+//! silently, `DENIED` for a wrong id and `? line` for
 //! anything invalid. Several fakes can share one [`FakeState`], standing in
 //! for a converged herd: an update through one reaches the subscribers of all.
 
@@ -33,6 +34,8 @@ pub struct FakeState {
     scores: HashMap<String, (Vec<i64>, Option<Stamp>)>,
     /// Subscribed connections: names and their outgoing line queue.
     subscribers: Vec<(Vec<String>, mpsc::UnboundedSender<String>)>,
+    /// `PONG` lines received, which (like the real herd) get no reply.
+    pub pongs: usize,
 }
 
 impl FakeState {
@@ -54,6 +57,7 @@ impl FakeState {
             teams,
             events,
             subscribers: Vec::new(),
+            pongs: 0,
         }))
     }
 
@@ -107,6 +111,14 @@ impl FakeState {
         );
         for (_, tx) in &self.subscribers {
             let _ = tx.send("LAGGED 1".to_owned());
+        }
+    }
+
+    /// Sends `PING` to every subscribed connection, as the herd does to a
+    /// quiet one.
+    pub fn ping_subscribers(&mut self) {
+        for (_, tx) in &self.subscribers {
+            let _ = tx.send("PING".to_owned());
         }
     }
 
@@ -229,6 +241,10 @@ impl Conn {
             };
             let Some(Ok(line)) = line else { break };
             if self.hang.load(Ordering::SeqCst) {
+                continue;
+            }
+            if line == "PONG" {
+                self.state.lock().unwrap().pongs += 1;
                 continue;
             }
             let reply = self.apply(&line, &tx);

@@ -7,6 +7,9 @@
 pub mod fake_herd;
 pub mod process;
 pub mod real_herd;
+/// Raw loopback sockets, shared with the herd's tests.
+#[path = "../../../herd/tests/common/sockets.rs"]
+pub mod sockets;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -7,6 +7,7 @@
 
 mod iamat;
 mod invalid;
+mod keepalive;
 mod medal;
 mod names;
 pub mod olympic_reply;
@@ -22,6 +23,7 @@ mod write_outcome;
 
 pub use iamat::IAmAt;
 pub use invalid::Invalid;
+pub use keepalive::{KeepAlive, PING_LINE};
 pub use medal::MedalWrite;
 pub use names::Names;
 pub use redact::redact;
@@ -61,6 +63,8 @@ pub enum Command {
     Subscribe(Subscribe),
     /// `STATUS`: this server's health as one line of JSON.
     Status(StatusQuery),
+    /// `PING` or `PONG`: keepalive; `PONG` gets no reply.
+    KeepAlive(KeepAlive),
     /// Anything else, including `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -81,6 +85,14 @@ impl Command {
                 Some(b"SETSCORE") => SetScoreWrite::parse(it).map(Command::SetScore),
                 Some(b"SUBSCRIBE") => Subscribe::parse(it).map(Command::Subscribe),
                 Some(b"STATUS") => StatusQuery::parse(it).map(Command::Status),
+                Some(b"PING") => it
+                    .next()
+                    .is_none()
+                    .then_some(Command::KeepAlive(KeepAlive::Ping)),
+                Some(b"PONG") => it
+                    .next()
+                    .is_none()
+                    .then_some(Command::KeepAlive(KeepAlive::Pong)),
                 _ => None,
             }
         };
@@ -107,6 +119,7 @@ impl Command {
                 .map(|(reply, _)| reply)
                 .unwrap_or_else(invalid),
             Command::Status(cmd) => cmd.apply(shared),
+            Command::KeepAlive(cmd) => cmd.reply(),
             Command::Invalid(cmd) => cmd.reply(),
         }
     }

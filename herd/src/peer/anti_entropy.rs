@@ -27,31 +27,98 @@
 //! `OPULL` to get the other's. Merging is idempotent, so duplicates are
 //! harmless.
 //!
-//! Messages go through the link's outbox like every other line; requested
-//! leaves are a bitmap there, and the link's writer sends their clients
-//! straight from the store, after the queued messages.
+//! What a link owes its neighbour ([`Repair`]: a round to start, digests
+//! to send, leaves to pull or send, the Olympic state) is kept in its
+//! outbox as flags and node sets, never as queued messages, so it cannot be
+//! dropped by a full queue; the link's writer builds the messages when it
+//! writes them, after the queued ones, and sends a leaf's clients straight
+//! from the store.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::message::{MAX_PULL, Message};
-use super::outbox::{Outbox, Pushed};
+use super::outbox::Outbox;
 use super::registry::Counters;
-use crate::digest::{FANOUT, Node};
+use crate::digest::{FANOUT, Node, NodeSet};
 use crate::shared::Shared;
 
-/// The messages that start a round: the top of the store's digest and the
-/// Olympic digest.
-pub(crate) fn round(shared: &Shared) -> [Message; 2] {
-    let digest = shared.db.digest();
-    [
-        Message::Sums {
-            node: Node::ROOT,
-            hashes: digest.children(Node::ROOT),
-        },
-        Message::OlympicSum(olympic_digest(shared)),
-    ]
+/// Anti-entropy work a link owes its neighbour. Kept in the link's outbox
+/// as flags and node sets, so it is bounded, asked-for work is never
+/// dropped however full the link is, and the messages are built from the
+/// state at the moment they are written.
+#[derive(Debug, Default)]
+pub(crate) struct Repair {
+    /// Start a round: send the top of the digest and the Olympic digest.
+    pub(crate) round: bool,
+    /// Inner nodes whose children's hashes to send (`SUMS`).
+    pub(crate) sums: NodeSet,
+    /// Leaves to ask the neighbour for (`PULL`).
+    pub(crate) pull: NodeSet,
+    /// Leaves whose clients to send.
+    pub(crate) send: NodeSet,
+    /// Ask for the neighbour's Olympic state (`OPULL`).
+    pub(crate) olympic_pull: bool,
+    /// Send the whole Olympic state.
+    pub(crate) olympic_send: bool,
+}
+
+impl Repair {
+    /// True when nothing is owed.
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.round
+            && !self.olympic_pull
+            && !self.olympic_send
+            && self.sums.is_empty()
+            && self.pull.is_empty()
+            && self.send.is_empty()
+    }
+
+    /// Moves everything owed into `into`, leaving `self` empty.
+    pub(crate) fn move_into(&mut self, into: &mut Repair) {
+        into.round |= std::mem::take(&mut self.round);
+        into.olympic_pull |= std::mem::take(&mut self.olympic_pull);
+        into.olympic_send |= std::mem::take(&mut self.olympic_send);
+        self.sums.move_into(&mut into.sums);
+        self.pull.move_into(&mut into.pull);
+        self.send.move_into(&mut into.send);
+    }
+
+    /// Takes every owed message but the leaves' clients (which
+    /// [`Repair::send`] still holds), built from the state as it is now.
+    pub(crate) fn control_messages(&mut self, shared: &Shared) -> Vec<Message> {
+        let mut out = Vec::new();
+        let round = std::mem::take(&mut self.round);
+        if round {
+            self.sums.insert(Node::ROOT);
+        }
+        let digest = shared.db.digest();
+        while let Some(node) = self.sums.pop() {
+            let hashes = digest.children(node);
+            out.push(Message::Sums { node, hashes });
+        }
+        if round {
+            out.push(Message::OlympicSum(olympic_digest(shared)));
+        }
+        let mut pull = Vec::new();
+        while let Some(leaf) = self.pull.pop() {
+            pull.push(leaf);
+            if pull.len() == MAX_PULL {
+                out.push(Message::Pull(std::mem::take(&mut pull)));
+            }
+        }
+        if !pull.is_empty() {
+            out.push(Message::Pull(pull));
+        }
+        if std::mem::take(&mut self.olympic_pull) {
+            out.push(Message::OlympicPull);
+        }
+        if std::mem::take(&mut self.olympic_send) {
+            out.extend(olympic_state(shared));
+        }
+        out
+    }
 }
 
 /// A hash of the whole Olympic state: its change lines in their fixed order.
@@ -64,76 +131,6 @@ pub(crate) fn olympic_digest(shared: &Shared) -> u64 {
     crate::digest::line_hash(&text)
 }
 
-/// What to do about a neighbour's `SUMS`: our hashes of the inner children
-/// that differ (to descend), and the leaves that differ (to exchange).
-pub(crate) fn compare(
-    shared: &Shared,
-    node: Node,
-    theirs: &[u64; FANOUT],
-) -> (Vec<Message>, Vec<usize>) {
-    let digest = shared.db.digest();
-    let mine = digest.children(node);
-    let mut descend = Vec::new();
-    let mut leaves = Vec::new();
-    for (i, child) in (0..FANOUT).filter_map(|i| Some((i, node.child(i)?))) {
-        if mine[i] == theirs[i] {
-            continue;
-        }
-        match child.leaf_index() {
-            Some(leaf) => leaves.push(leaf),
-            None => descend.push(Message::Sums {
-                node: child,
-                hashes: digest.children(child),
-            }),
-        }
-    }
-    (descend, leaves)
-}
-
-/// Answers one anti-entropy message from `peer`, queueing the answer on
-/// `outbox`. Returns false for a message that is not about anti-entropy.
-pub(crate) fn answer(
-    shared: &Shared,
-    peer: &str,
-    message: &Message,
-    outbox: &Outbox,
-    counters: &Counters,
-) -> bool {
-    let mut queue = |message: Message| counters.note(peer, outbox.push(message));
-    match message {
-        Message::Sums { node, hashes } => {
-            let (descend, leaves) = compare(shared, *node, hashes);
-            if *node == Node::ROOT && descend.is_empty() && leaves.is_empty() {
-                // Both hold the same locations: the neighbour is in sync.
-                shared.peers.states().note_synced(peer);
-            }
-            descend.into_iter().for_each(&mut queue);
-            if !leaves.is_empty() {
-                counters.note_repair(leaves.len());
-                for chunk in leaves.chunks(MAX_PULL) {
-                    queue(Message::Pull(
-                        chunk.iter().map(|&l| Node::leaf(l)).collect(),
-                    ));
-                }
-                outbox.request_leaves(leaves);
-            }
-        }
-        Message::Pull(leaves) => {
-            outbox.request_leaves(leaves.iter().filter_map(|n| n.leaf_index()));
-        }
-        Message::OlympicSum(theirs) => {
-            if *theirs != olympic_digest(shared) {
-                counters.note_repair(0);
-                olympic_state(shared).for_each(&mut queue);
-                queue(Message::OlympicPull);
-            }
-        }
-        Message::OlympicPull => olympic_state(shared).for_each(&mut queue),
-        _ => return false,
-    }
-    true
-}
-
 /// The whole Olympic state as the messages that carry it.
 pub(crate) fn olympic_state(shared: &Shared) -> impl Iterator<Item = Message> {
     shared
@@ -143,16 +140,70 @@ pub(crate) fn olympic_state(shared: &Shared) -> impl Iterator<Item = Message> {
         .map(|change| Message::Change(std::sync::Arc::new(change)))
 }
 
+/// Takes in one anti-entropy message from `peer`, noting on `outbox` what
+/// it calls for. Returns false for a message that is not about
+/// anti-entropy.
+pub(crate) fn answer(
+    shared: &Shared,
+    peer: &str,
+    message: &Message,
+    outbox: &Outbox,
+    counters: &Counters,
+) -> bool {
+    match message {
+        Message::Sums { node, hashes } => {
+            let mine = shared.db.digest().children(*node);
+            let differing: Vec<Node> = (0..FANOUT)
+                .filter(|&i| mine[i] != hashes[i])
+                .filter_map(|i| node.child(i))
+                .collect();
+            if differing.is_empty() {
+                if *node == Node::ROOT {
+                    // Both hold the same locations: the neighbour is in sync.
+                    shared.peers.states().note_synced(peer);
+                }
+                return true;
+            }
+            let leaves = differing.iter().filter(|n| n.is_leaf()).count();
+            if leaves > 0 {
+                counters.note_repair(leaves);
+            }
+            outbox.repair(|repair| {
+                for child in differing {
+                    if child.is_leaf() {
+                        // Send ours, and ask for theirs.
+                        repair.send.insert(child);
+                        repair.pull.insert(child);
+                    } else {
+                        repair.sums.insert(child);
+                    }
+                }
+            });
+        }
+        Message::Pull(leaves) => outbox.repair(|repair| {
+            for leaf in leaves.iter().filter(|n| n.is_leaf()) {
+                repair.send.insert(*leaf);
+            }
+        }),
+        Message::OlympicSum(theirs) => {
+            if *theirs != olympic_digest(shared) {
+                counters.note_repair(0);
+                outbox.repair(|repair| {
+                    repair.olympic_send = true;
+                    repair.olympic_pull = true;
+                });
+            }
+        }
+        Message::OlympicPull => outbox.repair(|repair| repair.olympic_send = true),
+        _ => return false,
+    }
+    true
+}
+
 /// Starts a round every `every`, and sooner (a tenth of that) once the
 /// link's queue has dropped something and has drained since, until the
 /// link ends.
-pub(crate) async fn run(
-    shared: &Shared,
-    peer: &str,
-    outbox: &Outbox,
-    counters: &Counters,
-    every: Duration,
-) -> super::LinkError {
+pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -> super::LinkError {
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
     let mut dropped_at_round = counters.stats().dropped;
@@ -164,12 +215,8 @@ pub(crate) async fn run(
         if !(due || after_drops) {
             continue;
         }
-        for message in round(shared) {
-            if outbox.push(message) == Pushed::Dropped {
-                counters.note(peer, Pushed::Dropped);
-            }
-        }
+        outbox.repair(|repair| repair.round = true);
         last_round = Instant::now();
-        dropped_at_round = counters.stats().dropped;
+        dropped_at_round = dropped;
     }
 }

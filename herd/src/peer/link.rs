@@ -1,10 +1,12 @@
 //! One authenticated link, the same on both ends whoever dialed: register in
-//! [`Peers`](super::Peers), send every held location (sync), then at once
-//! apply and forward what comes in and write what is queued, pinging when
-//! idle and giving up when the neighbour falls silent or stops reading.
+//! [`Peers`](super::Peers), start an anti-entropy round (which syncs the
+//! two stores at the cost of their difference) and send the Olympic state,
+//! then at once apply and forward what comes in and write what is queued,
+//! repair what anti-entropy finds, ping when idle, and give up when the
+//! neighbour falls silent or stops reading.
 //!
-//! Registering comes before the snapshot is taken, so an update that lands in
-//! between is in the snapshot, in the queue, or both; newest-wins makes the
+//! Registering comes before the first round, so an update that lands in
+//! between is compared in the round, queued, or both; newest-wins makes the
 //! duplicate harmless.
 
 use std::net::SocketAddr;
@@ -79,14 +81,20 @@ where
     let states = shared.peers.states();
     states.note_up(peer, id);
     tracing::info!(event = "peer_up", peer = %peer, addr = %addr, "link up");
-    let snapshot = sync_messages(shared);
+    // A new link starts with an anti-entropy round, which brings the
+    // neighbour every location it lacks (and asks for ours) at the cost of
+    // the difference, and with the whole Olympic state (a few dozen lines).
+    outbox.repair(|repair| {
+        repair.round = true;
+        repair.olympic_send = true;
+    });
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let every = shared.limits.anti_entropy();
     let end = tokio::select! {
         end = read_loop(shared, peer, reader, &outbox, &changes_tx, &counters) => end,
-        end = write_loop(shared, peer, writer, &outbox, snapshot, &counters) => end,
+        end = write_loop(shared, peer, writer, &outbox, &counters) => end,
         end = merge::run(shared, peer, &mut changes_rx) => end,
-        end = anti_entropy::run(shared, peer, &outbox, &counters, every) => end,
+        end = anti_entropy::run(&outbox, &counters, every) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
         }
@@ -113,16 +121,6 @@ where
         _ => down!(warn),
     }
     end
-}
-
-/// What a new link starts with: an anti-entropy round, which brings the
-/// neighbour every location it lacks (and asks for ours) at the cost of
-/// the difference, and the whole Olympic state (a few dozen lines).
-fn sync_messages(shared: &Shared) -> Vec<Message> {
-    anti_entropy::round(shared)
-        .into_iter()
-        .chain(anti_entropy::olympic_state(shared))
-        .collect()
 }
 
 /// Reads lines until the link fails: applies locations, hands Olympic
@@ -220,31 +218,16 @@ fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
     shared.store_and_flood(Arc::unwrap_or_clone(location), Some(peer))
 }
 
-/// Writes the snapshot, then whatever is pending, all of it in as few
-/// writes as fit; sends `PING` after [`PING_EVERY`] of quiet.
+/// Writes whatever is pending (queued messages, then owed anti-entropy
+/// work) in as few writes as fit; sends `PING` after [`PING_EVERY`] of quiet.
 async fn write_loop<W: AsyncWrite + Unpin>(
     shared: &Shared,
     peer: &str,
     mut writer: Writer<W>,
     outbox: &Outbox,
-    snapshot: Vec<Message>,
     counters: &Counters,
 ) -> LinkError {
     let mut batch = Batch::default();
-    let synced = snapshot.len();
-    for message in snapshot {
-        batch.push(peer, &message);
-        if batch.is_full()
-            && let Err(e) = batch.write(&mut writer, counters).await
-        {
-            return e;
-        }
-    }
-    if let Err(e) = batch.write(&mut writer, counters).await {
-        return e;
-    }
-    tracing::info!(event = "peer_sync_sent", peer = %peer, messages = synced);
-
     let mut taken = Taken::default();
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
@@ -252,7 +235,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         let mut linger = false;
         if outbox.take(&mut taken) {
             linger = taken.superseded;
-            for message in taken.drain() {
+            let owed = taken.repair.control_messages(shared);
+            for message in taken.drain().chain(owed) {
                 batch.push(peer, &message);
                 if batch.is_full()
                     && let Err(e) = batch.write(&mut writer, counters).await
@@ -288,8 +272,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Sends every location held in the leaves the neighbour asked for, one
-/// leaf at a time, straight from the store.
+/// Sends every location held in the leaves owed to the neighbour, one leaf
+/// at a time, straight from the store.
 async fn send_leaves<W: AsyncWrite + Unpin>(
     shared: &Shared,
     peer: &str,
@@ -299,7 +283,7 @@ async fn send_leaves<W: AsyncWrite + Unpin>(
     counters: &Counters,
 ) -> Result<(), LinkError> {
     let mut held = Vec::new();
-    while let Some(leaf) = taken.repair.pop() {
+    while let Some(leaf) = taken.repair.send.pop().and_then(|n| n.leaf_index()) {
         shared.db.leaf(leaf, &mut held);
         counters
             .repaired

@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use indexmap::IndexMap;
 use tokio::sync::Notify;
 
+use super::anti_entropy::Repair;
 use super::message::Message;
-use crate::digest::LeafSet;
 use crate::location::Location;
 
 /// A pending location, found by its client ID.
@@ -72,9 +72,9 @@ pub(crate) enum Pushed {
 struct Pending {
     locations: Locations,
     fifo: VecDeque<Message>,
-    /// Digest leaves whose clients the neighbour asked for (anti-entropy);
-    /// a bitmap, so it is bounded however often they are asked for.
-    repair: LeafSet,
+    /// Anti-entropy work owed to the neighbour: flags and node sets, so it
+    /// is bounded however often it is asked for, and never dropped.
+    repair: Repair,
     /// Some pending location was replaced by a newer one for its client
     /// since the writer last took: updates come faster than they are sent.
     superseded: bool,
@@ -103,8 +103,8 @@ pub(crate) struct Outbox {
 pub(crate) struct Taken {
     locations: Locations,
     fifo: VecDeque<Message>,
-    /// Leaves to send every held client of, after the messages.
-    pub(crate) repair: LeafSet,
+    /// Anti-entropy work to do after the messages.
+    pub(crate) repair: Repair,
     /// Whether some location was superseded while these waited.
     pub(crate) superseded: bool,
 }
@@ -174,14 +174,12 @@ impl Outbox {
         Pushed::Queued
     }
 
-    /// Asks for every client held in `leaves` to be sent (after whatever
-    /// is queued). Never fails: a leaf asked for twice is sent once.
-    pub(crate) fn request_leaves(&self, leaves: impl IntoIterator<Item = usize>) {
+    /// Notes anti-entropy work owed to the neighbour (`note` changes the
+    /// link's [`Repair`]). Never fails: work asked for twice is done once.
+    pub(crate) fn repair(&self, note: impl FnOnce(&mut Repair)) {
         let mut pending = self.lock();
         let was_empty = pending.is_empty();
-        for leaf in leaves {
-            pending.repair.insert(leaf);
-        }
+        note(&mut pending.repair);
         let now_empty = pending.is_empty();
         drop(pending);
         if was_empty && !now_empty {
@@ -203,8 +201,7 @@ impl Outbox {
         }
         std::mem::swap(&mut pending.locations, &mut taken.locations);
         std::mem::swap(&mut pending.fifo, &mut taken.fifo);
-        taken.repair.extend(&pending.repair);
-        pending.repair = LeafSet::default();
+        pending.repair.move_into(&mut taken.repair);
         taken.superseded = std::mem::take(&mut pending.superseded);
         true
     }
@@ -322,16 +319,24 @@ mod tests {
     }
 
     #[test]
-    fn requested_leaves_are_taken_once_and_wake_the_writer() {
-        let outbox = Outbox::new(2);
-        outbox.request_leaves([7, 9, 7]);
-        assert!(!outbox.is_idle());
+    fn owed_repairs_are_taken_once_and_never_dropped_when_full() {
+        use crate::digest::Node;
+        let outbox = Outbox::new(1);
+        outbox.push(Message::Pong);
+        assert_eq!(
+            outbox.push(Message::Pong),
+            Pushed::Dropped,
+            "the FIFO is full"
+        );
+        for leaf in [7, 9, 7] {
+            outbox.repair(|r| r.send.insert(Node::leaf(leaf)));
+        }
+        outbox.repair(|r| r.round = true);
         let mut taken = Taken::default();
         assert!(outbox.take(&mut taken));
-        assert_eq!(
-            std::iter::from_fn(|| taken.repair.pop()).collect::<Vec<_>>(),
-            [7, 9]
-        );
+        assert!(taken.repair.round);
+        let sent: Vec<Node> = std::iter::from_fn(|| taken.repair.send.pop()).collect();
+        assert_eq!(sent, [Node::leaf(7), Node::leaf(9)]);
         assert!(outbox.is_idle());
         assert!(!outbox.take(&mut taken));
     }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod sockets;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
