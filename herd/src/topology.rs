@@ -38,7 +38,9 @@ pub enum TopologyError {
     #[error("topology defines no servers")]
     Empty,
     /// A server name that cannot be used on the wire.
-    #[error("server name {0:?} is not usable: names are non-empty and contain no white space")]
+    #[error(
+        "server name {0:?} is not usable: names are 1 to {MAX_SERVER_NAME_LEN} bytes with no white space"
+    )]
     BadName(String),
     /// A name asked for (on the command line) that the topology does not define.
     #[error("unknown server {name:?}; the topology defines: {known}")]
@@ -82,6 +84,33 @@ pub enum TopologyError {
         reason: &'static str,
     },
 }
+
+/// Longest server name, in bytes. Names travel in every `AT` line and in
+/// the link handshake, so bounding them bounds the peer line limit
+/// ([`Limits::peer_max_line`]).
+pub const MAX_SERVER_NAME_LEN: usize = 64;
+
+/// Default longest client ID, in bytes: DNS names, the usual IDs, are at
+/// most 253.
+pub const DEFAULT_MAX_CLIENT_ID: usize = 256;
+
+/// What a peer line may hold beyond the longest client line. An `AT` line
+/// made from an IAMAT of `n` bytes is at most `n + name + diff - 1` bytes
+/// (`AT <name> <diff> ` replaces `IAMAT `; the rest is copied, single-spaced),
+/// where the name is at most [`MAX_SERVER_NAME_LEN`] (64) and the diff at
+/// most [`MAX_DIFF_LEN`](crate::timestamp::MAX_DIFF_LEN) (32) bytes: 95 bytes
+/// more. A `HELLO` is at most 64 + 104 bytes. 256 covers both, with room
+/// for the origin, sequence and stamp an Olympic change adds.
+pub const PEER_LINE_SLACK: usize = 256;
+
+/// Largest `limits.max_line`: keeps every line buffer, and the peer line
+/// limit derived from it, within a sane bound.
+pub const MAX_LINE_CEILING: usize = 16 << 20;
+
+/// Bytes of the shortest IAMAT besides its client ID: `IAMAT`, three
+/// spaces, `+0+0` and `0`. An IAMAT with the longest allowed ID must fit
+/// in `limits.max_line`.
+const SHORTEST_IAMAT_REST: usize = 13;
 
 /// One server of the herd.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -149,8 +178,14 @@ impl Default for PlacesConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Longest accepted line in bytes, terminator excluded.
+    /// Longest accepted client line in bytes, terminator excluded. Peer
+    /// links accept [`Limits::peer_max_line`], a little more, so that every
+    /// location taken from a client can flood.
     pub max_line: usize,
+    /// Longest client ID in IAMAT and WHATSAT, in bytes: bounds the memory
+    /// each stored client costs. A longer one is answered `? ` and nothing
+    /// is stored.
+    pub max_client_id: usize,
     /// Client connections served at once; further ones wait in the backlog.
     pub max_connections: usize,
     /// A client connection idle this long is closed.
@@ -169,6 +204,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_line: 64 * 1024,
+            max_client_id: DEFAULT_MAX_CLIENT_ID,
             max_connections: 1024,
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
@@ -179,6 +215,12 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Longest line a peer link accepts: [`Limits::max_line`] plus
+    /// [`PEER_LINE_SLACK`], so any `AT` line made from an accepted IAMAT fits.
+    pub fn peer_max_line(&self) -> usize {
+        self.max_line + PEER_LINE_SLACK
+    }
+
     /// Idle timeout as a duration.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
@@ -294,7 +336,10 @@ impl Topology {
             return Err(TopologyError::Empty);
         }
         for name in self.servers.keys() {
-            if name.is_empty() || name.bytes().any(crate::parse::is_space) {
+            if name.is_empty()
+                || name.len() > MAX_SERVER_NAME_LEN
+                || name.bytes().any(crate::parse::is_space)
+            {
                 return Err(TopologyError::BadName(name.clone()));
             }
         }
@@ -329,9 +374,21 @@ impl Topology {
                 }
             }
         }
+        self.validate_limits()
+    }
+
+    /// Every `[limits]` value within its range, and the client ID limit
+    /// within the line limit.
+    fn validate_limits(&self) -> Result<(), TopologyError> {
         let limits = &self.limits;
-        let checks: [(&'static str, usize, usize, &'static str); 3] = [
+        let checks: [(&'static str, usize, usize, &'static str); 4] = [
             ("limits.max_line", limits.max_line, 64, "at least 64 bytes"),
+            (
+                "limits.max_client_id",
+                limits.max_client_id,
+                1,
+                "at least 1",
+            ),
             (
                 "limits.max_connections",
                 limits.max_connections,
@@ -348,6 +405,21 @@ impl Topology {
                     reason,
                 });
             }
+        }
+        if limits.max_line > MAX_LINE_CEILING {
+            return Err(TopologyError::OutOfRange {
+                field: "limits.max_line",
+                value: limits.max_line.to_string(),
+                reason: "at most 16777216 bytes",
+            });
+        }
+        if limits.max_client_id + SHORTEST_IAMAT_REST > limits.max_line {
+            return Err(TopologyError::OutOfRange {
+                field: "limits.max_client_id",
+                value: limits.max_client_id.to_string(),
+                reason: "an IAMAT with the longest client ID must fit in limits.max_line \
+                         (max_client_id + 13 <= max_line)",
+            });
         }
         Ok(())
     }
@@ -434,6 +506,21 @@ peer_addr = "127.0.0.1:12104"
         let err = Topology::parse(&text).unwrap_err().to_string();
         assert!(err.contains("127.0.0.1:12000"), "{err}");
         assert!(err.contains("Goloman.addr"), "{err}");
+    }
+
+    #[test]
+    fn names_that_would_not_fit_a_peer_line_are_rejected() {
+        let long = "W".repeat(MAX_SERVER_NAME_LEN + 1);
+        let text = FIVE.replace("Welsh", &long);
+        let err = Topology::parse(&text).unwrap_err();
+        assert!(
+            matches!(err, TopologyError::BadName(ref n) if *n == long),
+            "{err}"
+        );
+        let text = format!("{FIVE}\n[limits]\nmax_line = 100\nmax_client_id = 87\n");
+        assert_eq!(Topology::parse(&text).unwrap().limits.peer_max_line(), 356);
+        let text = format!("{FIVE}\n[limits]\nmax_line = 100\nmax_client_id = 88\n");
+        assert!(Topology::parse(&text).is_err());
     }
 
     #[test]

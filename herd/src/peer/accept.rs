@@ -101,7 +101,7 @@ impl Acceptor {
             self.reject(addr, &e);
             return;
         }
-        let max_line = self.shared.limits.max_line;
+        let max_line = self.shared.limits.peer_max_line();
         let (r, w) = stream.into_split();
         let mut reader = FramedRead::new(r, LineCodec::new(max_line));
         let mut writer = FramedWrite::new(w, LineCodec::new(max_line));

@@ -129,8 +129,8 @@ async fn connect(
         .map_err(DialError::Connect)?;
     stream.set_nodelay(true).map_err(DialError::Connect)?;
     let (r, w) = stream.into_split();
-    let mut reader = FramedRead::new(r, LineCodec::new(shared.limits.max_line));
-    let mut writer = FramedWrite::new(w, LineCodec::new(shared.limits.max_line));
+    let mut reader = FramedRead::new(r, LineCodec::new(shared.limits.peer_max_line()));
+    let mut writer = FramedWrite::new(w, LineCodec::new(shared.limits.peer_max_line()));
     handshake::dial(&mut reader, &mut writer, key, &shared.name, name).await?;
     Ok((reader, writer))
 }
