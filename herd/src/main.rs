@@ -1,7 +1,7 @@
 //! The `herd` binary: `herd NAME` runs one server of the topology,
 //! `herd up` runs every server of it as child processes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,14 +9,6 @@ use clap::{Args, Parser, Subcommand};
 use herd::server::{self, Options};
 use herd::topology::{ProviderKind, Topology};
 use tracing::info;
-
-/// The topology used when `--topology` is not given and `./topology.toml`
-/// does not exist: five servers on 127.0.0.1 ports 12000-12004 (clients)
-/// and 12100-12104 (links), local places.
-const BUILT_IN_TOPOLOGY: &str = include_str!("../../topology.toml");
-
-/// Default topology file, relative to the working directory.
-const DEFAULT_TOPOLOGY: &str = "topology.toml";
 
 /// Exit status for an unusable topology or command line.
 const EXIT_BAD_CONFIG: u8 = 2;
@@ -123,11 +115,8 @@ impl From<anyhow::Error> for Failure {
 /// Loads the topology named on the command line, the one in the working
 /// directory, or the built-in one, and applies command-line overrides.
 fn load(common: &Common) -> Result<Topology, Failure> {
-    let mut topology = match topology_path(common) {
-        Some(path) => Topology::load(&path),
-        None => Topology::parse(BUILT_IN_TOPOLOGY),
-    }
-    .map_err(|e| Failure::Config(e.to_string()))?;
+    let mut topology = Topology::load_default(common.topology.as_deref())
+        .map_err(|e| Failure::Config(e.to_string()))?;
     if let Some(provider) = common.places {
         topology.places.provider = provider;
     }
@@ -137,23 +126,13 @@ fn load(common: &Common) -> Result<Topology, Failure> {
     Ok(topology)
 }
 
-/// The topology file to read, or `None` for the built-in one.
-fn topology_path(common: &Common) -> Option<PathBuf> {
-    match &common.topology {
-        Some(path) => Some(path.clone()),
-        None => Path::new(DEFAULT_TOPOLOGY)
-            .exists()
-            .then(|| PathBuf::from(DEFAULT_TOPOLOGY)),
-    }
-}
-
 /// Runs one server until SIGINT or SIGTERM.
 fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failure> {
     topology
         .server(name)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    let _log_guard =
-        herd::logging::init(&common.log_dir, name, &[]).context("setting up logging")?;
+    let _log_guard = herd::logging::init(&common.log_dir, name, &[], &topology.logs)
+        .context("setting up logging")?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let options = Options {
@@ -185,7 +164,7 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
 /// SIGTERM, then stops them all.
 fn up(common: &Common, topology: &Topology, facade_listen: Option<&str>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding the herd executable")?;
-    let topology_file = topology_path(common)
+    let topology_file = herd::topology::file_to_read(common.topology.as_deref())
         .map(|p| std::path::absolute(p).context("resolving the topology path"))
         .transpose()?;
     let log_dir = std::path::absolute(&common.log_dir).context("resolving the log directory")?;

@@ -1,5 +1,6 @@
 //! The herd's shape: which servers exist, where they listen, who links to whom,
-//! and the optional sections (places, limits, security) that tune a server.
+//! and the optional sections (places, limits, security, olympics, logs) that
+//! tune a server.
 //!
 //! Loaded from `topology.toml`. Every optional section has a default, so the
 //! minimal file is a `links` list and one `[servers.NAME]` table per server.
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::logging::LogsConfig;
 use crate::olympic::OlympicsConfig;
 
 /// Why a topology could not be used. Each variant renders as one line that
@@ -83,6 +85,28 @@ pub enum TopologyError {
         /// The allowed range, in words.
         reason: &'static str,
     },
+}
+
+/// The topology used when none is named and [`DEFAULT_FILE`] does not
+/// exist: five servers on 127.0.0.1 ports 12000-12004 (clients) and
+/// 12100-12104 (links), local places. It is this repository's
+/// `topology.toml`, so `herd Goloman` and `facade --herd Goloman` work from
+/// any folder.
+pub const BUILT_IN: &str = include_str!("../../topology.toml");
+
+/// The topology file read when none is named, relative to the working
+/// directory.
+pub const DEFAULT_FILE: &str = "topology.toml";
+
+/// The topology file to read: `named`, else [`DEFAULT_FILE`] if it exists;
+/// `None` means the [`BUILT_IN`] one.
+pub fn file_to_read(named: Option<&Path>) -> Option<PathBuf> {
+    match named {
+        Some(path) => Some(path.to_owned()),
+        None => Path::new(DEFAULT_FILE)
+            .exists()
+            .then(|| PathBuf::from(DEFAULT_FILE)),
+    }
 }
 
 /// Longest server name, in bytes. Names travel in every `AT` line and in
@@ -268,6 +292,8 @@ struct RawTopology {
     security: SecurityConfig,
     #[serde(default)]
     olympics: OlympicsConfig,
+    #[serde(default)]
+    logs: LogsConfig,
 }
 
 /// A validated topology.
@@ -285,6 +311,8 @@ pub struct Topology {
     pub security: SecurityConfig,
     /// The `[olympics]` section: teams and events.
     pub olympics: OlympicsConfig,
+    /// The `[logs]` section: log file rotation.
+    pub logs: LogsConfig,
 }
 
 impl Topology {
@@ -313,6 +341,14 @@ impl Topology {
         Ok(topology)
     }
 
+    /// Reads the topology [`file_to_read`] picks, or parses the built-in one.
+    pub fn load_default(named: Option<&Path>) -> Result<Self, TopologyError> {
+        match file_to_read(named) {
+            Some(path) => Self::load(&path),
+            None => Self::parse(BUILT_IN),
+        }
+    }
+
     /// Parses and validates topology text.
     pub fn parse(text: &str) -> Result<Self, TopologyError> {
         let raw: RawTopology = toml::from_str(text).map_err(|e| TopologyError::Malformed {
@@ -326,6 +362,7 @@ impl Topology {
             limits: raw.limits,
             security: raw.security,
             olympics: raw.olympics,
+            logs: raw.logs,
         };
         topology.validate()?;
         Ok(topology)
@@ -377,8 +414,8 @@ impl Topology {
         self.validate_limits()
     }
 
-    /// Every `[limits]` value within its range, and the client ID limit
-    /// within the line limit.
+    /// Every `[limits]` and `[logs]` value within its range, and the client
+    /// ID limit within the line limit.
     fn validate_limits(&self) -> Result<(), TopologyError> {
         let limits = &self.limits;
         let checks: [(&'static str, usize, usize, &'static str); 4] = [
@@ -405,6 +442,13 @@ impl Topology {
                     reason,
                 });
             }
+        }
+        if let Some((field, value, reason)) = self.logs.out_of_range() {
+            return Err(TopologyError::OutOfRange {
+                field,
+                value,
+                reason,
+            });
         }
         if limits.max_line > MAX_LINE_CEILING {
             return Err(TopologyError::OutOfRange {
