@@ -16,6 +16,7 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod herd_link;
+pub mod json_rejections;
 pub mod listener;
 pub mod logging;
 pub mod protocol;

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::catalog::Herd;
 use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
+use crate::json_rejections::JsonRejections;
 use crate::listener::LimitedListener;
 use crate::push::{PushConfig, Pusher};
 use crate::servers::Servers;
@@ -107,7 +108,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         shutdown: shutdown.clone(),
     };
     let app = api::router(state);
-    let listener = LimitedListener::new(listener, config.max_connections);
+    let listener = JsonRejections(LimitedListener::new(listener, config.max_connections));
     let http = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())

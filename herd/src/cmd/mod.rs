@@ -26,7 +26,7 @@ pub use names::Names;
 pub use redact::redact;
 pub use report_batch::ReportBatch;
 pub use score::ScoreQuery;
-pub use set_score::SetScoreWrite;
+pub use set_score::{MAX_SCORE, SetScoreWrite};
 pub use subscribe::{Subscribe, Topics};
 pub use tally::TallyQuery;
 pub use whatsat::WhatsAt;
