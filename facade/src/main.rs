@@ -33,10 +33,19 @@ struct Cli {
     /// Directory for the log file facade-<port>.log (created if missing).
     #[arg(long, default_value = "logs")]
     log_dir: PathBuf,
+    /// Set by `herd up` on the facade it starts: its process id.
+    #[arg(long, hide = true)]
+    supervised_by: Option<u32>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(parent) = cli.supervised_by
+        && let Err(e) = herd::supervision::die_with_parent(parent)
+    {
+        eprintln!("facade: {e}");
+        return ExitCode::FAILURE;
+    }
     let resolved = match facade::config::resolve(&cli.herd, cli.topology.as_deref()) {
         Ok(resolved) => resolved,
         Err(e) => {

@@ -26,5 +26,7 @@ pub mod places;
 pub mod server;
 pub mod shared;
 pub mod signal;
+pub mod supervision;
 pub mod timestamp;
 pub mod topology;
+pub mod up;

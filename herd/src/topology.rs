@@ -160,6 +160,17 @@ pub enum ProviderKind {
     GoogleNew,
 }
 
+impl ProviderKind {
+    /// The spelling in the topology and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Google => "google",
+            Self::GoogleNew => "google-new",
+        }
+    }
+}
+
 impl std::str::FromStr for ProviderKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

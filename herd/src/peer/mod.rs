@@ -46,7 +46,7 @@ use tracing::Instrument;
 
 pub use dial::DialError;
 pub use handshake::HandshakeError;
-pub use key::{KeyError, KeySource, LinkKey};
+pub use key::{KEY_ENV, KeyError, KeySource, LinkKey};
 pub use link::LinkError;
 pub use message::Message;
 pub use registry::{LinkStats, Peers};
