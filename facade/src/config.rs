@@ -1,14 +1,25 @@
 //! Which herd servers to attach to: `host:port` addresses as given, or
-//! server names looked up in the herd's topology file.
+//! server names looked up in the herd's topology.
 //!
-//! The topology is read and checked by the herd's own parser
-//! ([`herd::topology::Topology`]); only the servers' client addresses are used.
+//! The topology is the one `herd` itself would use (`--topology`, else
+//! `./topology.toml`, else the herd's built-in one), read and checked by the
+//! herd's own parser ([`herd::topology::Topology`]). The facade uses the
+//! servers' client addresses and the `[logs]` section.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The topology read when none is named and the file exists.
-pub const DEFAULT_TOPOLOGY: &str = "topology.toml";
+use herd::logging::LogsConfig;
+use herd::topology::Topology;
+
+/// What the facade takes from the command line and the topology.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Herd client addresses, in order of preference.
+    pub herd: Vec<String>,
+    /// The topology's `[logs]` section, for the facade's own log file.
+    pub logs: LogsConfig,
+}
 
 /// Errors resolving the herd list.
 #[derive(Debug, thiserror::Error)]
@@ -26,48 +37,38 @@ pub enum ConfigError {
         /// The names it has.
         known: String,
     },
-    /// A server name was given but there is no topology to look it up in.
-    #[error(
-        "{name:?} is not host:port, and there is no topology to look it up in (use --topology)"
-    )]
-    NoTopology {
-        /// The name given.
-        name: String,
-    },
     /// No herd server at all.
     #[error("no herd servers: give --herd ADDR[,ADDR...] or a topology with servers")]
     Empty,
 }
 
 /// Resolves `entries` (addresses or names; empty means every server of the
-/// topology, in name order) to client addresses. `topology` defaults to
-/// [`DEFAULT_TOPOLOGY`] when that file exists.
-pub fn resolve_herd(
-    entries: &[String],
-    topology: Option<&Path>,
-) -> Result<Vec<String>, ConfigError> {
-    let path = topology.map(Path::to_path_buf).or_else(|| {
-        Path::new(DEFAULT_TOPOLOGY)
-            .exists()
-            .then(|| PathBuf::from(DEFAULT_TOPOLOGY))
-    });
-    let needs_topology = entries.is_empty() || entries.iter().any(|e| !is_address(e));
-    let servers = match (&path, needs_topology) {
-        (Some(path), true) => Some(load(path)?),
-        _ => None,
-    };
-    let resolved: Vec<String> = if entries.is_empty() {
-        servers.iter().flat_map(|s| s.values().cloned()).collect()
+/// topology, in name order) to client addresses, with the topology `herd`
+/// would read given `topology` (see [`herd::topology::file_to_read`]).
+pub fn resolve(entries: &[String], topology: Option<&Path>) -> Result<Resolved, ConfigError> {
+    let path = herd::topology::file_to_read(topology);
+    let loaded = Topology::load_default(topology)?;
+    let servers: BTreeMap<String, String> = loaded
+        .servers
+        .iter()
+        .map(|(name, spec)| (name.clone(), spec.addr.to_string()))
+        .collect();
+    let shown = path.unwrap_or_else(|| PathBuf::from("the built-in topology"));
+    let herd: Vec<String> = if entries.is_empty() {
+        servers.values().cloned().collect()
     } else {
         entries
             .iter()
-            .map(|entry| resolve_one(entry, servers.as_ref(), path.as_deref()))
+            .map(|entry| resolve_one(entry, &servers, &shown))
             .collect::<Result<_, _>>()?
     };
-    if resolved.is_empty() {
+    if herd.is_empty() {
         return Err(ConfigError::Empty);
     }
-    Ok(resolved)
+    Ok(Resolved {
+        herd,
+        logs: loaded.logs,
+    })
 }
 
 /// `host:port` with a numeric port.
@@ -79,18 +80,13 @@ fn is_address(entry: &str) -> bool {
 
 fn resolve_one(
     entry: &str,
-    servers: Option<&BTreeMap<String, String>>,
-    path: Option<&Path>,
+    servers: &BTreeMap<String, String>,
+    path: &Path,
 ) -> Result<String, ConfigError> {
     let entry = entry.trim();
     if is_address(entry) {
         return Ok(entry.to_owned());
     }
-    let (Some(servers), Some(path)) = (servers, path) else {
-        return Err(ConfigError::NoTopology {
-            name: entry.to_owned(),
-        });
-    };
     servers
         .get(entry)
         .or_else(|| {
@@ -105,16 +101,6 @@ fn resolve_one(
             path: path.to_owned(),
             known: servers.keys().cloned().collect::<Vec<_>>().join(", "),
         })
-}
-
-/// Client addresses by server name, from the herd's own topology parser.
-fn load(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
-    let topology = herd::topology::Topology::load(path)?;
-    Ok(topology
-        .servers
-        .into_iter()
-        .map(|(name, spec)| (name, spec.addr.to_string()))
-        .collect())
 }
 
 #[cfg(test)]
@@ -147,7 +133,7 @@ teams = ["Gaul", "Rome"]
             "10.0.0.1:7".to_owned(),
             "Goloman".to_owned(),
         ];
-        let resolved = resolve_herd(&entries, Some(file.path())).unwrap();
+        let resolved = resolve(&entries, Some(file.path())).unwrap().herd;
         assert_eq!(
             resolved,
             ["127.0.0.1:12001", "10.0.0.1:7", "127.0.0.1:12000"]
@@ -157,14 +143,23 @@ teams = ["Gaul", "Rome"]
     #[test]
     fn no_entries_means_every_server_of_the_topology() {
         let file = topology();
-        let resolved = resolve_herd(&[], Some(file.path())).unwrap();
+        let resolved = resolve(&[], Some(file.path())).unwrap().herd;
         assert_eq!(resolved, ["127.0.0.1:12000", "127.0.0.1:12001"]);
     }
 
     #[test]
     fn unknown_names_are_errors() {
         let file = topology();
-        let err = resolve_herd(&["Welsh".to_owned()], Some(file.path())).unwrap_err();
+        let err = resolve(&["Welsh".to_owned()], Some(file.path())).unwrap_err();
         assert!(matches!(err, ConfigError::UnknownServer { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_topology_logs_section_reaches_the_facade() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let text = format!("{TOPOLOGY}[logs]\nmax_bytes = 4096\nkeep = 2\n");
+        std::fs::write(file.path(), text).unwrap();
+        let resolved = resolve(&[], Some(file.path())).unwrap();
+        assert_eq!((resolved.logs.max_bytes, resolved.logs.keep), (4096, 2));
     }
 }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod health;
 pub mod herd_link;
 pub mod in_flight;
+pub mod json_rejections;
 pub mod listener;
 pub mod logging;
 pub mod metrics;

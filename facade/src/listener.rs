@@ -34,6 +34,7 @@ use tower_service::Service;
 use tracing::debug;
 
 use crate::in_flight::TrackedBody;
+use crate::json_rejections::JsonRejectionStream;
 
 /// The limits the accept loop enforces.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +105,8 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
+    // hyper's own error replies (400, 414, 431) get JSON bodies on the way out.
+    let stream = JsonRejectionStream::new(stream);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let ended = tokio::select! {

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-pub use herd::logging::{LogGuard, LoggingError};
+pub use herd::logging::{LogGuard, LoggingError, LogsConfig};
 
 /// Libraries kept at `info` whatever `RUST_LOG` says: at debug and trace
 /// levels they may log raw request URIs, which hold the Cacofonix id.
@@ -19,10 +19,10 @@ const QUIET_LIBRARIES: [&str; 5] = [
     "h2=info",
 ];
 
-/// Installs the global subscriber writing `<dir>/facade-<port>.log` at
-/// `RUST_LOG` level (default `info`), through the herd's log writer, with
-/// [`QUIET_LIBRARIES`] pinned. Keep the guard alive for the life of the
-/// process; dropping it writes out what is queued.
-pub fn init(dir: &Path, port: u16) -> Result<LogGuard, LoggingError> {
-    herd::logging::init(dir, &format!("facade-{port}"), &QUIET_LIBRARIES)
+/// Installs the global subscriber writing `<dir>/facade-<port>.log`, rotated
+/// as `logs` says, at `RUST_LOG` level (default `info`), through the herd's
+/// log writer, with [`QUIET_LIBRARIES`] pinned. Keep the guard alive for
+/// the life of the process; dropping it writes out what is queued.
+pub fn init(dir: &Path, port: u16, logs: &LogsConfig) -> Result<LogGuard, LoggingError> {
+    herd::logging::init(dir, &format!("facade-{port}"), &QUIET_LIBRARIES, logs)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use facade::config::Resolved;
 use facade::server::{self, Config};
 use tracing::info;
 
@@ -25,24 +26,34 @@ struct Cli {
     /// server names of the topology [default: every server of the topology].
     #[arg(long, env = "FACADE_HERD", value_delimiter = ',')]
     herd: Vec<String>,
-    /// Topology file for server names [default: ./topology.toml if present].
+    /// Topology file for server names and `[logs]` [default: ./topology.toml,
+    /// or the herd's built-in five-server topology if absent].
     #[arg(long, env = "HERD_TOPOLOGY")]
     topology: Option<PathBuf>,
     /// Directory for the log file facade-<port>.log (created if missing).
     #[arg(long, default_value = "logs")]
     log_dir: PathBuf,
+    /// Set by `herd up` on the facade it starts: its process id.
+    #[arg(long, hide = true)]
+    supervised_by: Option<u32>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let herd = match facade::config::resolve_herd(&cli.herd, cli.topology.as_deref()) {
-        Ok(herd) => herd,
+    if let Some(parent) = cli.supervised_by
+        && let Err(e) = herd::supervision::die_with_parent(parent)
+    {
+        eprintln!("facade: {e}");
+        return ExitCode::FAILURE;
+    }
+    let resolved = match facade::config::resolve(&cli.herd, cli.topology.as_deref()) {
+        Ok(resolved) => resolved,
         Err(e) => {
             eprintln!("facade: {e}");
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
-    match run(&cli, herd) {
+    match run(&cli, resolved) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("facade: {e:#}");
@@ -51,7 +62,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
+fn run(cli: &Cli, resolved: Resolved) -> anyhow::Result<()> {
+    let Resolved { herd, logs } = resolved;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&cli.listen)
@@ -60,8 +72,8 @@ fn run(cli: &Cli, herd: Vec<String>) -> anyhow::Result<()> {
         let addr = listener
             .local_addr()
             .context("reading the listen address")?;
-        let _log_guard =
-            facade::logging::init(&cli.log_dir, addr.port()).context("setting up logging")?;
+        let _log_guard = facade::logging::init(&cli.log_dir, addr.port(), &logs)
+            .context("setting up logging")?;
         herd::fdlimit::raise_and_log();
         let running = server::start(listener, Config::new(herd.clone())).await?;
         println!(

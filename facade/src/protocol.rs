@@ -44,14 +44,28 @@ impl Medal {
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthId(String);
 
+/// Why a Cacofonix id cannot be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BadAuthId {
+    /// Longer than [`MAX_AUTH_LEN`].
+    #[error("auth_id is too long: at most {MAX_AUTH_LEN} bytes")]
+    TooLong,
+    /// Empty, or holds white space or control characters.
+    #[error("auth_id must be one non-empty path segment without white space")]
+    NotOneField,
+}
+
 impl AuthId {
     /// Accepts one protocol field: non-empty, at most [`MAX_AUTH_LEN`] bytes,
     /// no white space or control characters.
-    pub fn parse(text: &str) -> Option<Self> {
-        let ok = !text.is_empty()
-            && text.len() <= MAX_AUTH_LEN
-            && !text.chars().any(|c| c.is_whitespace() || c.is_control());
-        ok.then(|| Self(text.to_owned()))
+    pub fn parse(text: &str) -> Result<Self, BadAuthId> {
+        if text.len() > MAX_AUTH_LEN {
+            return Err(BadAuthId::TooLong);
+        }
+        if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(BadAuthId::NotOneField);
+        }
+        Ok(Self(text.to_owned()))
     }
 
     /// The id itself, for the request line only.
@@ -349,10 +363,15 @@ mod tests {
 
     #[test]
     fn auth_ids_are_one_field_and_never_shown() {
-        assert!(AuthId::parse("").is_none());
-        assert!(AuthId::parse("a b").is_none());
-        assert!(AuthId::parse("a\nMEDAL").is_none());
-        assert!(AuthId::parse(&"x".repeat(MAX_AUTH_LEN + 1)).is_none());
+        assert_eq!(AuthId::parse("").unwrap_err(), BadAuthId::NotOneField);
+        assert_eq!(AuthId::parse("a b").unwrap_err(), BadAuthId::NotOneField);
+        assert_eq!(
+            AuthId::parse("a\nMEDAL").unwrap_err(),
+            BadAuthId::NotOneField
+        );
+        let long = "x".repeat(MAX_AUTH_LEN + 1);
+        assert_eq!(AuthId::parse(&long).unwrap_err(), BadAuthId::TooLong);
+        assert!(AuthId::parse(&long[1..]).is_ok());
         let id = AuthId::parse("s3cret").unwrap();
         assert!(!format!("{id:?}").contains("s3cret"));
         let line = Request::Medal("Gaul".into(), Medal::Gold, id).line();

@@ -125,3 +125,28 @@ async fn an_unknown_server_name_exits_with_status_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Welsh"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_the_repository_server_names_come_from_the_herds_built_in_topology() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_facade"))
+        .args(["--listen", "127.0.0.1:0", "--herd", "Goloman,Welsh"])
+        .current_dir(dir.path())
+        .env_remove("HERD_TOPOLOGY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("facade did not start in time")
+        .unwrap();
+    let first = first.unwrap_or_else(|| panic!("facade exited: {:?}", child.try_wait()));
+    assert!(
+        first.contains("(herd 127.0.0.1:12000,127.0.0.1:12003)"),
+        "{first}"
+    );
+}

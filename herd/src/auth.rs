@@ -18,6 +18,10 @@ pub const CACOFONIX_ENV: &str = "CACOFONIX_ID";
 /// the README so the quick start works, and announced with a warning.
 pub const LOCAL_DEFAULT_CACOFONIX_ID: &str = "cacofonix-local-default";
 
+/// What is logged when the local default id is used.
+const DEFAULT_ID_WARNING: &str =
+    "no CACOFONIX_ID and no [security] cacofonix_file: using the documented local default id";
+
 /// Why the id could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -61,11 +65,20 @@ impl CacofonixId {
             return Self::new(text.trim_ascii())
                 .ok_or(AuthError::Unusable("the Cacofonix id file"));
         }
-        tracing::warn!(
-            event = "cacofonix_id",
-            source = "local-default",
-            "no CACOFONIX_ID and no [security] cacofonix_file: using the documented local default id"
-        );
+        // Under `herd up`, which prints one summary, only the file gets it.
+        if crate::supervision::defaults_summarised_by_parent() {
+            tracing::info!(
+                event = "cacofonix_id",
+                source = "local-default",
+                "{DEFAULT_ID_WARNING}"
+            );
+        } else {
+            tracing::warn!(
+                event = "cacofonix_id",
+                source = "local-default",
+                "{DEFAULT_ID_WARNING}"
+            );
+        }
         Ok(Self(LOCAL_DEFAULT_CACOFONIX_ID.as_bytes().to_vec()))
     }
 

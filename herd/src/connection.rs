@@ -228,7 +228,7 @@ impl Connection<'_> {
             completed = true;
             let received = SystemTime::now();
             self.events.client_in(self.id, &redact(&line), received);
-            let command = Command::parse(line.clone());
+            let command = Command::parse(line.clone(), &self.shared.limits);
             if command.may_wait() {
                 self.hand_off();
                 self.flush().await?;

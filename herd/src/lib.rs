@@ -34,5 +34,7 @@ pub mod server;
 pub mod shared;
 pub mod signal;
 pub mod status;
+pub mod supervision;
 pub mod timestamp;
 pub mod topology;
+pub mod up;

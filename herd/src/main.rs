@@ -1,7 +1,8 @@
 //! The `herd` binary: `herd NAME` runs one server of the topology,
 //! `herd up` runs every server of it as child processes.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,14 +10,6 @@ use clap::{Args, Parser, Subcommand};
 use herd::server::{self, Options};
 use herd::topology::{ProviderKind, Topology};
 use tracing::info;
-
-/// The topology used when `--topology` is not given and `./topology.toml`
-/// does not exist: five servers on 127.0.0.1 ports 12000-12004 (clients)
-/// and 12100-12104 (links), local places.
-const BUILT_IN_TOPOLOGY: &str = include_str!("../../topology.toml");
-
-/// Default topology file, relative to the working directory.
-const DEFAULT_TOPOLOGY: &str = "topology.toml";
 
 /// Exit status for an unusable topology or command line, or a data
 /// directory another `herd` of the same name is using.
@@ -36,6 +29,9 @@ struct Cli {
     common: Common,
     #[command(subcommand)]
     command: Option<Command>,
+    /// Set by `herd up` on the servers it starts: its process id.
+    #[arg(long, hide = true)]
+    supervised_by: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +82,9 @@ fn main() -> ExitCode {
             let facade = (!no_facade).then_some(facade_listen.as_str());
             load(&common).and_then(|t| Ok(up(&common, &t, facade)?))
         }
-        (None, Some(name)) => load(&cli.common).and_then(|t| run_one(&cli.common, t, &name)),
+        (None, Some(name)) => {
+            load(&cli.common).and_then(|t| run_one(&cli.common, t, &name, cli.supervised_by))
+        }
         (None, None) => {
             eprintln!(
                 "herd: name a server to run (e.g. `herd Goloman`) or use `herd up`; see `herd --help`"
@@ -124,11 +122,8 @@ impl From<anyhow::Error> for Failure {
 /// Loads the topology named on the command line, the one in the working
 /// directory, or the built-in one, and applies command-line overrides.
 fn load(common: &Common) -> Result<Topology, Failure> {
-    let mut topology = match topology_path(common) {
-        Some(path) => Topology::load(&path),
-        None => Topology::parse(BUILT_IN_TOPOLOGY),
-    }
-    .map_err(|e| Failure::Config(e.to_string()))?;
+    let mut topology = Topology::load_default(common.topology.as_deref())
+        .map_err(|e| Failure::Config(e.to_string()))?;
     if let Some(provider) = common.places {
         topology.places.provider = provider;
     }
@@ -138,23 +133,23 @@ fn load(common: &Common) -> Result<Topology, Failure> {
     Ok(topology)
 }
 
-/// The topology file to read, or `None` for the built-in one.
-fn topology_path(common: &Common) -> Option<PathBuf> {
-    match &common.topology {
-        Some(path) => Some(path.clone()),
-        None => Path::new(DEFAULT_TOPOLOGY)
-            .exists()
-            .then(|| PathBuf::from(DEFAULT_TOPOLOGY)),
+/// Runs one server until SIGINT or SIGTERM. Under `herd up`
+/// (`supervised_by`), it dies with `herd up` and reports on standard output
+/// when it serves and when its links are up.
+fn run_one(
+    common: &Common,
+    topology: Topology,
+    name: &str,
+    supervised_by: Option<u32>,
+) -> Result<(), Failure> {
+    if let Some(parent) = supervised_by {
+        herd::supervision::die_with_parent(parent).context("running under herd up")?;
     }
-}
-
-/// Runs one server until SIGINT or SIGTERM.
-fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failure> {
     topology
         .server(name)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    let _log_guard =
-        herd::logging::init(&common.log_dir, name, &[]).context("setting up logging")?;
+    let _log_guard = herd::logging::init(&common.log_dir, name, &[], &topology.logs)
+        .context("setting up logging")?;
     // So the connection limit (clamped to it) can be reached.
     herd::fdlimit::raise_and_log();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
@@ -175,132 +170,80 @@ fn run_one(common: &Common, topology: Topology, name: &str) -> Result<(), Failur
                 ) => Failure::Config(e.to_string()),
                 other => Failure::Other(other.into()),
             })?;
-        herd::signal::shutdown()
-            .await
-            .context("waiting for signals")?;
+        let links_up = async {
+            if supervised_by.is_some() {
+                herd::supervision::report(&format!(
+                    "{} {} {}",
+                    herd::supervision::READY,
+                    running.client_addr,
+                    running.peer_addr
+                ));
+                herd::supervision::report_links_up(&running.shared).await;
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            result = herd::signal::shutdown() => result.context("waiting for signals")?,
+            () = links_up => {}
+        }
         info!(event = "server_stopping", server = name);
         running.stop().await;
         Ok(())
     })
 }
 
-/// Starts every server as a child process, and the REST facade on
-/// `facade_listen` if its binary sits next to this one; waits for Ctrl-C or
-/// SIGTERM, then stops them all.
+/// Runs every server as a child process, and the REST facade on
+/// `facade_listen` if its binary sits next to this one, until Ctrl-C or
+/// SIGTERM (see [`herd::up`]).
 fn up(common: &Common, topology: &Topology, facade_listen: Option<&str>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding the herd executable")?;
-    let topology_file = topology_path(common)
+    let topology_file = herd::topology::file_to_read(common.topology.as_deref())
         .map(|p| std::path::absolute(p).context("resolving the topology path"))
         .transpose()?;
     let log_dir = std::path::absolute(&common.log_dir).context("resolving the log directory")?;
     let data_dir = std::path::absolute(&common.data_dir).context("resolving the data directory")?;
+    let mut server_args: Vec<OsString> = vec![
+        "--log-dir".into(),
+        log_dir.clone().into(),
+        "--data-dir".into(),
+        data_dir.into(),
+    ];
+    if let Some(path) = &topology_file {
+        server_args.extend(["--topology".into(), path.clone().into()]);
+    }
+    if let Some(provider) = common.places {
+        server_args.extend(["--places".into(), provider.as_str().into()]);
+    }
+    if let Some(url) = &common.places_url {
+        server_args.extend(["--places-url".into(), url.into()]);
+    }
+    let facade_exe = exe.with_file_name("facade");
+    let facade = facade_listen.filter(|_| facade_exe.exists()).map(|listen| {
+        let herd_addrs: Vec<String> = topology
+            .servers
+            .values()
+            .map(|s| s.addr.to_string())
+            .collect();
+        let mut args: Vec<OsString> = vec![
+            "--listen".into(),
+            listen.into(),
+            "--herd".into(),
+            herd_addrs.join(",").into(),
+            "--log-dir".into(),
+            log_dir.clone().into(),
+        ];
+        if let Some(path) = &topology_file {
+            args.extend(["--topology".into(), path.clone().into()]);
+        }
+        (facade_exe.clone(), args)
+    });
+    let plan = herd::up::Plan {
+        exe,
+        server_args,
+        facade,
+        log_dir,
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    runtime.block_on(async {
-        let mut children = Vec::new();
-        for (name, spec) in &topology.servers {
-            let mut cmd = tokio::process::Command::new(&exe);
-            cmd.arg(name)
-                .arg("--log-dir")
-                .arg(&log_dir)
-                .arg("--data-dir")
-                .arg(&data_dir)
-                .kill_on_drop(true);
-            if let Some(path) = &topology_file {
-                cmd.arg("--topology").arg(path);
-            }
-            if let Some(provider) = common.places {
-                cmd.arg("--places").arg(provider_name(provider));
-            }
-            if let Some(url) = &common.places_url {
-                cmd.arg("--places-url").arg(url);
-            }
-            let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
-            println!(
-                "{name:<10} clients {}  links {}  log {}",
-                spec.addr,
-                spec.peer_addr,
-                log_dir.join(format!("{name}.log")).display()
-            );
-            children.push((name.clone(), child));
-        }
-        let servers = children.len();
-        let facade_exe = exe.with_file_name("facade");
-        if let Some(listen) = facade_listen.filter(|_| facade_exe.exists()) {
-            // The facade backs off while no server answers; start it once they do.
-            for spec in topology.servers.values() {
-                wait_listening(spec.addr).await;
-            }
-            let herd_addrs: Vec<String> = topology
-                .servers
-                .values()
-                .map(|s| s.addr.to_string())
-                .collect();
-            let child = tokio::process::Command::new(&facade_exe)
-                .args(["--listen", listen, "--herd", &herd_addrs.join(",")])
-                .arg("--log-dir")
-                .arg(&log_dir)
-                .kill_on_drop(true)
-                .spawn()
-                .context("starting the facade")?;
-            children.push(("facade".to_owned(), child));
-        }
-        println!(
-            "herd up: {servers} servers running ({} places); Ctrl-C stops them",
-            provider_name(topology.places.provider)
-        );
-        let watch = async {
-            let mut exits = futures::stream::FuturesUnordered::new();
-            for (name, child) in &mut children {
-                let name = name.clone();
-                exits.push(async move { (name, child.wait().await) });
-            }
-            use futures::StreamExt;
-            while let Some((name, status)) = exits.next().await {
-                match status {
-                    Ok(status) => eprintln!("herd up: {name} exited ({status})"),
-                    Err(e) => eprintln!("herd up: waiting for {name} failed: {e}"),
-                }
-            }
-        };
-        tokio::select! {
-            result = herd::signal::shutdown() => result.context("waiting for signals")?,
-            () = watch => eprintln!("herd up: every server has exited"),
-        }
-        for (name, child) in &mut children {
-            if let Some(pid) = child.id() {
-                let pid = nix::unistd::Pid::from_raw(pid as i32);
-                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            }
-            if tokio::time::timeout(std::time::Duration::from_secs(5), child.wait())
-                .await
-                .is_err()
-            {
-                eprintln!("herd up: {name} did not stop in time; killing it");
-                let _ = child.kill().await;
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Longest `herd up` waits for a server to accept clients before starting the facade.
-const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Waits until `addr` accepts a connection, or [`READY_WAIT`] passes.
-async fn wait_listening(addr: std::net::SocketAddr) {
-    let deadline = tokio::time::Instant::now() + READY_WAIT;
-    while tokio::net::TcpStream::connect(addr).await.is_err()
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
-/// The command-line spelling of a provider.
-fn provider_name(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Local => "local",
-        ProviderKind::Google => "google",
-        ProviderKind::GoogleNew => "google-new",
-    }
+    runtime.block_on(herd::up::run(topology, plan))?;
+    Ok(())
 }

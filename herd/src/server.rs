@@ -43,7 +43,7 @@ pub enum StartError {
     #[error(transparent)]
     Key(#[from] KeyError),
     /// A listening socket could not be bound.
-    #[error("cannot listen on {addr} ({what}): {source}")]
+    #[error("cannot listen on {addr} ({what})")]
     Bind {
         /// The address.
         addr: SocketAddr,

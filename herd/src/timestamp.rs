@@ -15,6 +15,11 @@ pub const MAX_FRACTION_DIGITS: usize = 9;
 /// and small enough that the arithmetic below cannot overflow.
 const MAX_SECOND_DIGITS: usize = 20;
 
+/// Longest `AT` difference [`push_diff`] writes for a parsed client time:
+/// a sign, at most one digit more than a client time's seconds (the clock's
+/// own seconds are far fewer), a dot and nine fraction digits.
+pub const MAX_DIFF_LEN: usize = 1 + MAX_SECOND_DIGITS + 1 + 1 + MAX_FRACTION_DIGITS;
+
 /// Parses `SECONDS[.FRACTION]`: ASCII digits, at most nine fraction digits.
 /// Returns nanoseconds since the epoch, or `None` if the text is not of that form.
 pub fn parse_posix_nanos(text: &[u8]) -> Option<i128> {

@@ -1,5 +1,6 @@
 //! The herd's shape: which servers exist, where they listen, who links to whom,
-//! and the optional sections (places, limits, security) that tune a server.
+//! and the optional sections (places, limits, security, olympics, logs) that
+//! tune a server.
 //!
 //! Loaded from `topology.toml`. Every optional section has a default, so the
 //! minimal file is a `links` list and one `[servers.NAME]` table per server.
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::logging::LogsConfig;
 use crate::metrics::MetricsConfig;
 use crate::olympic::OlympicsConfig;
 
@@ -39,7 +41,9 @@ pub enum TopologyError {
     #[error("topology defines no servers")]
     Empty,
     /// A server name that cannot be used on the wire.
-    #[error("server name {0:?} is not usable: names are non-empty and contain no white space")]
+    #[error(
+        "server name {0:?} is not usable: names are 1 to {MAX_SERVER_NAME_LEN} bytes with no white space"
+    )]
     BadName(String),
     /// A name asked for (on the command line) that the topology does not define.
     #[error("unknown server {name:?}; the topology defines: {known}")]
@@ -87,6 +91,55 @@ pub enum TopologyError {
     },
 }
 
+/// The topology used when none is named and [`DEFAULT_FILE`] does not
+/// exist: five servers on 127.0.0.1 ports 12000-12004 (clients) and
+/// 12100-12104 (links), local places. It is this repository's
+/// `topology.toml`, so `herd Goloman` and `facade --herd Goloman` work from
+/// any folder.
+pub const BUILT_IN: &str = include_str!("../../topology.toml");
+
+/// The topology file read when none is named, relative to the working
+/// directory.
+pub const DEFAULT_FILE: &str = "topology.toml";
+
+/// The topology file to read: `named`, else [`DEFAULT_FILE`] if it exists;
+/// `None` means the [`BUILT_IN`] one.
+pub fn file_to_read(named: Option<&Path>) -> Option<PathBuf> {
+    match named {
+        Some(path) => Some(path.to_owned()),
+        None => Path::new(DEFAULT_FILE)
+            .exists()
+            .then(|| PathBuf::from(DEFAULT_FILE)),
+    }
+}
+
+/// Longest server name, in bytes. Names travel in every `AT` line and in
+/// the link handshake, so bounding them bounds the peer line limit
+/// ([`Limits::peer_max_line`]).
+pub const MAX_SERVER_NAME_LEN: usize = 64;
+
+/// Default longest client ID, in bytes: DNS names, the usual IDs, are at
+/// most 253.
+pub const DEFAULT_MAX_CLIENT_ID: usize = 256;
+
+/// What a peer line may hold beyond the longest client line. An `AT` line
+/// made from an IAMAT of `n` bytes is at most `n + name + diff - 1` bytes
+/// (`AT <name> <diff> ` replaces `IAMAT `; the rest is copied, single-spaced),
+/// where the name is at most [`MAX_SERVER_NAME_LEN`] (64) and the diff at
+/// most [`MAX_DIFF_LEN`](crate::timestamp::MAX_DIFF_LEN) (32) bytes: 95 bytes
+/// more. A `HELLO` is at most 64 + 104 bytes. 256 covers both, with room
+/// for the origin, sequence and stamp an Olympic change adds.
+pub const PEER_LINE_SLACK: usize = 256;
+
+/// Largest `limits.max_line`: keeps every line buffer, and the peer line
+/// limit derived from it, within a sane bound.
+pub const MAX_LINE_CEILING: usize = 16 << 20;
+
+/// Bytes of the shortest IAMAT besides its client ID: `IAMAT`, three
+/// spaces, `+0+0` and `0`. An IAMAT with the longest allowed ID must fit
+/// in `limits.max_line`.
+const SHORTEST_IAMAT_REST: usize = 13;
+
 /// One server of the herd.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +162,17 @@ pub enum ProviderKind {
     Google,
     /// Google Places API (New) `places:searchNearby`, converted to the legacy shape.
     GoogleNew,
+}
+
+impl ProviderKind {
+    /// The spelling in the topology and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Google => "google",
+            Self::GoogleNew => "google-new",
+        }
+    }
 }
 
 impl std::str::FromStr for ProviderKind {
@@ -153,8 +217,14 @@ impl Default for PlacesConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Longest accepted line in bytes, terminator excluded.
+    /// Longest accepted client line in bytes, terminator excluded. Peer
+    /// links accept [`Limits::peer_max_line`], a little more, so that every
+    /// location taken from a client can flood.
     pub max_line: usize,
+    /// Longest client ID in IAMAT and WHATSAT, in bytes: bounds the memory
+    /// each stored client costs. A longer one is answered `? ` and nothing
+    /// is stored.
+    pub max_client_id: usize,
     /// Client connections held at once. A new client is always accepted;
     /// past this limit the connection idle the longest is closed to make
     /// room. Lowered at start if the open-file limit cannot hold it.
@@ -198,6 +268,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_line: 64 * 1024,
+            max_client_id: DEFAULT_MAX_CLIENT_ID,
             max_connections: 1024,
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
@@ -214,6 +285,12 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Longest line a peer link accepts: [`Limits::max_line`] plus
+    /// [`PEER_LINE_SLACK`], so any `AT` line made from an accepted IAMAT fits.
+    pub fn peer_max_line(&self) -> usize {
+        self.max_line + PEER_LINE_SLACK
+    }
+
     /// Idle timeout as a duration.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
@@ -283,6 +360,8 @@ struct RawTopology {
     olympics: OlympicsConfig,
     #[serde(default)]
     metrics: MetricsConfig,
+    #[serde(default)]
+    logs: LogsConfig,
 }
 
 /// A validated topology.
@@ -302,6 +381,8 @@ pub struct Topology {
     pub olympics: OlympicsConfig,
     /// The `[metrics]` section: which servers serve Prometheus metrics.
     pub metrics: MetricsConfig,
+    /// The `[logs]` section: log file rotation.
+    pub logs: LogsConfig,
 }
 
 impl Topology {
@@ -330,6 +411,14 @@ impl Topology {
         Ok(topology)
     }
 
+    /// Reads the topology [`file_to_read`] picks, or parses the built-in one.
+    pub fn load_default(named: Option<&Path>) -> Result<Self, TopologyError> {
+        match file_to_read(named) {
+            Some(path) => Self::load(&path),
+            None => Self::parse(BUILT_IN),
+        }
+    }
+
     /// Parses and validates topology text.
     pub fn parse(text: &str) -> Result<Self, TopologyError> {
         let raw: RawTopology = toml::from_str(text).map_err(|e| TopologyError::Malformed {
@@ -344,6 +433,7 @@ impl Topology {
             security: raw.security,
             olympics: raw.olympics,
             metrics: raw.metrics,
+            logs: raw.logs,
         };
         topology.validate()?;
         Ok(topology)
@@ -354,7 +444,10 @@ impl Topology {
             return Err(TopologyError::Empty);
         }
         for name in self.servers.keys() {
-            if name.is_empty() || name.bytes().any(crate::parse::is_space) {
+            if name.is_empty()
+                || name.len() > MAX_SERVER_NAME_LEN
+                || name.bytes().any(crate::parse::is_space)
+            {
                 return Err(TopologyError::BadName(name.clone()));
             }
         }
@@ -397,9 +490,21 @@ impl Topology {
                 }
             }
         }
+        self.validate_limits()
+    }
+
+    /// Every `[limits]` and `[logs]` value within its range, and the client
+    /// ID limit within the line limit.
+    fn validate_limits(&self) -> Result<(), TopologyError> {
         let limits = &self.limits;
-        let checks: [(&'static str, usize, usize, &'static str); 6] = [
+        let checks: [(&'static str, usize, usize, &'static str); 7] = [
             ("limits.max_line", limits.max_line, 64, "at least 64 bytes"),
+            (
+                "limits.max_client_id",
+                limits.max_client_id,
+                1,
+                "at least 1",
+            ),
             (
                 "limits.max_connections",
                 limits.max_connections,
@@ -429,6 +534,28 @@ impl Topology {
                     reason,
                 });
             }
+        }
+        if let Some((field, value, reason)) = self.logs.out_of_range() {
+            return Err(TopologyError::OutOfRange {
+                field,
+                value,
+                reason,
+            });
+        }
+        if limits.max_line > MAX_LINE_CEILING {
+            return Err(TopologyError::OutOfRange {
+                field: "limits.max_line",
+                value: limits.max_line.to_string(),
+                reason: "at most 16777216 bytes",
+            });
+        }
+        if limits.max_client_id + SHORTEST_IAMAT_REST > limits.max_line {
+            return Err(TopologyError::OutOfRange {
+                field: "limits.max_client_id",
+                value: limits.max_client_id.to_string(),
+                reason: "an IAMAT with the longest client ID must fit in limits.max_line \
+                         (max_client_id + 13 <= max_line)",
+            });
         }
         self.validate_timeouts()
     }
@@ -546,6 +673,21 @@ peer_addr = "127.0.0.1:12104"
         let err = Topology::parse(&text).unwrap_err().to_string();
         assert!(err.contains("127.0.0.1:12000"), "{err}");
         assert!(err.contains("Goloman.addr"), "{err}");
+    }
+
+    #[test]
+    fn names_that_would_not_fit_a_peer_line_are_rejected() {
+        let long = "W".repeat(MAX_SERVER_NAME_LEN + 1);
+        let text = FIVE.replace("Welsh", &long);
+        let err = Topology::parse(&text).unwrap_err();
+        assert!(
+            matches!(err, TopologyError::BadName(ref n) if *n == long),
+            "{err}"
+        );
+        let text = format!("{FIVE}\n[limits]\nmax_line = 100\nmax_client_id = 87\n");
+        assert_eq!(Topology::parse(&text).unwrap().limits.peer_max_line(), 356);
+        let text = format!("{FIVE}\n[limits]\nmax_line = 100\nmax_client_id = 88\n");
+        assert!(Topology::parse(&text).is_err());
     }
 
     #[test]

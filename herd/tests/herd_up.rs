@@ -1,18 +1,20 @@
 //! `herd up`: every server of the topology as its own process, flooding to
-//! each other, all stopped by one SIGTERM.
+//! each other, all stopped by one SIGTERM; a server that cannot start makes
+//! it fail; its children die with it; it prints one summary.
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::*;
 
-#[test]
-fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let topology = dir.path().join("topology.toml");
+/// Writes a topology of A - B - C on fresh ports; returns its path and the
+/// client addresses.
+fn three_servers(dir: &Path) -> (PathBuf, Vec<SocketAddr>) {
+    let topology = dir.join("topology.toml");
     let mut text = String::from("links = [[\"A\", \"B\"], [\"B\", \"C\"]]\n");
     let mut clients = Vec::new();
     for name in ["A", "B", "C"] {
@@ -23,42 +25,97 @@ fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
         clients.push(client);
     }
     std::fs::write(&topology, text).unwrap();
-    let mut up = Command::new(herd_bin())
-        .args(["up", "--no-facade", "--topology"])
-        .arg(&topology)
+    (topology, clients)
+}
+
+/// `herd up --no-facade` on `topology`, output to files in `dir`.
+fn herd_up(dir: &Path, topology: &Path, env: &[(&str, &str)]) -> KillOnDrop {
+    let mut cmd = Command::new(herd_bin());
+    cmd.args(["up", "--no-facade", "--topology"])
+        .arg(topology)
         .arg("--log-dir")
-        .arg(dir.path().join("logs"))
+        .arg(dir.join("logs"))
         .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("HERD_KEY", "k")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .arg(dir.join("data"))
+        .env_remove("HERD_KEY")
+        .env_remove("CACOFONIX_ID")
+        .stdout(std::fs::File::create(dir.join("up.out")).unwrap())
+        .stderr(std::fs::File::create(dir.join("up.err")).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    KillOnDrop(cmd.spawn().unwrap())
+}
+
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for the process to exit by itself, within [`WAIT`].
+fn exit_of(up: &mut KillOnDrop) -> Option<ExitStatus> {
     let deadline = Instant::now() + WAIT;
-    for addr in &clients {
+    loop {
+        if let Some(status) = up.0.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sigterm(up: &KillOnDrop) {
+    let status = Command::new("kill")
+        .args(["-TERM", &up.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_listening(addrs: &[SocketAddr]) {
+    let deadline = Instant::now() + WAIT;
+    for addr in addrs {
         while TcpStream::connect(addr).is_err() {
             assert!(Instant::now() < deadline, "{addr} never listened");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Waits until `file` contains `needle`; returns its text.
+fn wait_for_text(file: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in {}: {text}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topology, clients) = three_servers(dir.path());
+    let mut up = herd_up(dir.path(), &topology, &[("HERD_KEY", "k")]);
+    wait_listening(&clients);
     exchange_str(clients[0], "IAMAT far +1+1 1\n");
     let reached = whatsat_until_known(clients[2], "far");
-    Command::new("kill")
-        .args(["-TERM", &up.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = up.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = up.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    sigterm(&up);
+    let status = exit_of(&mut up);
     assert!(reached.is_some(), "A's location never reached C through B");
     assert!(
         status.is_some_and(|s| s.success()),
@@ -70,4 +127,61 @@ fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
             "{addr} still serving after herd up stopped"
         );
     }
+}
+
+#[test]
+fn herd_up_names_a_server_that_cannot_bind_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topology, clients) = three_servers(dir.path());
+    // B's client port is taken.
+    let _taken = TcpListener::bind(clients[1]).unwrap();
+    let mut up = herd_up(dir.path(), &topology, &[]);
+    let status = exit_of(&mut up).expect("herd up kept running with a server down");
+    let out = std::fs::read_to_string(dir.path().join("up.out")).unwrap();
+    let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
+    assert!(!status.success(), "{status}\n{out}\n{err}");
+    assert!(err.contains("B could not start"), "{err}");
+    assert!(err.contains(&clients[1].to_string()), "{err}");
+    assert!(!out.contains("running"), "{out}");
+    for addr in [clients[0], clients[2]] {
+        assert!(TcpStream::connect(addr).is_err(), "{addr} left running");
+    }
+}
+
+#[test]
+fn children_die_when_herd_up_is_killed_with_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topology, clients) = three_servers(dir.path());
+    let mut up = herd_up(dir.path(), &topology, &[]);
+    wait_listening(&clients);
+    up.0.kill().unwrap();
+    up.0.wait().unwrap();
+    let deadline = Instant::now() + WAIT;
+    for addr in &clients {
+        while TcpStream::connect(addr).is_ok() {
+            assert!(Instant::now() < deadline, "{addr} outlived herd up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn herd_up_prints_one_summary_says_when_links_are_up_and_stops_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (topology, clients) = three_servers(dir.path());
+    let mut up = herd_up(dir.path(), &topology, &[]);
+    let out = wait_for_text(&dir.path().join("up.out"), "all 2 links are up");
+    for (name, addr) in ["A", "B", "C"].iter().zip(&clients) {
+        assert!(out.contains(&format!("  {name} ")), "{out}");
+        assert!(out.contains(&addr.to_string()), "{out}");
+    }
+    assert_eq!(out.matches("link key").count(), 1, "{out}");
+    assert_eq!(out.matches("Cacofonix id").count(), 1, "{out}");
+    sigterm(&up);
+    assert!(exit_of(&mut up).is_some_and(|s| s.success()));
+    let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
+    assert!(!err.contains("WARN"), "warnings on start or stop:\n{err}");
+    // The servers' own files still say which defaults they ran with.
+    let log = std::fs::read_to_string(dir.path().join("logs/A.log")).unwrap();
+    assert!(log.contains("event=\"link_key\""), "{log}");
 }

@@ -7,6 +7,7 @@ use herd::cmd::Command;
 use herd::codec::{Line, LineCodec};
 use herd::coords::Coords;
 use herd::timestamp::{format_diff, parse_posix_nanos};
+use herd::topology::Limits;
 use proptest::prelude::*;
 use tokio_util::codec::Decoder;
 
@@ -51,13 +52,13 @@ proptest! {
     ) {
         let time = match &frac { Some(f) => format!("{secs}.{f}"), None => secs.to_string() };
         let line = format!("{}IAMAT{s1}{client}{s2}{lat}{lng}{s3}{time}{}", s0.unwrap_or_default(), s4.unwrap_or_default());
-        let parsed = Command::parse(Bytes::from(line.clone()));
+        let parsed = Command::parse(Bytes::from(line.clone()), &Limits::default());
         prop_assert!(matches!(parsed, Command::IAmAt(_)), "{line:?} -> {parsed:?}");
     }
 
     #[test]
     fn any_bytes_parse_without_panic(line in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let _ = Command::parse(Bytes::from(line));
+        let _ = Command::parse(Bytes::from(line), &Limits::default());
     }
 
     #[test]
@@ -126,7 +127,7 @@ proptest! {
 fn invalid_lines_echo_exactly() {
     proptest!(|(line in proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..100))| {
         let line = Bytes::from(line);
-        if let Command::Invalid(invalid) = Command::parse(line.clone()) {
+        if let Command::Invalid(invalid) = Command::parse(line.clone(), &Limits::default()) {
             let mut want = b"? ".to_vec();
             want.extend_from_slice(&line);
             want.push(b'\n');

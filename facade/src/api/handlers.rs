@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use herd::cmd::MAX_SCORE;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
@@ -74,8 +75,8 @@ pub async fn set_score(
 ) -> JsonResult {
     let catalog = app.herd.catalog().await?;
     let event = known_event(&catalog, &event)?;
-    let rome_score = integer(&rome, "rome_score")?;
-    let gaul_score = integer(&gaul, "gaul_score")?;
+    let rome_score = score(&rome, "rome_score")?;
+    let gaul_score = score(&gaul, "gaul_score")?;
     let auth = auth_id(&auth)?;
     let (rome, gaul) = rome_and_gaul(&catalog)?;
     let request = Request::SetScore(
@@ -182,15 +183,32 @@ fn rome_and_gaul(catalog: &Catalog) -> Result<(&str, &str), ApiError> {
     }
 }
 
-fn integer(text: &str, what: &str) -> Result<i64, ApiError> {
+/// A score within the herd's range, ±[`MAX_SCORE`], or 400 naming it.
+fn score(text: &str, what: &str) -> Result<i64, ApiError> {
     text.parse()
-        .map_err(|_| ApiError::bad_request(format!("{what} must be an integer, not {text:?}")))
+        .ok()
+        .filter(|score: &i64| (-MAX_SCORE..=MAX_SCORE).contains(score))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{what} must be an integer from -{MAX_SCORE} to {MAX_SCORE}, not {:?}",
+                clipped(text)
+            ))
+        })
 }
 
+/// At most [`MAX_SHOWN`] characters of `text`, for an error message.
+fn clipped(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// Characters of a bad value quoted back in an error message.
+const MAX_SHOWN: usize = 40;
+
 fn auth_id(text: &str) -> Result<AuthId, ApiError> {
-    AuthId::parse(text).ok_or_else(|| {
-        ApiError::bad_request("auth_id must be one non-empty path segment without white space")
-    })
+    AuthId::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The error for a reply the endpoint did not expect.

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod handlers;
+pub mod json_errors;
 pub mod log;
 pub mod ops;
 pub mod sse;
@@ -9,9 +10,10 @@ pub mod sse;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::handler::Handler;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -42,7 +44,8 @@ pub struct AppState {
     pub metrics: Arc<FacadeMetrics>,
 }
 
-/// Every endpoint. Reads answer GET; writes answer GET, POST and PUT.
+/// Every endpoint. Reads answer GET (and HEAD); writes answer GET, POST
+/// and PUT, never HEAD.
 pub fn router(state: AppState) -> Router {
     use handlers::*;
     let tracked = axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
@@ -50,20 +53,16 @@ pub fn router(state: AppState) -> Router {
         .route("/getMedalTally/{team}", get(get_medal_tally))
         .route(
             "/incrementMedalTally/{team}/{medal_type}/{auth_id}",
-            get(increment_medal_tally)
-                .post(increment_medal_tally)
-                .put(increment_medal_tally),
+            write(increment_medal_tally),
         )
         .route("/getScore/{event_type}", get(get_score))
         .route(
             "/setScore/{event_type}/{rome_score}/{gaul_score}/{auth_id}",
-            get(set_score).post(set_score).put(set_score),
+            write(set_score),
         )
         .route(
             "/registerClient/{client_id}/{event_type}",
-            get(register_client)
-                .post(register_client)
-                .put(register_client),
+            write(register_client),
         )
         .route("/events/{event_type}", get(sse::events))
         .route("/health", get(ops::health))
@@ -72,8 +71,36 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(log::log_request))
+        .layer(axum::middleware::map_response(json_errors::json_body))
         .layer(tracked)
         .with_state(state)
+}
+
+/// A write endpoint: `handler` on GET, POST and PUT. HEAD, which axum
+/// would otherwise send to the GET handler, is refused: a HEAD must not
+/// change anything.
+fn write<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState> + Clone,
+    T: 'static,
+{
+    get(handler.clone())
+        .post(handler.clone())
+        .put(handler)
+        .head(head_on_a_write)
+}
+
+/// 405 for HEAD on a write endpoint, with the methods it takes.
+async fn head_on_a_write() -> Response {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: writes take GET, POST or PUT, never HEAD",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET,POST,PUT"));
+    response
 }
 
 async fn no_such_endpoint() -> ApiError {

@@ -22,11 +22,12 @@ pub struct IAmAt {
 }
 
 impl IAmAt {
-    /// Parses the three operands; `None` unless there are exactly three and
-    /// each is well formed.
-    pub fn parse<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
+    /// Parses the three operands; `None` unless there are exactly three,
+    /// each is well formed and the client ID is at most `max_client_id`
+    /// bytes (`limits.max_client_id`).
+    pub fn parse<'a>(mut it: impl Iterator<Item = &'a [u8]>, max_client_id: usize) -> Option<Self> {
         let (client, coords_text, time_text) = (it.next()?, it.next()?, it.next()?);
-        if it.next().is_some() {
+        if it.next().is_some() || client.len() > max_client_id {
             return None;
         }
         Coords::parse(coords_text)?;
@@ -89,7 +90,7 @@ mod tests {
     fn parse(line: &[u8]) -> Option<IAmAt> {
         let mut it = fields(line);
         assert_eq!(it.next(), Some(&b"IAMAT"[..]));
-        IAmAt::parse(it)
+        IAmAt::parse(it, crate::topology::DEFAULT_MAX_CLIENT_ID)
     }
 
     #[test]
@@ -102,6 +103,33 @@ mod tests {
             "kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997"
         );
         assert_eq!(cmd.time, 1_520_023_934_918_963_997);
+    }
+
+    #[test]
+    fn client_ids_longer_than_the_limit_are_rejected() {
+        let at_limit = "c".repeat(crate::topology::DEFAULT_MAX_CLIENT_ID);
+        let line = format!("IAMAT {at_limit} +1+2 3");
+        assert_eq!(parse(line.as_bytes()).unwrap().client(), at_limit);
+        let line = format!("IAMAT {at_limit}c +1+2 3");
+        assert!(parse(line.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn the_longest_at_line_of_an_accepted_iamat_fits_the_peer_limit() {
+        let limits = crate::topology::Limits::default();
+        let server = "S".repeat(crate::topology::MAX_SERVER_NAME_LEN);
+        for time in ["0", "99999999999999999999.999999999"] {
+            let rest = format!(" +0+0 {time}");
+            let client = "c".repeat(limits.max_line - "IAMAT ".len() - rest.len());
+            let line = format!("IAMAT {client}{rest}");
+            assert_eq!(line.len(), limits.max_line);
+            let mut it = fields(line.as_bytes());
+            it.next();
+            let cmd = IAmAt::parse(it, usize::MAX).unwrap();
+            let location = cmd.answer(&server, SystemTime::now());
+            let at = location.at_line();
+            assert!(at.len() <= limits.peer_max_line(), "{} bytes", at.len());
+        }
     }
 
     #[test]

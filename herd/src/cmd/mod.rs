@@ -29,7 +29,7 @@ pub use names::Names;
 pub use redact::redact;
 pub use report_batch::ReportBatch;
 pub use score::ScoreQuery;
-pub use set_score::SetScoreWrite;
+pub use set_score::{MAX_SCORE, SetScoreWrite};
 pub use status::StatusQuery;
 pub use subscribe::{Subscribe, Topics};
 pub use tally::TallyQuery;
@@ -40,6 +40,7 @@ use bytes::Bytes;
 
 use crate::parse::fields;
 use crate::shared::Shared;
+use crate::topology::Limits;
 
 /// A parsed client line.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,13 +71,15 @@ pub enum Command {
 }
 
 impl Command {
-    /// Parses one line (terminator already removed).
-    pub fn parse(line: Bytes) -> Self {
+    /// Parses one line (terminator already removed) under the server's
+    /// `limits` (a client ID longer than `limits.max_client_id` makes an
+    /// IAMAT or WHATSAT invalid).
+    pub fn parse(line: Bytes, limits: &Limits) -> Self {
         let parsed = {
             let mut it = fields(&line);
             match it.next() {
-                Some(b"IAMAT") => IAmAt::parse(it).map(Command::IAmAt),
-                Some(b"WHATSAT") => WhatsAt::parse(it).map(Command::WhatsAt),
+                Some(b"IAMAT") => IAmAt::parse(it, limits.max_client_id).map(Command::IAmAt),
+                Some(b"WHATSAT") => WhatsAt::parse(it, limits.max_client_id).map(Command::WhatsAt),
                 Some(b"TEAMS") => it.next().is_none().then_some(Command::Names(Names::Teams)),
                 Some(b"EVENTS") => it.next().is_none().then_some(Command::Names(Names::Events)),
                 Some(b"TALLY") => TallyQuery::parse(it).map(Command::Tally),

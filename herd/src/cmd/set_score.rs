@@ -7,6 +7,11 @@ use super::write_outcome::WriteOutcome;
 use crate::olympic::Update;
 use crate::shared::Shared;
 
+/// Largest score magnitude: a score is an integer from `-MAX_SCORE` to
+/// `MAX_SCORE`, at most 18 decimal digits. The REST facade checks the same
+/// range before it sends a write.
+pub const MAX_SCORE: i64 = 999_999_999_999_999_999;
+
 /// A parsed SETSCORE.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SetScoreWrite {
@@ -83,13 +88,14 @@ impl SetScoreWrite {
     }
 }
 
-/// A score: an optional `-` and at most 18 digits.
+/// A score: an optional `-` and decimal digits, within ±[`MAX_SCORE`].
 fn parse_score(text: &[u8]) -> Option<i64> {
     let digits = text.strip_prefix(b"-").unwrap_or(text);
-    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(text).ok()?.parse().ok()
+    let score: i64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+    (-MAX_SCORE..=MAX_SCORE).contains(&score).then_some(score)
 }
 
 #[cfg(test)]
@@ -101,7 +107,20 @@ mod tests {
         assert_eq!(parse_score(b"0"), Some(0));
         assert_eq!(parse_score(b"-3"), Some(-3));
         assert_eq!(parse_score(b"42"), Some(42));
-        for bad in [&b""[..], b"-", b"+1", b"1.5", b"x", b"1234567890123456789"] {
+        assert_eq!(parse_score(b"999999999999999999"), Some(MAX_SCORE));
+        assert_eq!(parse_score(b"-999999999999999999"), Some(-MAX_SCORE));
+        assert_eq!(parse_score(b"000000000000000000042"), Some(42));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b"1.5",
+            b"x",
+            b"1000000000000000000",
+            b"-1000000000000000000",
+            b"9223372036854775807",
+            b"99999999999999999999999",
+        ] {
             assert_eq!(parse_score(bad), None);
         }
     }

@@ -23,11 +23,12 @@ pub struct WhatsAt {
 
 impl WhatsAt {
     /// Parses the three operands; `None` unless there are exactly three,
-    /// the radius is a positive decimal of at most 50 and the bound an
-    /// integer from 1 to 20.
-    pub fn parse<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
+    /// the client ID is at most `max_client_id` bytes (no such client can be
+    /// stored), the radius is a positive decimal of at most 50 and the
+    /// bound an integer from 1 to 20.
+    pub fn parse<'a>(mut it: impl Iterator<Item = &'a [u8]>, max_client_id: usize) -> Option<Self> {
         let (client, radius, bound) = (it.next()?, it.next()?, it.next()?);
-        if it.next().is_some() {
+        if it.next().is_some() || client.len() > max_client_id {
             return None;
         }
         let radius_km = parse_radius(radius)?;

@@ -2,7 +2,8 @@
 //!
 //! Each server writes one file, `<log-dir>/<NAME>.log`, through one writer
 //! thread fed by a bounded queue ([`writer`]): non-blocking for the server,
-//! but never lossy (a sender waits for room instead). The per-line events
+//! but never lossy (a sender waits for room instead). The file rotates by
+//! size, keeping a bounded number of old ones ([`LogsConfig`]). The per-line events
 //! are formatted by hand per connection ([`Events`]); everything else goes
 //! through `tracing`, into the same file. Warnings and errors are also
 //! copied to standard error, never to a client. Line contents are written
@@ -11,9 +12,11 @@
 
 mod clock;
 mod events;
+mod rotation;
 mod writer;
 
 pub use events::Events;
+pub use rotation::{DEFAULT_KEEP, DEFAULT_MAX_BYTES, LogsConfig};
 pub use writer::LogGuard;
 
 use std::fmt;
@@ -46,22 +49,24 @@ pub enum LoggingError {
     BadDirective(String),
 }
 
-/// Installs the log file `<dir>/<name>.log` at `RUST_LOG` level (default
-/// `info`), plus warnings on standard error. `pinned` holds filter
-/// directives (`"hyper=info"`) that apply whatever `RUST_LOG` says, for
-/// libraries that must never log more. Keep the guard alive for the life
-/// of the process; dropping it writes out what is queued and stops the
-/// writer.
-pub fn init(dir: &Path, name: &str, pinned: &[&str]) -> Result<LogGuard, LoggingError> {
+/// Installs the log file `<dir>/<name>.log`, rotated as `logs` says, at
+/// `RUST_LOG` level (default `info`), plus warnings on standard error.
+/// `pinned` holds filter directives (`"hyper=info"`) that apply whatever
+/// `RUST_LOG` says, for libraries that must never log more. Keep the guard
+/// alive for the life of the process; dropping it writes out what is
+/// queued and stops the writer.
+pub fn init(
+    dir: &Path,
+    name: &str,
+    pinned: &[&str],
+    logs: &LogsConfig,
+) -> Result<LogGuard, LoggingError> {
     let open_err = |source| LoggingError::Open {
         dir: dir.display().to_string(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(open_err)?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(format!("{name}.log")))
+    let file = rotation::RotatingFile::open(&dir.join(format!("{name}.log")), logs.clone())
         .map_err(open_err)?;
     let mut filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())

@@ -9,13 +9,16 @@
 //! while sending. The writer gathers whatever is queued into a large
 //! buffer and flushes it to the file as soon as the queue runs dry, then
 //! rests a moment so that lines arriving meanwhile are written together.
+//! The file rotates by size ([`RotatingFile`]), always between two lines.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use super::rotation::RotatingFile;
 
 /// Chunks queued for the writer before senders wait.
 const QUEUE_CHUNKS: usize = 4096;
@@ -34,9 +37,6 @@ const NAP: Duration = Duration::from_millis(1);
 
 /// Bytes written between two [`release_written`] calls.
 const RELEASE_EVERY: usize = 4 << 20;
-
-/// Bytes the writer gathers before a write to the file.
-const FILE_BUFFER: usize = 1 << 20;
 
 /// What the writer is sent.
 enum Chunk {
@@ -142,7 +142,7 @@ impl Drop for LogGuard {
 
 /// Starts the writer thread for `file` and makes it the process's sink.
 /// Returns `None` if a sink was already installed.
-pub(crate) fn install(file: File, info: bool) -> Option<LogGuard> {
+pub(crate) fn install(file: RotatingFile, info: bool) -> Option<LogGuard> {
     let (tx, rx) = sync_channel(QUEUE_CHUNKS);
     SINK.set(Sink {
         tx,
@@ -162,8 +162,7 @@ pub(crate) fn install(file: File, info: bool) -> Option<LogGuard> {
 /// The writer thread: append every queued chunk, flush when the queue is
 /// empty, then nap for [`NAP`] before looking again, so that on a busy
 /// server it wakes about once per nap rather than once per chunk.
-fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
-    let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+fn write_until_stopped(rx: &Receiver<Chunk>, mut out: RotatingFile) {
     let mut failed = false;
     let mut report = |result: std::io::Result<()>| {
         if let Err(error) = result
@@ -179,7 +178,7 @@ fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
         match chunk {
             Chunk::Lines(lines) => {
                 unreleased += lines.len();
-                report(out.write_all(&lines));
+                report(out.write_lines(&lines));
                 written.push(lines);
                 if written.len() >= SPARE_BUFFERS {
                     recycle(&mut written);
@@ -195,7 +194,7 @@ fn write_until_stopped(rx: &Receiver<Chunk>, file: File) {
                 report(out.flush());
                 if unreleased >= RELEASE_EVERY {
                     unreleased = 0;
-                    release_written(out.get_ref());
+                    release_written(out.file());
                 }
                 std::thread::sleep(NAP);
                 match rx.try_recv() {

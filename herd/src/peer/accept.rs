@@ -102,7 +102,7 @@ impl Acceptor {
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,
     {
-        let max_line = self.shared.limits.max_line;
+        let max_line = self.shared.limits.peer_max_line();
         let mut reader = FramedRead::new(r, LineCodec::new(max_line));
         let mut writer = FramedWrite::new(w, LineCodec::new(max_line));
         // The neighbour the dialer claims to be, once it is one allowed to

@@ -4,12 +4,15 @@
 //!
 //! Logging is per transition, not per attempt: `peer_up` when a link comes
 //! up, `peer_down` when it ends (from the link) or, if the neighbour was
-//! never reached, once at the first failed attempt. Attempts themselves are
-//! only traced.
+//! never reached, once at the first failed attempt, at `info`, and once more
+//! as a warning if it is still unreachable after [`UNREACHABLE_GRACE`]
+//! (servers of a herd start in any order, so a neighbour missing for a
+//! moment at start-up is no cause for alarm). Attempts themselves are only
+//! traced.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
@@ -21,6 +24,10 @@ use super::transport::Transport;
 use super::{BACKOFF_CAP, BACKOFF_START, CONNECT_TIMEOUT, Neighbour};
 use crate::codec::LineCodec;
 use crate::shared::Shared;
+
+/// How long a neighbour that was never reached may stay unreachable before
+/// it is a warning.
+pub const UNREACHABLE_GRACE: Duration = Duration::from_secs(10);
 
 /// Why one dial attempt failed.
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +86,10 @@ pub(crate) async fn keep_dialing<T: Transport>(
 ) {
     let Neighbour { name, peer_addr } = neighbour;
     let mut backoff = Backoff::new(BACKOFF_START, BACKOFF_CAP);
-    // Whether the current outage has been logged already.
+    // Whether the current outage has been logged as a warning already.
     let mut down_logged = false;
+    // Since when a neighbour never reached has been failing.
+    let mut unreached_since: Option<Instant> = None;
     loop {
         let attempt = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -98,16 +107,29 @@ pub(crate) async fn keep_dialing<T: Transport>(
                 }
                 down_logged = true;
             }
-            Err(e) if !down_logged => {
-                tracing::warn!(
-                    event = "peer_down",
-                    peer = %name,
-                    addr = %peer_addr,
-                    error = %e,
-                    "neighbour not reachable; redialing with backoff"
-                );
-                down_logged = true;
-            }
+            Err(e) if !down_logged => match unreached_since {
+                None => {
+                    unreached_since = Some(Instant::now());
+                    tracing::info!(
+                        event = "peer_down",
+                        peer = %name,
+                        addr = %peer_addr,
+                        error = %e,
+                        "neighbour not reachable yet; redialing with backoff"
+                    );
+                }
+                Some(since) if since.elapsed() >= UNREACHABLE_GRACE => {
+                    tracing::warn!(
+                        event = "peer_down",
+                        peer = %name,
+                        addr = %peer_addr,
+                        error = %e,
+                        "neighbour still not reachable; redialing with backoff"
+                    );
+                    down_logged = true;
+                }
+                Some(_) => tracing::trace!(event = "peer_dial_failed", peer = %name, error = %e),
+            },
             Err(e) => {
                 tracing::trace!(event = "peer_dial_failed", peer = %name, error = %e);
             }
@@ -144,8 +166,8 @@ async fn connect<T: Transport>(
         .await
         .map_err(|_| DialError::ConnectTimeout(CONNECT_TIMEOUT))?
         .map_err(DialError::Connect)?;
-    let mut reader = FramedRead::new(r, LineCodec::new(shared.limits.max_line));
-    let mut writer = FramedWrite::new(w, LineCodec::new(shared.limits.max_line));
+    let mut reader = FramedRead::new(r, LineCodec::new(shared.limits.peer_max_line()));
+    let mut writer = FramedWrite::new(w, LineCodec::new(shared.limits.peer_max_line()));
     handshake::dial(&mut reader, &mut writer, key, &shared.name, name).await?;
     Ok((reader, writer))
 }

@@ -8,7 +8,8 @@
 //! 2. the file named by `[security] key_file` in the topology;
 //! 3. [`LOCAL_DEFAULT_KEY`], a published constant that only keeps a herd on
 //!    one machine working out of the box. It authenticates nothing, so using
-//!    it logs a warning (once per process).
+//!    it logs a warning (once per process; under `herd up`, which prints one
+//!    summary for the herd, it is logged at `info` in the server's file).
 //!
 //! Keys from the environment or a file have surrounding white space trimmed,
 //! so a trailing newline in the file does not change the key.
@@ -26,6 +27,10 @@ pub const KEY_ENV: &str = "HERD_KEY";
 /// The key used when neither `HERD_KEY` nor `[security] key_file` gives one.
 /// It is public knowledge: fine for a herd on loopback, worthless elsewhere.
 pub const LOCAL_DEFAULT_KEY: &str = "herd-local-default-key-do-not-use-in-production";
+
+/// What is logged when the local default key is used.
+const DEFAULT_KEY_WARNING: &str = "no HERD_KEY and no [security] key_file: using the built-in \
+     local default key, which authenticates nothing";
 
 /// Set once the local-default warning has been logged.
 static WARNED_DEFAULT: AtomicBool = AtomicBool::new(false);
@@ -82,12 +87,12 @@ impl LinkKey {
         let (key, source) = Self::resolve(env.as_deref(), security)?;
         if source == KeySource::LocalDefault {
             if !WARNED_DEFAULT.swap(true, Ordering::Relaxed) {
-                tracing::warn!(
-                    event = "link_key",
-                    source = ?source,
-                    "no {KEY_ENV} and no [security] key_file: using the built-in local \
-                     default key, which authenticates nothing"
-                );
+                // Under `herd up`, which prints one summary, only the file gets it.
+                if crate::supervision::defaults_summarised_by_parent() {
+                    tracing::info!(event = "link_key", source = ?source, "{DEFAULT_KEY_WARNING}");
+                } else {
+                    tracing::warn!(event = "link_key", source = ?source, "{DEFAULT_KEY_WARNING}");
+                }
             }
         } else {
             tracing::info!(event = "link_key", source = ?source, "link key loaded");

@@ -50,7 +50,7 @@ use tracing::Instrument;
 
 pub use dial::DialError;
 pub use handshake::HandshakeError;
-pub use key::{KeyError, KeySource, LinkKey};
+pub use key::{KEY_ENV, KeyError, KeySource, LinkKey};
 pub use link::LinkError;
 pub use link_state::{LinkStates, LinkView};
 pub use message::Message;
