@@ -34,6 +34,14 @@ impl Children {
         Ok(())
     }
 
+    /// The process id of the child named `name`.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, child)| child.id())
+    }
+
     /// Fails if any child has exited, naming it; `log_dir` holds the
     /// `NAME.stderr` files whose tails are quoted.
     pub fn check_alive(&mut self, log_dir: Option<&Path>) -> anyhow::Result<()> {

@@ -275,6 +275,14 @@ impl Herd {
             .with_context(|| format!("no server {name}; the herd has {SERVERS:?}"))
     }
 
+    /// Every server's name, client address and process id.
+    pub fn servers(&self) -> Vec<(String, SocketAddr, u32)> {
+        self.addrs
+            .iter()
+            .filter_map(|(name, addr)| Some((name.clone(), *addr, self.children.pid(name)?)))
+            .collect()
+    }
+
     /// Fails if any server has died.
     pub fn check_alive(&mut self) -> anyhow::Result<()> {
         self.children.check_alive(Some(&self.dir))

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::bench::cluster::LogStats;
 use crate::bench::load::LoadResult;
+use crate::bench::memory::{ID_LEN, MemoryResult};
 use crate::bench::probe::{
     AGREEMENT_WAIT, FloodResult, WHATSAT_BOUND, WHATSAT_COORDS, WHATSAT_RADIUS, WhatsatResult,
 };
@@ -30,6 +31,8 @@ pub struct Settings {
     pub duration: Duration,
     /// Samples of each one-at-a-time measurement.
     pub samples: usize,
+    /// New clients reported to measure memory per stored client.
+    pub memory_clients: usize,
     /// The herd server that takes the throughput, grader and WHATSAT load.
     pub target: String,
     /// The machine's one-minute load average before the run: other work
@@ -95,8 +98,32 @@ pub struct Report {
     pub agreement: Option<Agreement>,
     /// The herd's logs after the run, with `peer_queue_full` warnings counted.
     pub herd_logs: Option<LogStats>,
+    /// (e) memory per stored client at every server.
+    pub memory: Option<MemoryResult>,
     /// What could not be measured, and why; a run with any is a failed run.
     pub problems: Vec<String>,
+}
+
+/// Most bytes of memory per stored client: 200 plus the ID.
+pub const MEMORY_TARGET: usize = 200 + ID_LEN;
+
+/// Each server's bytes per stored client, by name.
+fn memory_text(m: &MemoryResult) -> String {
+    let parts: Vec<String> = m
+        .per_client
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes:.0} B"))
+        .collect();
+    parts.join(", ")
+}
+
+/// Whether every server stays under [`MEMORY_TARGET`].
+fn memory_verdict(m: &MemoryResult) -> &'static str {
+    if m.per_client.values().all(|&b| b < MEMORY_TARGET as f64) {
+        "met"
+    } else {
+        "missed"
+    }
 }
 
 /// `p50 / p90 / p99` of `samples`, or a dash.
@@ -268,6 +295,18 @@ impl Report {
                 w.reply_bytes, w.results
             ))
         );
+        if let Some(m) = &self.memory {
+            let _ = writeln!(
+                out,
+                "(e) memory per stored client, {} new clients with {ID_LEN}-byte IDs reported at {}: {} \
+                 (target < {} B, 200 B plus the ID: {})",
+                m.clients,
+                s.target,
+                memory_text(m),
+                MEMORY_TARGET,
+                memory_verdict(m)
+            );
+        }
         for problem in &self.problems {
             let _ = writeln!(out, "PROBLEM: {problem}");
         }
@@ -336,6 +375,16 @@ impl Report {
                 String::new(),
                 format!("p99 < 1 ms: {}", p99_verdict(whatsat)),
             ],
+            [
+                format!("(e) memory per stored client, {ID_LEN}-byte IDs, every server"),
+                "—".into(),
+                self.memory.as_ref().map_or("—".into(), memory_text),
+                String::new(),
+                format!(
+                    "< {MEMORY_TARGET} B: {}",
+                    self.memory.as_ref().map_or("not run", memory_verdict)
+                ),
+            ],
         ];
         let mut out = String::from(
             "| Measurement | Baseline | Herd | Herd / baseline | Target |\n|---|---|---|---|---|\n",
@@ -368,6 +417,7 @@ mod tests {
                 warmup: Duration::from_secs(1),
                 duration: Duration::from_secs(2),
                 samples: 10,
+                memory_clients: 10,
                 target: "Goloman".into(),
                 load_before: Some(0.5),
             },
@@ -390,6 +440,10 @@ mod tests {
                 files: 5,
                 bytes: 2_500_000,
                 matching_lines: 3,
+            }),
+            memory: Some(MemoryResult {
+                clients: 1000,
+                per_client: [("Goloman".to_owned(), 180.0), ("Hands".to_owned(), 250.0)].into(),
             }),
             problems: vec!["links down".into()],
         }
@@ -416,13 +470,17 @@ mod tests {
             text.contains("| 50 µs / 50 µs / 50 µs | — |  |  |"),
             "{text}"
         );
+        assert!(
+            text.contains("| Goloman 180 B, Hands 250 B |  | < 224 B: missed |"),
+            "{text}"
+        );
     }
 
     #[test]
     fn markdown_rows_all_have_five_cells() {
         let text = report().render();
         let table: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
-        assert_eq!(table.len(), 8);
+        assert_eq!(table.len(), 9);
         for line in table {
             assert_eq!(line.matches('|').count(), 6, "{line}");
         }

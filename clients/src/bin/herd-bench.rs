@@ -21,6 +21,7 @@ use clap::{Args, Parser, Subcommand};
 
 use clients::bench::cluster::{Baseline, Herd, SERVERS};
 use clients::bench::load::{LoadConfig, pipelined_iamat};
+use clients::bench::memory::memory_per_client;
 use clients::bench::probe::{
     AGREEMENT_WAIT, FLOOD_DEADLINE, MAX_MISSES, disagreements, flood, grader_style, whatsat_latency,
 };
@@ -91,6 +92,10 @@ struct RunArgs {
     /// Samples of each one-at-a-time measurement [default: 1000, quick: 100].
     #[arg(long)]
     samples: Option<usize>,
+    /// New clients reported for (e), memory per stored client
+    /// [default: 300000, quick: 20000].
+    #[arg(long)]
+    memory_clients: Option<usize>,
     /// Herd server that takes the throughput, grader-style and WHATSAT load.
     #[arg(long, default_value = "Goloman")]
     target: String,
@@ -127,11 +132,16 @@ impl RunArgs {
             SERVERS.contains(&self.target.as_str()),
             "--target must be one of {SERVERS:?}"
         );
-        let (duration, warmup, samples) = if self.quick {
-            (1.0, 0.25, 100)
+        let (duration, warmup, samples, memory_clients) = if self.quick {
+            (1.0, 0.25, 100, 20_000)
         } else {
-            (5.0, 1.0, 1000)
+            (5.0, 1.0, 1000, 300_000)
         };
+        let memory_clients = self.memory_clients.unwrap_or(memory_clients);
+        ensure!(
+            (1..=900_000).contains(&memory_clients),
+            "--memory-clients must be 1 to 900000 (the herd stores at most 1000000 by default)"
+        );
         let samples = self.samples.unwrap_or(samples);
         ensure!(
             (1..=1_000_000).contains(&samples),
@@ -143,6 +153,7 @@ impl RunArgs {
             duration: seconds(self.duration.unwrap_or(duration), "--duration")?,
             warmup: seconds(self.warmup.unwrap_or(warmup), "--warmup")?,
             samples,
+            memory_clients,
             target: self.target.clone(),
             load_before: load_average(),
         })
@@ -196,6 +207,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         whatsat: None,
         agreement: None,
         herd_logs: None,
+        memory: None,
         problems: Vec::new(),
     };
 
@@ -254,6 +266,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             pairs: clients.len() * others.len(),
             differ: disagreements(target, &others, &clients, deadline).await?,
         });
+        eprintln!(
+            "(e) memory per stored client: {} new clients at {}",
+            settings.memory_clients, settings.target
+        );
+        report.memory =
+            Some(memory_per_client(target, &herd.servers(), settings.memory_clients).await?);
         herd.check_alive()?;
         report.herd_logs = Some(herd.log_stats("peer_queue_full")?);
         if args.keep_dir {

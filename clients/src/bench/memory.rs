@@ -1,0 +1,174 @@
+//! Memory per stored client: report many distinct clients at one server,
+//! wait until every server holds them all, and divide each server's growth
+//! in resident memory by their number.
+//!
+//! The servers' resident set sizes come from `/proc/PID/status` (`VmRSS`),
+//! read after the herd has settled before and after the reports, so it
+//! counts what the store keeps, not buffers of the moment. Each client ID is
+//! [`ID_LEN`] bytes long, so the figure can be read as "bytes plus the ID".
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::COORDS;
+use crate::connection::Connection;
+use crate::protocol::Shape;
+
+/// Bytes in each client ID this measurement reports.
+pub const ID_LEN: usize = 24;
+
+/// Connections the reports are spread over.
+const CONNECTIONS: usize = 4;
+
+/// How long the herd gets to hold every reported client everywhere.
+const CONVERGE: Duration = Duration::from_secs(120);
+
+/// Pause for the servers to finish what they were doing before reading
+/// their memory.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// What one measurement found, per server.
+#[derive(Debug, Clone)]
+pub struct MemoryResult {
+    /// Clients reported (all distinct, all new).
+    pub clients: usize,
+    /// Each server's growth in resident memory per stored client, bytes.
+    pub per_client: BTreeMap<String, f64>,
+}
+
+/// Reports `clients` distinct new clients at `target`, waits until every
+/// server in `servers` (name, client address, pid) holds them, and measures.
+pub async fn memory_per_client(
+    target: SocketAddr,
+    servers: &[(String, SocketAddr, u32)],
+    clients: usize,
+) -> anyhow::Result<MemoryResult> {
+    tokio::time::sleep(SETTLE).await;
+    let mut before = BTreeMap::new();
+    for (name, addr, pid) in servers {
+        before.insert(name.clone(), (stored(*addr).await?, rss(*pid)?));
+    }
+    report(target, clients).await?;
+    let deadline = Instant::now() + CONVERGE;
+    for (name, addr, _) in servers {
+        let want = before[name].0 + clients as u64;
+        while stored(*addr).await? < want {
+            if Instant::now() > deadline {
+                bail!("{name} did not hold all {clients} clients within {CONVERGE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(SETTLE).await;
+    let mut per_client = BTreeMap::new();
+    for (name, _, pid) in servers {
+        let grown = rss(*pid)?.saturating_sub(before[name].1);
+        per_client.insert(name.clone(), grown as f64 / clients as f64);
+    }
+    Ok(MemoryResult {
+        clients,
+        per_client,
+    })
+}
+
+/// A client ID of exactly [`ID_LEN`] bytes.
+fn client_id(n: usize) -> String {
+    format!("mem-{n:0width$}", width = ID_LEN - 4)
+}
+
+/// Sends one IAMAT per client over [`CONNECTIONS`] connections, each
+/// writing all its lines while a reader counts the replies.
+async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        let mine: Vec<usize> = (c..clients).step_by(CONNECTIONS).collect();
+        tasks.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(target).await?;
+            stream.set_nodelay(true)?;
+            let (mut read, mut write) = stream.into_split();
+            let expect = mine.len();
+            let reader = tokio::spawn(async move {
+                let (mut lines, mut buf) = (0, vec![0u8; 64 * 1024]);
+                while lines < expect {
+                    let n = read.read(&mut buf).await?;
+                    if n == 0 {
+                        bail!("the server closed after {lines} of {expect} replies");
+                    }
+                    lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+                }
+                Ok(())
+            });
+            let mut chunk = String::new();
+            for n in mine {
+                chunk.push_str(&format!(
+                    "IAMAT {} {COORDS} 1000000000.{n:09}\n",
+                    client_id(n)
+                ));
+                if chunk.len() > 64 * 1024 {
+                    write.write_all(chunk.as_bytes()).await?;
+                    chunk.clear();
+                }
+            }
+            write.write_all(chunk.as_bytes()).await?;
+            reader.await.context("reply reader")?
+        }));
+    }
+    for task in tasks {
+        task.await.context("report task")??;
+    }
+    Ok(())
+}
+
+/// How many clients the server at `addr` holds, from `STATUS`.
+async fn stored(addr: SocketAddr) -> anyhow::Result<u64> {
+    let mut conn = Connection::connect(addr).await?;
+    let reply = conn.request(b"STATUS\n", Shape::Line).await?;
+    let json = reply
+        .strip_prefix(b"STATUS ")
+        .with_context(|| format!("not a STATUS reply: {:?}", String::from_utf8_lossy(&reply)))?;
+    let status: serde_json::Value = serde_json::from_slice(json)?;
+    status["clients"]
+        .as_u64()
+        .context("STATUS has no client count")
+}
+
+/// The resident set size of process `pid`, in bytes.
+fn rss(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read the status of process {pid}"))?;
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .with_context(|| format!("no VmRSS for process {pid}"))?;
+    Ok(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_the_stated_length_and_are_distinct() {
+        assert_eq!(client_id(7).len(), ID_LEN);
+        assert_eq!(client_id(999_999).len(), ID_LEN);
+        assert_ne!(client_id(1), client_id(10));
+    }
+
+    #[test]
+    fn this_process_has_a_resident_size() {
+        assert!(rss(std::process::id()).unwrap() > 0);
+    }
+}
