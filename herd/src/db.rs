@@ -11,9 +11,9 @@
 //! # Memory budget
 //!
 //! A stored client costs one shared header (64 bytes with its reference
-//! counts), its `AT` line (about 70 bytes plus the client ID, rounded up by
-//! the allocator) and a slot in its leaf's table, about 160 bytes plus the
-//! client ID in all; `herd-bench` measures it. The number of clients is
+//! counts), its `AT` line (about 75 bytes plus the client ID, rounded up by
+//! the allocator) and a slot in its leaf's table: about 180 bytes plus the
+//! client ID in all, at every server (`herd-bench` measures it, row (e)). The number of clients is
 //! capped ([`Limits::max_clients`](crate::topology::Limits)): at the cap a
 //! report for a client not yet stored is refused (an `IAMAT` is answered
 //! `? `, a flood or repair is not taken) while known clients keep updating.

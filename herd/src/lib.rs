@@ -23,6 +23,7 @@ pub mod db;
 pub mod deadlines;
 pub mod digest;
 pub mod fdlimit;
+pub mod heap;
 pub mod location;
 pub mod logging;
 pub mod metrics;

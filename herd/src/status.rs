@@ -42,6 +42,9 @@ pub struct Status {
     pub clients: usize,
     /// Client connections open.
     pub connections: u64,
+    /// The allocator's figures, when the server runs on jemalloc (the
+    /// `herd` binary does).
+    pub heap: Option<crate::heap::Heap>,
 }
 
 /// One neighbour's link.
@@ -97,6 +100,7 @@ impl Status {
             journal,
             clients: shared.db.len(),
             connections: shared.metrics.connections_open(),
+            heap: crate::heap::heap(),
         }
     }
 
@@ -225,6 +229,7 @@ mod tests {
             journal: journal(None),
             clients: 3,
             connections: 1,
+            heap: None,
         };
         let line = status.line();
         let text = std::str::from_utf8(&line).unwrap();

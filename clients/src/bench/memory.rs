@@ -1,10 +1,13 @@
 //! Memory per stored client: report many distinct clients at one server,
 //! wait until every server holds them all, and divide each server's growth
-//! in resident memory by their number.
+//! in memory by their number, two ways:
 //!
-//! The servers' resident set sizes come from `/proc/PID/status` (`VmRSS`),
-//! read after the herd has settled before and after the reports, so it
-//! counts what the store keeps, not buffers of the moment. Each client ID is
+//! * *heap*: the bytes the server has allocated (its allocator's own count,
+//!   from `STATUS`): what the server keeps for the clients;
+//! * *resident*: the growth of its resident set (`VmRSS` in
+//!   `/proc/PID/status`): that plus what the allocator has not given back.
+//!
+//! Both are read after the herd has settled, before and after the reports. Each client ID is
 //! [`ID_LEN`] bytes long, so the figure can be read as "bytes plus the ID".
 
 use std::collections::BTreeMap;
@@ -30,16 +33,51 @@ const CONNECTIONS: usize = 4;
 const CONVERGE: Duration = Duration::from_secs(120);
 
 /// Pause for the servers to finish what they were doing before reading
-/// their memory.
-const SETTLE: Duration = Duration::from_secs(2);
+/// their memory: longer than the ten seconds in which the herd's allocator
+/// (jemalloc, by default) gives freed pages back, so the figure is what the
+/// servers keep, not what a burst left behind for a moment.
+const SETTLE: Duration = Duration::from_secs(12);
+
+/// One server's growth per stored client, bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerClient {
+    /// Growth of the bytes allocated.
+    pub heap: f64,
+    /// Growth of the resident set.
+    pub resident: f64,
+}
 
 /// What one measurement found, per server.
 #[derive(Debug, Clone)]
 pub struct MemoryResult {
     /// Clients reported (all distinct, all new).
     pub clients: usize,
-    /// Each server's growth in resident memory per stored client, bytes.
-    pub per_client: BTreeMap<String, f64>,
+    /// Each server's growth per stored client.
+    pub per_client: BTreeMap<String, PerClient>,
+}
+
+/// One server's count of stored clients and its memory, in bytes.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    clients: u64,
+    heap: u64,
+    resident: u64,
+}
+
+impl Reading {
+    /// Reads the server at `addr`, process `pid`.
+    async fn take(addr: SocketAddr, pid: u32) -> anyhow::Result<Self> {
+        let status = status(addr).await?;
+        Ok(Self {
+            clients: status["clients"]
+                .as_u64()
+                .context("STATUS has no client count")?,
+            heap: status["heap"]["allocated"]
+                .as_u64()
+                .context("STATUS has no heap figures: is the herd built with jemalloc?")?,
+            resident: rss(pid)?,
+        })
+    }
 }
 
 /// Reports `clients` distinct new clients at `target`, waits until every
@@ -52,13 +90,13 @@ pub async fn memory_per_client(
     tokio::time::sleep(SETTLE).await;
     let mut before = BTreeMap::new();
     for (name, addr, pid) in servers {
-        before.insert(name.clone(), (stored(*addr).await?, rss(*pid)?));
+        before.insert(name.clone(), Reading::take(*addr, *pid).await?);
     }
     report(target, clients).await?;
     let deadline = Instant::now() + CONVERGE;
-    for (name, addr, _) in servers {
-        let want = before[name].0 + clients as u64;
-        while stored(*addr).await? < want {
+    for (name, addr, pid) in servers {
+        let want = before[name].clients + clients as u64;
+        while Reading::take(*addr, *pid).await?.clients < want {
             if Instant::now() > deadline {
                 bail!("{name} did not hold all {clients} clients within {CONVERGE:?}");
             }
@@ -67,9 +105,14 @@ pub async fn memory_per_client(
     }
     tokio::time::sleep(SETTLE).await;
     let mut per_client = BTreeMap::new();
-    for (name, _, pid) in servers {
-        let grown = rss(*pid)?.saturating_sub(before[name].1);
-        per_client.insert(name.clone(), grown as f64 / clients as f64);
+    for (name, addr, pid) in servers {
+        let (was, now) = (before[name], Reading::take(*addr, *pid).await?);
+        let per = |grown: u64| grown as f64 / clients as f64;
+        let grown = PerClient {
+            heap: per(now.heap.saturating_sub(was.heap)),
+            resident: per(now.resident.saturating_sub(was.resident)),
+        };
+        per_client.insert(name.clone(), grown);
     }
     Ok(MemoryResult {
         clients,
@@ -125,17 +168,14 @@ async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How many clients the server at `addr` holds, from `STATUS`.
-async fn stored(addr: SocketAddr) -> anyhow::Result<u64> {
+/// The server's `STATUS`, as JSON.
+async fn status(addr: SocketAddr) -> anyhow::Result<serde_json::Value> {
     let mut conn = Connection::connect(addr).await?;
     let reply = conn.request(b"STATUS\n", Shape::Line).await?;
     let json = reply
         .strip_prefix(b"STATUS ")
         .with_context(|| format!("not a STATUS reply: {:?}", String::from_utf8_lossy(&reply)))?;
-    let status: serde_json::Value = serde_json::from_slice(json)?;
-    status["clients"]
-        .as_u64()
-        .context("STATUS has no client count")
+    Ok(serde_json::from_slice(json)?)
 }
 
 /// The resident set size of process `pid`, in bytes.

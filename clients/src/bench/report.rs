@@ -107,19 +107,23 @@ pub struct Report {
 /// Most bytes of memory per stored client: 200 plus the ID.
 pub const MEMORY_TARGET: usize = 200 + ID_LEN;
 
-/// Each server's bytes per stored client, by name.
+/// Each server's bytes per stored client, by name: heap, then resident.
 fn memory_text(m: &MemoryResult) -> String {
     let parts: Vec<String> = m
         .per_client
         .iter()
-        .map(|(name, bytes)| format!("{name} {bytes:.0} B"))
+        .map(|(name, p)| format!("{name} {:.0} / {:.0} B", p.heap, p.resident))
         .collect();
     parts.join(", ")
 }
 
-/// Whether every server stays under [`MEMORY_TARGET`].
+/// Whether every server stays under [`MEMORY_TARGET`], heap and resident.
 fn memory_verdict(m: &MemoryResult) -> &'static str {
-    if m.per_client.values().all(|&b| b < MEMORY_TARGET as f64) {
+    let under = |b: f64| b < MEMORY_TARGET as f64;
+    if m.per_client
+        .values()
+        .all(|p| under(p.heap) && under(p.resident))
+    {
         "met"
     } else {
         "missed"
@@ -298,8 +302,8 @@ impl Report {
         if let Some(m) = &self.memory {
             let _ = writeln!(
                 out,
-                "(e) memory per stored client, {} new clients with {ID_LEN}-byte IDs reported at {}: {} \
-                 (target < {} B, 200 B plus the ID: {})",
+                "(e) memory per stored client, {} new clients with {ID_LEN}-byte IDs reported at {}, \
+                 heap / resident: {} (target < {} B, 200 B plus the ID: {})",
                 m.clients,
                 s.target,
                 memory_text(m),
@@ -376,7 +380,9 @@ impl Report {
                 format!("p99 < 1 ms: {}", p99_verdict(whatsat)),
             ],
             [
-                format!("(e) memory per stored client, {ID_LEN}-byte IDs, every server"),
+                format!(
+                    "(e) memory per stored client, {ID_LEN}-byte IDs, every server, heap / resident"
+                ),
                 "—".into(),
                 self.memory.as_ref().map_or("—".into(), memory_text),
                 String::new(),
@@ -399,6 +405,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::memory::PerClient;
 
     fn load(completed: u64) -> LoadResult {
         LoadResult {
@@ -443,7 +450,23 @@ mod tests {
             }),
             memory: Some(MemoryResult {
                 clients: 1000,
-                per_client: [("Goloman".to_owned(), 180.0), ("Hands".to_owned(), 250.0)].into(),
+                per_client: [
+                    (
+                        "Goloman".to_owned(),
+                        PerClient {
+                            heap: 170.0,
+                            resident: 180.0,
+                        },
+                    ),
+                    (
+                        "Hands".to_owned(),
+                        PerClient {
+                            heap: 190.0,
+                            resident: 250.0,
+                        },
+                    ),
+                ]
+                .into(),
             }),
             problems: vec!["links down".into()],
         }
@@ -471,7 +494,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("| Goloman 180 B, Hands 250 B |  | < 224 B: missed |"),
+            text.contains("| Goloman 170 / 180 B, Hands 190 / 250 B |  | < 224 B: missed |"),
             "{text}"
         );
     }

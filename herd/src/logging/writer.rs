@@ -20,17 +20,22 @@ use std::time::Duration;
 
 use super::rotation::RotatingFile;
 
-/// Chunks queued for the writer before senders wait.
-const QUEUE_CHUNKS: usize = 4096;
+/// Chunks queued for the writer before senders wait. A chunk holds at most
+/// about 64 KiB of lines, so this bounds what logging can hold in memory
+/// during a burst to about 16 MiB per server (and so what the allocator
+/// keeps afterwards), while still absorbing short stalls of the disk.
+const QUEUE_CHUNKS: usize = 256;
 
 /// Room in a new chunk buffer.
 pub(crate) const CHUNK_CAPACITY: usize = 16 * 1024;
 
-/// Emptied chunk buffers kept for reuse.
-const SPARE_BUFFERS: usize = 64;
+/// Emptied chunk buffers kept for reuse: enough for the connections and
+/// links that flush at once, few enough that what logging keeps between
+/// bursts stays under a megabyte.
+const SPARE_BUFFERS: usize = 8;
 
 /// Larger emptied buffers are freed rather than kept.
-const MAX_SPARE_CAPACITY: usize = 256 * 1024;
+const MAX_SPARE_CAPACITY: usize = 128 * 1024;
 
 /// How long the writer rests after flushing, letting lines gather.
 const NAP: Duration = Duration::from_millis(1);
