@@ -4,7 +4,7 @@
 /// Resolves on SIGINT or SIGTERM; on Ctrl-C alone if the SIGTERM handler
 /// cannot be set up.
 pub async fn shutdown() {
-    if herd::signal::shutdown().await.is_err() {
+    if base::signal::shutdown().await.is_err() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

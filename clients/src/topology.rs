@@ -1,12 +1,12 @@
 //! Finding a server's client address by name in a herd topology file, with
-//! the herd's own parser and checks ([`herd::topology::Topology`]).
+//! the herd's own parser and checks ([`base::topology::Topology`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use herd::topology::Topology;
-pub use herd::topology::TopologyError;
+use base::topology::Topology;
+pub use base::topology::TopologyError;
 
 /// Client addresses by server name, from topology text. `_path` names the
 /// text's origin; the herd's errors for text carry none.

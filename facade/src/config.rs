@@ -3,14 +3,14 @@
 //!
 //! The topology is the one `herd` itself would use (`--topology`, else
 //! `./topology.toml`, else the herd's built-in one), read and checked by the
-//! herd's own parser ([`herd::topology::Topology`]). The facade uses the
+//! herd's own parser ([`base::topology::Topology`]). The facade uses the
 //! servers' client addresses and the `[logs]` section.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use herd::logging::LogsConfig;
-use herd::topology::Topology;
+use base::logging::LogsConfig;
+use base::topology::Topology;
 
 /// What the facade takes from the command line and the topology.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct Resolved {
 pub enum ConfigError {
     /// The topology file is unreadable, malformed or invalid.
     #[error(transparent)]
-    Topology(#[from] herd::topology::TopologyError),
+    Topology(#[from] base::topology::TopologyError),
     /// A server name is not in the topology.
     #[error("no server {name:?} in {path} (servers: {known})")]
     UnknownServer {
@@ -44,9 +44,9 @@ pub enum ConfigError {
 
 /// Resolves `entries` (addresses or names; empty means every server of the
 /// topology, in name order) to client addresses, with the topology `herd`
-/// would read given `topology` (see [`herd::topology::file_to_read`]).
+/// would read given `topology` (see [`base::topology::file_to_read`]).
 pub fn resolve(entries: &[String], topology: Option<&Path>) -> Result<Resolved, ConfigError> {
-    let path = herd::topology::file_to_read(topology);
+    let path = base::topology::file_to_read(topology);
     let loaded = Topology::load_default(topology)?;
     let servers: BTreeMap<String, String> = loaded
         .servers

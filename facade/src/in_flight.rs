@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
+use base::admission::InFlight;
 use bytes::Bytes;
-use herd::admission::InFlight;
 use http_body::{Frame, SizeHint};
 
 /// An axum response body and the in-flight mark of its request.

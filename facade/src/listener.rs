@@ -6,7 +6,7 @@
 //!   connection that sends no next request (the idle keep-alive timeout).
 //! - Past `max_per_source` connections from one address, or
 //!   `max_connections` in all, the connection idle the longest is shed to
-//!   make room ([`herd::admission`]); idle means no request in flight, and
+//!   make room ([`base::admission`]); idle means no request in flight, and
 //!   counts from the end of the last response, or from the accept for a
 //!   connection that never completed a request head. A streaming response
 //!   (server-sent events) is in flight for as long as it streams.
@@ -23,7 +23,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
-use herd::admission::{Admitted, Registry};
+use base::admission::{Admitted, Registry};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -1,5 +1,5 @@
 //! The facade's log file, `<log-dir>/facade-<port>.log`, set up by the
-//! herd's own logging ([`herd::logging`]): a writer thread that never drops
+//! herd's own logging ([`base::logging`]): a writer thread that never drops
 //! lines (it applies back-pressure instead), warnings also on standard error.
 //!
 //! Nothing the facade logs holds a Cacofonix id: request paths are redacted
@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-pub use herd::logging::{LogGuard, LoggingError, LogsConfig};
+pub use base::logging::{LogGuard, LoggingError, LogsConfig};
 
 /// Libraries kept at `info` whatever `RUST_LOG` says: at debug and trace
 /// levels they may log raw request URIs, which hold the Cacofonix id.
@@ -24,5 +24,5 @@ const QUIET_LIBRARIES: [&str; 5] = [
 /// log writer, with [`QUIET_LIBRARIES`] pinned. Keep the guard alive for
 /// the life of the process; dropping it writes out what is queued.
 pub fn init(dir: &Path, port: u16, logs: &LogsConfig) -> Result<LogGuard, LoggingError> {
-    herd::logging::init(dir, &format!("facade-{port}"), &QUIET_LIBRARIES, logs)
+    base::logging::init(dir, &format!("facade-{port}"), &QUIET_LIBRARIES, logs)
 }

@@ -74,13 +74,13 @@ fn run(cli: &Cli, resolved: Resolved) -> anyhow::Result<()> {
             .context("reading the listen address")?;
         let _log_guard = facade::logging::init(&cli.log_dir, addr.port(), &logs)
             .context("setting up logging")?;
-        herd::fdlimit::raise_and_log();
+        base::fdlimit::raise_and_log();
         let running = server::start(listener, Config::new(herd.clone())).await?;
         println!(
             "facade listening on http://{addr} (herd {})",
             herd.join(",")
         );
-        herd::signal::shutdown()
+        base::signal::shutdown()
             .await
             .context("waiting for signals")?;
         info!("facade stopping");

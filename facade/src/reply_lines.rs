@@ -1,8 +1,8 @@
 //! Reply lines from a herd server, framed by the herd's own codec
-//! ([`herd::codec::LineCodec`]), handed up as text.
+//! ([`proto::codec::LineCodec`]), handed up as text.
 
 use bytes::BytesMut;
-use herd::codec::{CodecError, Line, LineCodec};
+use proto::codec::{CodecError, Line, LineCodec};
 use tokio_util::codec::Decoder;
 
 /// Why a reply line could not be used.

@@ -8,9 +8,9 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use base::topology::Topology;
 use common::*;
 use herd::server::{Options, RunningServer};
-use herd::topology::Topology;
 use reqwest::StatusCode;
 use serde_json::Value;
 

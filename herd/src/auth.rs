@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use subtle::ConstantTimeEq;
 
-use crate::topology::SecurityConfig;
+use base::topology::SecurityConfig;
 
 /// Environment variable holding the Cacofonix id.
 pub const CACOFONIX_ENV: &str = "CACOFONIX_ID";
@@ -46,7 +46,7 @@ pub struct CacofonixId(Vec<u8>);
 impl CacofonixId {
     /// Wraps an id; `None` if it is empty or holds white space.
     pub fn new(id: &[u8]) -> Option<Self> {
-        (!id.is_empty() && !id.iter().any(|&b| crate::parse::is_space(b)))
+        (!id.is_empty() && !id.iter().any(|&b| proto::fields::is_space(b)))
             .then(|| Self(id.to_vec()))
     }
 

@@ -14,7 +14,7 @@
 //!
 //! A connection ends when its client completes no line for the idle
 //! timeout, leaves a line unfinished past the line timeout, or is shed by
-//! the accept loop to make room ([`crate::deadlines`], [`crate::admission`]).
+//! the accept loop to make room ([`crate::deadlines`], [`base::admission`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,14 +27,14 @@ use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::admission::{Activity, Admitted};
 use crate::cmd::{Command, PING_LINE, ReportBatch, Topics, redact};
-use crate::codec::{Line, LineCodec};
 use crate::deadlines::{Deadlines, Due};
-use crate::logging::Events;
 use crate::metrics::{Outcome, RequestMeter, Verb};
-use crate::olympic::Update;
 use crate::shared::Shared;
+use base::admission::{Activity, Admitted};
+use base::logging::Events;
+use olympic::Update;
+use proto::codec::{Line, LineCodec};
 use tokio::sync::broadcast;
 
 /// Bytes read per system call; also bounds how many replies are gathered
@@ -223,7 +223,7 @@ impl Connection<'_> {
                     self.framed(completed);
                     return Ok(());
                 }
-                Err(crate::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
+                Err(proto::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
             completed = true;
             let received = SystemTime::now();

@@ -14,7 +14,7 @@
 //! counts), its `AT` line (about 75 bytes plus the client ID, rounded up by
 //! the allocator) and a slot in its leaf's table: about 180 bytes plus the
 //! client ID in all, at every server (`herd-bench` measures it, row (e)). The number of clients is
-//! capped ([`Limits::max_clients`](crate::topology::Limits)): at the cap a
+//! capped ([`Limits::max_clients`](base::topology::Limits)): at the cap a
 //! report for a client not yet stored is refused (an `IAMAT` is answered
 //! `? `, a flood or repair is not taken) while known clients keep updating.
 //! Refusing new clients rather than evicting old ones keeps replicas with
@@ -27,8 +27,8 @@ use std::time::Duration;
 use hashbrown::HashTable;
 use tokio::sync::Notify;
 
-use crate::digest::{DigestTree, LEAVES, client_hash, leaf_of, line_hash};
-use crate::location::Location;
+use proto::digest::{DigestTree, LEAVES, client_hash, leaf_of, line_hash};
+use proto::location::Location;
 
 /// Clients stored when no cap is given ([`Db::new`]).
 pub const DEFAULT_MAX_CLIENTS: usize = 1_000_000;
@@ -216,7 +216,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Node;
+    use proto::digest::Node;
 
     fn at(client_time: u64) -> Location {
         located("c", "S", client_time)

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::topology::Limits;
+use base::topology::Limits;
 
 /// What is due at a connection's next deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,30 +12,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod activity;
-pub mod admission;
 pub mod auth;
 pub mod cmd;
-pub mod codec;
 pub mod connection;
-pub mod coords;
 pub mod db;
 pub mod deadlines;
-pub mod digest;
-pub mod fdlimit;
 pub mod heap;
-pub mod location;
-pub mod logging;
 pub mod metrics;
-pub mod olympic;
-pub mod parse;
 pub mod peer;
 pub mod places;
 pub mod server;
 pub mod shared;
-pub mod signal;
 pub mod status;
 pub mod supervision;
-pub mod timestamp;
-pub mod topology;
 pub mod up;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use base::topology::{ProviderKind, Topology};
 use clap::{Args, Parser, Subcommand};
 use herd::server::{self, Options};
-use herd::topology::{ProviderKind, Topology};
 use tracing::info;
 
 /// jemalloc keeps small objects (a stored location is a few dozen bytes)
@@ -156,10 +156,10 @@ fn run_one(
     topology
         .server(name)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    let _log_guard = herd::logging::init(&common.log_dir, name, &[], &topology.logs)
+    let _log_guard = base::logging::init(&common.log_dir, name, &[], &topology.logs)
         .context("setting up logging")?;
     // So the connection limit (clamped to it) can be reached.
-    herd::fdlimit::raise_and_log();
+    base::fdlimit::raise_and_log();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
         let options = Options {
@@ -173,8 +173,8 @@ fn run_one(
             .map_err(|e| match e {
                 server::StartError::Topology(e) => Failure::Config(e.to_string()),
                 server::StartError::Olympics(
-                    e @ (herd::olympic::OlympicError::BadConfig(_)
-                    | herd::olympic::OlympicError::Locked { .. }),
+                    e
+                    @ (olympic::OlympicError::BadConfig(_) | olympic::OlympicError::Locked { .. }),
                 ) => Failure::Config(e.to_string()),
                 other => Failure::Other(other.into()),
             })?;
@@ -191,7 +191,7 @@ fn run_one(
             std::future::pending::<()>().await
         };
         tokio::select! {
-            result = herd::signal::shutdown() => result.context("waiting for signals")?,
+            result = base::signal::shutdown() => result.context("waiting for signals")?,
             () = links_up => {}
         }
         info!(event = "server_stopping", server = name);
@@ -205,7 +205,7 @@ fn run_one(
 /// SIGTERM (see [`herd::up`]).
 fn up(common: &Common, topology: &Topology, facade_listen: Option<&str>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("finding the herd executable")?;
-    let topology_file = herd::topology::file_to_read(common.topology.as_deref())
+    let topology_file = base::topology::file_to_read(common.topology.as_deref())
         .map(|p| std::path::absolute(p).context("resolving the topology path"))
         .transpose()?;
     let log_dir = std::path::absolute(&common.log_dir).context("resolving the log directory")?;

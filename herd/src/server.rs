@@ -3,7 +3,7 @@
 //!
 //! The accept loop never stops accepting: at `max_connections` (or a
 //! source's `max_per_source`) the new client is served and the connection
-//! idle the longest is shed instead ([`crate::admission`]).
+//! idle the longest is shed instead ([`base::admission`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,16 +13,16 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-use crate::admission::Registry;
 use crate::auth::CacofonixId;
 use crate::connection;
 use crate::db::Db;
 use crate::metrics::{self, ServerMetrics};
-use crate::olympic::Olympics;
 use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
-use crate::topology::{Topology, TopologyError};
+use base::admission::Registry;
+use base::topology::{Topology, TopologyError};
+use olympic::Olympics;
 
 /// Errors starting a server.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub enum StartError {
     Places(#[from] PlacesError),
     /// The Olympic journal could not be opened, or the teams and events are unusable.
     #[error("olympic state: {0}")]
-    Olympics(#[from] crate::olympic::OlympicError),
+    Olympics(#[from] olympic::OlympicError),
     /// The Cacofonix id could not be loaded.
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
@@ -111,6 +111,8 @@ pub async fn start(
     // The journal first: its lock says at once, before any port, that
     // another process already runs this server on this data directory.
     let olympics = Olympics::open(&topology.olympics, name, &options.data_dir).await?;
+    let metrics = ServerMetrics::new();
+    olympics.observe_fsyncs(metrics.journal_fsync.clone());
     let bind = |addr, what| async move {
         TcpListener::bind(addr)
             .await
@@ -132,7 +134,7 @@ pub async fn start(
         limits: topology.limits.clone(),
         olympics,
         cacofonix,
-        metrics: ServerMetrics::new(),
+        metrics,
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();

@@ -3,12 +3,12 @@
 
 use crate::auth::CacofonixId;
 use crate::db::Db;
-use crate::location::Location;
 use crate::metrics::ServerMetrics;
-use crate::olympic::Olympics;
 use crate::peer::Peers;
 use crate::places::Places;
-use crate::topology::Limits;
+use base::topology::Limits;
+use olympic::Olympics;
+use proto::location::Location;
 
 /// State shared by every connection and link task of one server, behind an `Arc`.
 #[derive(Debug)]

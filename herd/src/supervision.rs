@@ -20,7 +20,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
 use crate::shared::Shared;
-use crate::topology::SecurityConfig;
+use base::topology::SecurityConfig;
 
 /// The line a supervised server prints once it accepts clients and peers:
 /// `ready <client addr> <peer addr>`.

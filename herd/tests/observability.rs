@@ -8,10 +8,10 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use base::topology::Topology;
 use common::*;
 use herd::server::{Options, RunningServer};
 use herd::status::Status;
-use herd::topology::Topology;
 
 /// The degraded threshold the tests configure, in seconds.
 const THRESHOLD_SECS: u64 = 1;

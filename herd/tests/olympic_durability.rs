@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::Path;
 
 use futures::future::join_all;
-use herd::olympic::record::{self, HEADER_LEN};
-use herd::olympic::{Change, Medal, OlympicError, Olympics, OlympicsConfig};
+use olympic::record::{self, HEADER_LEN};
+use olympic::{Change, Medal, OlympicError, Olympics, OlympicsConfig};
 use tempfile::TempDir;
 
 fn temp() -> TempDir {

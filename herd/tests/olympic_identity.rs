@@ -7,8 +7,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use herd::olympic::record::{self, HEADER_LEN, RECORD_HEADER_LEN};
-use herd::olympic::{Change, Medal, OlympicError, Olympics, OlympicsConfig};
+use olympic::record::{self, HEADER_LEN, RECORD_HEADER_LEN};
+use olympic::{Change, Medal, OlympicError, Olympics, OlympicsConfig};
 use tempfile::TempDir;
 
 fn temp() -> TempDir {

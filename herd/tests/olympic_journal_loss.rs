@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use herd::olympic::record::{self, HEADER_LEN, RECORD_HEADER_LEN};
+use olympic::record::{self, HEADER_LEN, RECORD_HEADER_LEN};
 
 /// What happens to A's journal while A is stopped.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::future::join_all;
-use herd::olympic::{
+use olympic::{
     Change, MAX_ORIGINS, ManualClock, Medal, OlympicError, Olympics, OlympicsConfig, Update,
 };
 use proptest::prelude::*;
@@ -176,7 +176,7 @@ async fn equal_times_are_won_by_the_greater_server_name() {
 async fn own_stamps_strictly_increase_even_when_the_clock_goes_back() {
     let (o, clock, _dir) = replica("Alpha", 1_000).await;
     let score = pairs(&[("Gaul", 1), ("Rome", 1)]);
-    let stamp = |a: &herd::olympic::Applied| match &a.change {
+    let stamp = |a: &olympic::Applied| match &a.change {
         Change::Score { stamp_ns, .. } => *stamp_ns,
         other => panic!("not a score: {other:?}"),
     };
@@ -265,30 +265,6 @@ async fn subscribers_see_local_and_merged_changes_but_not_duplicates() {
         updates.try_recv().is_err(),
         "the duplicate published nothing"
     );
-}
-
-#[tokio::test]
-async fn a_summary_brings_a_peer_up_to_date_with_only_what_it_lacks() {
-    let (a, _, _da) = replica("Alpha", 0).await;
-    let (b, _, _db) = replica("Bravo", 0).await;
-    let mut shared = Vec::new();
-    for _ in 0..3 {
-        shared.push(a.increment("Gaul", Medal::Gold).await.unwrap().change);
-    }
-    let only_a = a.increment("Rome", Medal::Bronze).await.unwrap().change;
-    deliver(&b, &shared).await;
-    b.increment("Gaul", Medal::Gold).await.unwrap();
-    let missing = a.changes_missing_from(&b.summary());
-    assert!(missing.contains(&only_a));
-    assert!(
-        missing.iter().all(|c| c.op().origin == a.origin()),
-        "{missing:?}"
-    );
-    deliver(&b, &missing).await;
-    deliver(&a, &b.changes_missing_from(&a.summary())).await;
-    assert_eq!(view(&a), view(&b));
-    assert!(a.changes_missing_from(&b.summary()).is_empty());
-    assert_eq!(a.summary(), b.summary());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

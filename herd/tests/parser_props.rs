@@ -2,13 +2,13 @@
 //! always parse whatever the white space, invalid ones always echo exactly,
 //! and framing does not depend on how the input was split.
 
+use base::topology::Limits;
 use bytes::{Bytes, BytesMut};
 use herd::cmd::Command;
-use herd::codec::{Line, LineCodec};
-use herd::coords::Coords;
-use herd::timestamp::{format_diff, parse_posix_nanos};
-use herd::topology::Limits;
 use proptest::prelude::*;
+use proto::codec::{Line, LineCodec};
+use proto::coords::Coords;
+use proto::timestamp::{format_diff, parse_posix_nanos};
 use tokio_util::codec::Decoder;
 
 /// A run of protocol white space.

@@ -11,9 +11,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use herd::coords::Coords;
+use base::topology::{PlacesConfig, ProviderKind};
 use herd::places::Places;
-use herd::topology::{PlacesConfig, ProviderKind};
+use proto::coords::Coords;
 use serde_json::{Value, json};
 
 /// A key distinctive enough that finding it anywhere in a reply is a leak.

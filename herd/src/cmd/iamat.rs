@@ -4,10 +4,10 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use crate::coords::Coords;
-use crate::location::Location;
 use crate::shared::Shared;
-use crate::timestamp::{nanos_since_epoch, parse_posix_nanos, push_diff};
+use proto::coords::Coords;
+use proto::location::Location;
+use proto::timestamp::{nanos_since_epoch, parse_posix_nanos, push_diff};
 
 /// A parsed IAMAT.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,12 +85,12 @@ impl IAmAt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::fields;
+    use proto::fields::fields;
 
     fn parse(line: &[u8]) -> Option<IAmAt> {
         let mut it = fields(line);
         assert_eq!(it.next(), Some(&b"IAMAT"[..]));
-        IAmAt::parse(it, crate::topology::DEFAULT_MAX_CLIENT_ID)
+        IAmAt::parse(it, base::topology::DEFAULT_MAX_CLIENT_ID)
     }
 
     #[test]
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn client_ids_longer_than_the_limit_are_rejected() {
-        let at_limit = "c".repeat(crate::topology::DEFAULT_MAX_CLIENT_ID);
+        let at_limit = "c".repeat(base::topology::DEFAULT_MAX_CLIENT_ID);
         let line = format!("IAMAT {at_limit} +1+2 3");
         assert_eq!(parse(line.as_bytes()).unwrap().client(), at_limit);
         let line = format!("IAMAT {at_limit}c +1+2 3");
@@ -116,8 +116,8 @@ mod tests {
 
     #[test]
     fn the_longest_at_line_of_an_accepted_iamat_fits_the_peer_limit() {
-        let limits = crate::topology::Limits::default();
-        let server = "S".repeat(crate::topology::MAX_SERVER_NAME_LEN);
+        let limits = base::topology::Limits::default();
+        let server = "S".repeat(base::topology::MAX_SERVER_NAME_LEN);
         for time in ["0", "99999999999999999999.999999999"] {
             let rest = format!(" +0+0 {time}");
             let client = "c".repeat(limits.max_line - "IAMAT ".len() - rest.len());

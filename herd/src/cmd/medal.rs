@@ -4,8 +4,8 @@ use bytes::Bytes;
 
 use super::olympic_reply::tally_line;
 use super::write_outcome::WriteOutcome;
-use crate::olympic::{Medal, Olympics, Update};
 use crate::shared::Shared;
+use olympic::{Medal, Olympics, Update};
 
 /// A parsed MEDAL.
 #[derive(Clone, PartialEq, Eq)]

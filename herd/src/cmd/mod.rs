@@ -38,9 +38,9 @@ pub use write_outcome::WriteOutcome;
 
 use bytes::Bytes;
 
-use crate::parse::fields;
 use crate::shared::Shared;
-use crate::topology::Limits;
+use base::topology::Limits;
+use proto::fields::fields;
 
 /// A parsed client line.
 #[derive(Debug, Clone, PartialEq)]

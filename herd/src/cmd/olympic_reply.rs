@@ -1,8 +1,8 @@
 //! How Olympic state is written on the wire, shared by replies (`TALLY`,
 //! `SCORE`, `OK ...`) and subscription updates (`UPDATE ...`).
 
-use crate::olympic::{EventScore, Tally, Update};
-use crate::timestamp::format_posix;
+use olympic::{EventScore, Tally, Update};
+use proto::timestamp::format_posix;
 
 /// `TALLY <team> gold <n> silver <n> bronze <n>`, no terminator.
 pub fn tally_line(tally: &Tally) -> String {

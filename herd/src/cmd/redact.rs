@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::parse::{fields, is_space};
+use proto::fields::{fields, is_space};
 
 /// Shown in place of the id.
 const REDACTED: &[u8] = b"<redacted>";

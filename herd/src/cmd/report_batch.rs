@@ -13,8 +13,8 @@
 //! superseded report.
 
 use crate::db::Db;
-use crate::location::Location;
 use crate::peer::Peers;
+use proto::location::Location;
 
 /// Most clients held before the batch is committed early, so a batch
 /// naming many clients stays cheap to search.

@@ -4,8 +4,8 @@ use bytes::Bytes;
 
 use super::olympic_reply::score_line;
 use super::write_outcome::WriteOutcome;
-use crate::olympic::Update;
 use crate::shared::Shared;
+use olympic::Update;
 
 /// Largest score magnitude: a score is an integer from `-MAX_SCORE` to
 /// `MAX_SCORE`, at most 18 decimal digits. The REST facade checks the same

@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 
-use crate::olympic::Update;
 use crate::shared::Shared;
+use olympic::Update;
 
 /// What a connection is subscribed to, by configured name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

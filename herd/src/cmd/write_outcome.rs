@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::olympic::OlympicError;
+use olympic::OlympicError;
 
 /// The result of applying MEDAL or SETSCORE.
 #[derive(Debug)]

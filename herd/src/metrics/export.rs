@@ -112,7 +112,7 @@ impl Collector for ServerCollector {
             e,
             "herd_journal_fsync_seconds",
             "Time to write and fsync one batch of the Olympic journal.",
-            olympics.fsync_latency(),
+            &shared.metrics.journal_fsync,
         )?;
         links(e, shared)
     }

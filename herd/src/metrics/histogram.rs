@@ -95,6 +95,12 @@ impl LatencyHistogram {
     }
 }
 
+impl olympic::FsyncObserver for LatencyHistogram {
+    fn observe(&self, took: std::time::Duration) {
+        LatencyHistogram::observe(self, took);
+    }
+}
+
 impl TypedMetric for LatencyHistogram {
     const TYPE: MetricType = MetricType::Histogram;
 }

@@ -14,17 +14,17 @@
 //! listen` table names it ([`MetricsConfig`]); [`listener`] is that HTTP
 //! listener.
 
-mod config;
 mod export;
 mod histogram;
 pub mod listener;
 mod requests;
 
-pub use config::MetricsConfig;
+pub use base::topology::MetricsConfig;
 pub use export::{CONTENT_TYPE, encode, registry};
 pub use histogram::{LATENCY_BOUNDS_NS, LatencyHistogram, latency_bounds_secs};
 pub use requests::{Outcome, RequestCounters, RequestMeter, Verb};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,9 @@ pub struct ServerMetrics {
     /// From the read that delivered a line to the end of the write that
     /// carried its reply.
     pub reply_latency: LatencyHistogram,
+    /// Time to write and fsync each batch of the Olympic journal; the
+    /// journal reports into it ([`olympic::FsyncObserver`]).
+    pub journal_fsync: Arc<LatencyHistogram>,
     /// Client connections being served.
     connections_open: AtomicU64,
     /// When the server started, for its uptime.
@@ -48,6 +51,7 @@ impl Default for ServerMetrics {
         Self {
             requests: RequestCounters::default(),
             reply_latency: LatencyHistogram::new(),
+            journal_fsync: Arc::new(LatencyHistogram::new()),
             connections_open: AtomicU64::new(0),
             started: Instant::now(),
         }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::histogram::LatencyHistogram;
-use crate::parse::fields;
+use proto::fields::fields;
 
 /// The command a line asked for, by its first field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

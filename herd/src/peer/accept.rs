@@ -25,8 +25,8 @@ use super::link;
 use super::throttle::Throttle;
 use super::transport::Listener;
 use super::{ACCEPT_ERROR_PAUSE, MAX_PENDING_HANDSHAKES, REJECT_LOG_EVERY};
-use crate::codec::LineCodec;
 use crate::shared::Shared;
+use proto::codec::LineCodec;
 
 /// What every accepted connection's task needs.
 #[derive(Debug)]

@@ -38,11 +38,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::message::{MAX_PULL, Message};
 use super::outbox::Outbox;
 use super::registry::Counters;
-use crate::digest::{FANOUT, Node, NodeSet};
 use crate::shared::Shared;
+use proto::digest::{FANOUT, Node, NodeSet};
+use proto::peer::{MAX_PULL, Message};
 
 /// Anti-entropy work a link owes its neighbour. Kept in the link's outbox
 /// as flags and node sets, so it is bounded, asked-for work is never
@@ -128,7 +128,7 @@ pub(crate) fn olympic_digest(shared: &Shared) -> u64 {
         text.extend_from_slice(change.encode().as_bytes());
         text.push(b'\n');
     }
-    crate::digest::line_hash(&text)
+    proto::digest::line_hash(&text)
 }
 
 /// The whole Olympic state as the messages that carry it.

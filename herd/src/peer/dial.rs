@@ -22,8 +22,8 @@ use super::key::LinkKey;
 use super::link::{self, LinkError};
 use super::transport::Transport;
 use super::{BACKOFF_CAP, BACKOFF_START, CONNECT_TIMEOUT, Neighbour};
-use crate::codec::LineCodec;
 use crate::shared::Shared;
+use proto::codec::LineCodec;
 
 /// How long a neighbour that was never reached may stay unreachable before
 /// it is a warning.

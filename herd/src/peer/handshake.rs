@@ -24,9 +24,9 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::HANDSHAKE_TIMEOUT;
 use super::key::LinkKey;
-use super::message::{Message, MessageError, Nonce};
 use super::proof::{Role, Transcript};
-use crate::codec::{CodecError, Line, LineCodec};
+use proto::codec::{CodecError, Line, LineCodec};
+use proto::peer::{Message, MessageError, Nonce};
 
 /// Longest name quoted back in an error; the rest is cut off so a stranger
 /// cannot fill the log.

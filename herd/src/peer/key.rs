@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::topology::SecurityConfig;
+use base::topology::SecurityConfig;
 
 /// The environment variable that holds the key; it wins over the topology.
 pub const KEY_ENV: &str = "HERD_KEY";

@@ -24,15 +24,15 @@ use tokio_util::sync::CancellationToken;
 use super::anti_entropy;
 use super::handshake::{Reader, Writer};
 use super::merge;
-use super::message::Message;
 use super::outbox::{Outbox, Taken};
 use super::registry::{Counters, Registration};
 use super::{LINGER, MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
-use crate::codec::{CodecError, Line};
-use crate::location::Location;
-use crate::logging::Events;
-use crate::olympic::Change;
 use crate::shared::Shared;
+use base::logging::Events;
+use olympic::Change;
+use proto::codec::{CodecError, Line};
+use proto::location::Location;
+use proto::peer::Message;
 
 /// Why a link ended. A link only ends for a reason, so this is what
 /// [`run`] returns.

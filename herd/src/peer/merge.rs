@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::link::LinkError;
-use crate::olympic::Change;
 use crate::shared::Shared;
+use olympic::Change;
 
 /// Changes waiting to be merged per link before the read loop waits.
 pub(crate) const MERGE_QUEUE: usize = 1024;

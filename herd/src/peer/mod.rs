@@ -29,7 +29,7 @@ pub mod key;
 mod link;
 pub mod link_state;
 mod merge;
-pub mod message;
+
 mod outbox;
 mod proof;
 pub mod registry;
@@ -53,12 +53,12 @@ pub use handshake::HandshakeError;
 pub use key::{KEY_ENV, KeyError, KeySource, LinkKey};
 pub use link::LinkError;
 pub use link_state::{LinkStates, LinkView};
-pub use message::Message;
+pub use proto::peer::Message;
 pub use registry::{LinkStats, Peers};
 pub use transport::{Listener, Tcp, Transport};
 
 use crate::shared::Shared;
-use crate::topology::Topology;
+use base::topology::Topology;
 
 /// How long a whole handshake may take, from either side.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);

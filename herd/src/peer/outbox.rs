@@ -25,8 +25,8 @@ use indexmap::IndexMap;
 use tokio::sync::Notify;
 
 use super::anti_entropy::Repair;
-use super::message::Message;
-use crate::location::Location;
+use proto::location::Location;
+use proto::peer::Message;
 
 /// A pending location, found by its client ID.
 #[derive(Debug, Clone)]
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn owed_repairs_are_taken_once_and_never_dropped_when_full() {
-        use crate::digest::Node;
+        use proto::digest::Node;
         let outbox = Outbox::new(1);
         outbox.push(Message::Pong);
         assert_eq!(

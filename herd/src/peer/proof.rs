@@ -18,7 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::key::LinkKey;
-use super::message::{Nonce, Tag};
+use proto::peer::{Nonce, Tag};
 
 /// HMAC-SHA256.
 type HmacSha256 = Hmac<Sha256>;

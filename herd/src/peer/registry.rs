@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::DROP_LOG_EVERY;
 use super::link_state::LinkStates;
-use super::message::Message;
 use super::outbox::{Outbox, Pushed};
 use super::throttle::Throttle;
-use crate::location::Location;
-use crate::olympic::Change;
+use olympic::Change;
+use proto::location::Location;
+use proto::peer::Message;
 
 /// Counters of one link, readable while it runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! keep places inside a WHATSAT radius, and the bounding box a radius covers,
 //! used to pick grid cells.
 
-use crate::coords::Coords;
+use proto::coords::Coords;
 
 /// Mean Earth radius in kilometres (IUGG). A sphere is within 0.5% of the
 /// ellipsoid everywhere, far finer than a WHATSAT radius needs.

@@ -15,8 +15,8 @@ use super::api_key::ApiKey;
 use super::json_style::to_styled_string;
 use super::legacy::Failure;
 use super::upstream::{Endpoint, Reply, radius_metres};
-use crate::coords::Coords;
-use crate::topology::PlacesConfig;
+use base::topology::PlacesConfig;
+use proto::coords::Coords;
 
 /// Google's host for the legacy API.
 pub const DEFAULT_BASE_URL: &str = "https://maps.googleapis.com";

@@ -17,8 +17,8 @@ use super::PlacesError;
 use super::api_key::ApiKey;
 use super::legacy::{self, ErrorStatus, Failure};
 use super::upstream::{Endpoint, Reply, radius_metres};
-use crate::coords::Coords;
-use crate::topology::PlacesConfig;
+use base::topology::PlacesConfig;
+use proto::coords::Coords;
 
 /// Google's host for the Places API (New).
 pub const DEFAULT_BASE_URL: &str = "https://places.googleapis.com";

@@ -9,7 +9,7 @@
 //! antimeridian; a circle containing a pole takes whole rows.
 
 use super::geo::Extent;
-use crate::coords::Coords;
+use proto::coords::Coords;
 
 /// Latitude rows: one per degree from -90 (row 0) up to 89; the pole itself
 /// (latitude 90) falls in the top row.

@@ -23,7 +23,7 @@ use super::dataset::{Dataset, Place, Row};
 use super::geo::{extent, haversine_km};
 use super::grid::Grid;
 use super::legacy;
-use crate::coords::Coords;
+use proto::coords::Coords;
 
 /// The Google place types given to every GeoNames populated place.
 const TYPES: [&str; 2] = ["locality", "political"];

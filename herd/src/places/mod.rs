@@ -22,8 +22,8 @@ mod legacy;
 mod local;
 mod upstream;
 
-use crate::coords::Coords;
-use crate::topology::{PlacesConfig, ProviderKind};
+use base::topology::{PlacesConfig, ProviderKind};
+use proto::coords::Coords;
 
 use api_key::ApiKey;
 use google::Google;

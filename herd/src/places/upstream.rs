@@ -10,7 +10,7 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use super::PlacesError;
 use super::api_key::ApiKey;
 use super::legacy::Failure;
-use crate::topology::PlacesConfig;
+use base::topology::PlacesConfig;
 
 /// Largest upstream response body read. A full legacy page of 20 results is
 /// around 20 KiB; anything this large is not a Places answer.

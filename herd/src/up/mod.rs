@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::topology::Topology;
+use base::topology::Topology;
 use child::{Child, Event, Launch};
 
 /// Longest wait for a started process to say it serves.
@@ -110,7 +110,7 @@ pub async fn run(topology: &Topology, plan: Plan) -> Result<(), UpError> {
         exited: Vec::new(),
         links_up: Vec::new(),
     };
-    let mut shutdown = pin!(crate::signal::shutdown());
+    let mut shutdown = pin!(base::signal::shutdown());
     let mut launches = Vec::new();
     for name in topology.servers.keys() {
         let mut args = vec![OsString::from(name)];

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::topology::Topology;
+use base::topology::Topology;
 
 /// Prints the summary. `servers` maps each server to the addresses it
 /// reported (`<client> <peer>`); `facade` is the facade's ready line.

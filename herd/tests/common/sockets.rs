@@ -45,7 +45,7 @@ pub async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
 /// Raises this process's open-file limit; false (with a message saying the
 /// test is skipped) if it cannot hold `needed` descriptors.
 pub fn enough_descriptors(needed: u64) -> bool {
-    let limit = herd::fdlimit::raise().expect("reading the open-file limit");
+    let limit = base::fdlimit::raise().expect("reading the open-file limit");
     if limit.soft < needed {
         eprintln!(
             "skipped: the open-file limit is {} (hard {}), {needed} needed",

@@ -6,8 +6,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::harness::{Herd, PATIENCE, key};
-use crate::peer::message::{Message, Nonce, TAG_LEN, Tag};
-use crate::topology::Limits;
+use base::topology::Limits;
+use proto::peer::{Message, Nonce, TAG_LEN, Tag};
 
 #[tokio::test]
 async fn wrong_key_is_rejected_and_injects_nothing() {

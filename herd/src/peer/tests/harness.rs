@@ -14,16 +14,16 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auth::CacofonixId;
-use crate::codec::LineCodec;
 use crate::db::Db;
-use crate::location::Location;
-use crate::olympic::Olympics;
 use crate::peer::handshake::{self, Reader, Writer};
 use crate::peer::transport::{Listener, MemListener, MemNet, MemTransport, Tcp};
 use crate::peer::{LinkKey, Neighbour, Peers};
 use crate::places::Places;
 use crate::shared::Shared;
-use crate::topology::Limits;
+use base::topology::Limits;
+use olympic::Olympics;
+use proto::codec::LineCodec;
+use proto::location::Location;
 
 /// The course's five servers and their links.
 pub(super) const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];

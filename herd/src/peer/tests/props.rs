@@ -11,10 +11,10 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::harness::Herd;
-use crate::location::Location;
-use crate::olympic::{Change, Medal};
 use crate::peer::transport::{Faults, MemNet};
-use crate::topology::Limits;
+use base::topology::Limits;
+use olympic::{Change, Medal};
+use proto::location::Location;
 
 const NAMES: [&str; 3] = ["A", "B", "C"];
 const LINKS: [(&str, &str); 3] = [("A", "B"), ("A", "C"), ("B", "C")];

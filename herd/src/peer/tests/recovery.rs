@@ -7,11 +7,12 @@ use futures::{SinkExt, StreamExt};
 use tokio::net::tcp::OwnedReadHalf;
 
 use super::harness::{FIVE, FIVE_LINKS, Herd, PATIENCE, eventually, fake_dialer, key};
-use crate::codec::Line;
-use crate::digest::{Node, client_hash, leaf_of};
+use crate::peer::READ_TIMEOUT;
 use crate::peer::handshake::Reader;
-use crate::peer::{READ_TIMEOUT, message::Message};
-use crate::topology::Limits;
+use base::topology::Limits;
+use proto::codec::Line;
+use proto::digest::{Node, client_hash, leaf_of};
+use proto::peer::Message;
 
 #[tokio::test]
 async fn restarted_server_catches_up_by_sync_and_is_back_in_the_flood() {

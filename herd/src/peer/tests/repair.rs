@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::harness::{FIVE, FIVE_LINKS, Herd, eventually, key};
-use crate::digest::Node;
-use crate::topology::Limits;
+use base::topology::Limits;
+use proto::digest::Node;
 
 /// Long enough for a few anti-entropy rounds on a loaded machine.
 const REPAIR_PATIENCE: Duration = Duration::from_secs(20);
@@ -121,7 +121,7 @@ async fn olympic_changes_that_never_reached_a_neighbour_are_repaired_while_the_l
         hands
             .shared
             .olympics
-            .increment("Gaul", crate::olympic::Medal::Gold)
+            .increment("Gaul", olympic::Medal::Gold)
             .await
             .expect("durable increment");
     }

@@ -27,7 +27,7 @@ use tokio::task::AbortHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::{Listener, Transport};
-use crate::codec::{Line, LineCodec};
+use proto::codec::{Line, LineCodec};
 
 /// Lines each way that pass untouched at the start of a connection: the
 /// handshake's.

@@ -9,9 +9,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::change::{Change, OpId};
-use super::medal::Medal;
 use super::state::State;
+use proto::change::{Change, OpId};
+use proto::medal::Medal;
 
 const ORIGINS: [&str; 3] = ["Alpha", "Bravo", "Charlie"];
 const TEAMS: [&str; 2] = ["Gaul", "Rome"];

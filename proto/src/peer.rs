@@ -27,10 +27,10 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::change::Change;
 use crate::digest::{FANOUT, Node};
+use crate::fields::fields;
 use crate::location::Location;
-use crate::olympic::Change;
-use crate::parse::fields;
 
 /// Most leaves one `PULL` names, so the line stays short.
 pub const MAX_PULL: usize = 256;

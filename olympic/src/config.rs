@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::change::Change;
 use super::error::OlympicError;
 use super::origin::check_origin;
+use proto::change::Change;
 
 /// Journal records after which the journal is rewritten as one snapshot.
 pub const DEFAULT_COMPACT_AFTER: usize = 10_000;
@@ -46,11 +46,7 @@ impl Default for OlympicsConfig {
     }
 }
 
-/// True if `name` can be one token of a change line: non-empty, no white
-/// space, no control characters.
-pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
-}
+pub(crate) use proto::change::is_token;
 
 /// True if `name` is a token of at most [`MAX_NAME_LEN`] bytes.
 fn is_name(name: &str) -> bool {

@@ -19,17 +19,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
 
-use super::change::{Change, OpId};
 use super::clock::{Clock, SystemClock};
 use super::config::{Names, OlympicsConfig, check_server_name};
 use super::error::OlympicError;
-use super::journal::{Journal, JournalStats, Sink};
-use super::medal::Medal;
+use super::journal::{FsyncObserver, Journal, JournalStats, Sink};
 use super::payload::Snapshot;
 use super::state::State;
 use super::storage;
-use super::summary::{self, Summary};
 use super::view::{Applied, EventScore, Tally, Update};
+use proto::change::{Change, OpId};
+use proto::medal::Medal;
 
 /// Updates buffered per subscriber; one that falls further behind gets
 /// `RecvError::Lagged` and should re-read the state.
@@ -200,9 +199,10 @@ impl Olympics {
         self.journal.stats()
     }
 
-    /// How long each journal batch took to write and fsync.
-    pub fn fsync_latency(&self) -> &crate::metrics::LatencyHistogram {
-        self.journal.fsync_latency()
+    /// From now on, tells `observer` how long each journal batch took to
+    /// write and fsync. Only the first observer is kept.
+    pub fn observe_fsyncs(&self, observer: Arc<dyn FsyncObserver>) {
+        self.journal.observe_fsyncs(observer);
     }
 
     /// Why the journal refuses writes, if it has failed (a failed write,
@@ -360,17 +360,6 @@ impl Olympics {
     /// The highest operation number seen from each server.
     pub fn version_vector(&self) -> BTreeMap<String, u64> {
         self.core.lock().state.seen_all().clone()
-    }
-
-    /// A compact description of this replica, for a peer to compute what
-    /// this replica lacks (see [`Olympics::changes_missing_from`]).
-    pub fn summary(&self) -> Summary {
-        summary::summarize(&self.core.lock().state)
-    }
-
-    /// The changes a replica with summary `theirs` lacks (or may lack).
-    pub fn changes_missing_from(&self, theirs: &Summary) -> Vec<Change> {
-        summary::changes_missing_from(&self.core.lock().state, theirs)
     }
 
     /// Every visible change from now on, local or merged, in the order it

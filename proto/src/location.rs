@@ -17,7 +17,7 @@
 //! winner whatever order the reports arrive in ([`Location::supersedes`]).
 
 use crate::coords::Coords;
-use crate::parse::fields;
+use crate::fields::fields;
 use crate::timestamp::parse_posix_nanos;
 
 /// One stored location.
@@ -67,7 +67,7 @@ impl Location {
     /// A location from a line already known to be well formed (the server
     /// made it from a parsed IAMAT): `client_len` bytes of client ID start at
     /// `client_at` in `at_line`.
-    pub(crate) fn from_parts(
+    pub fn from_parts(
         at_line: Vec<u8>,
         client_at: usize,
         client_len: usize,

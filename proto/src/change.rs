@@ -19,8 +19,7 @@
 
 use std::fmt::Write as _;
 
-use super::config::is_token;
-use super::medal::Medal;
+use crate::medal::Medal;
 
 /// The identity of one operation: which server made it, and its number there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,7 +46,7 @@ impl Stamp {
     /// The server that set the score, without its incarnation: what people
     /// are shown.
     pub fn server(&self) -> &str {
-        super::origin::server_of(&self.origin)
+        server_of(&self.origin)
     }
 }
 
@@ -171,6 +170,18 @@ fn signed(word: &str) -> Option<i128> {
         return None;
     }
     word.parse().ok()
+}
+
+/// True if `name` can be one token of a change line: non-empty, no white
+/// space, no control characters.
+pub fn is_token(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The server part of an origin (`NAME/INCARNATION`): everything before the
+/// `/`, or all of it.
+pub fn server_of(origin: &str) -> &str {
+    origin.split_once('/').map_or(origin, |(name, _)| name)
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use super::change::{Change, OpId, Stamp};
-use super::medal::Medal;
 use super::view::{EventScore, Tally, Update};
+use proto::change::{Change, OpId, Stamp};
+use proto::medal::Medal;
 
 /// One origin's entry in a medal cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use crate::timestamp::now_nanos;
+use proto::timestamp::now_nanos;
 
 /// A source of nanoseconds since the epoch.
 pub trait Clock: Send + Sync + Debug + 'static {

@@ -41,12 +41,7 @@ pub(crate) fn mint(server: &str) -> String {
     )
 }
 
-/// The server part of `origin`: everything before the `/`, or all of it.
-pub fn server_of(origin: &str) -> &str {
-    origin
-        .split_once(SEPARATOR)
-        .map_or(origin, |(name, _)| name)
-}
+pub use proto::change::server_of;
 
 /// Checks that `origin` is a server name, optionally followed by `/` and
 /// 16 to [`MAX_INCARNATION_HEX`] lower-case hex digits.

@@ -34,14 +34,13 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::change::Change;
 use super::error::OlympicError;
 use super::lock::JournalLock;
 use super::payload::Snapshot;
 use super::record;
 use super::storage::{self, io_error};
 use super::view::Update;
-use crate::metrics::LatencyHistogram;
+use proto::change::Change;
 
 /// Requests that may wait for the writer before callers wait for room.
 pub const JOURNAL_QUEUE: usize = 1024;
@@ -80,6 +79,14 @@ pub struct JournalStats {
     pub records_in_file: u64,
 }
 
+/// Told how long each batch took to write and sync: a metrics histogram,
+/// say. Called on the journal's writer thread, so it must be quick.
+pub trait FsyncObserver: Send + Sync + std::fmt::Debug {
+    /// One batch took `took` from the start of its write to the end of its
+    /// fsync.
+    fn observe(&self, took: std::time::Duration);
+}
+
 /// Shared between the handle and the writer.
 #[derive(Debug, Default)]
 struct Counters {
@@ -87,8 +94,8 @@ struct Counters {
     fsyncs: AtomicU64,
     compactions: AtomicU64,
     records_in_file: AtomicU64,
-    /// Time each batch took to write and fsync, for the metrics.
-    fsync_latency: LatencyHistogram,
+    /// Told the time each batch took to write and fsync, once set.
+    fsync_observer: OnceLock<Arc<dyn FsyncObserver>>,
     /// Why the journal stopped accepting writes, once it has; for STATUS.
     failed: OnceLock<String>,
 }
@@ -175,8 +182,8 @@ impl Journal {
     }
 
     /// How long each batch took to write and fsync.
-    pub(crate) fn fsync_latency(&self) -> &LatencyHistogram {
-        &self.counters.fsync_latency
+    pub(crate) fn observe_fsyncs(&self, observer: Arc<dyn FsyncObserver>) {
+        let _ = self.counters.fsync_observer.set(observer);
     }
 
     /// Why the journal refuses writes, if it has failed.
@@ -277,7 +284,9 @@ impl Writer {
             .file
             .write_all(buf)
             .and_then(|()| self.file.sync_data());
-        self.counters.fsync_latency.observe(started.elapsed());
+        if let Some(observer) = self.counters.fsync_observer.get() {
+            observer.observe(started.elapsed());
+        }
         if let Err(error) = written {
             tracing::error!(path = %self.path.display(), %error, "journal write failed");
             let reason = format!("write to {}: {error}", self.path.display());

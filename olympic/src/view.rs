@@ -1,8 +1,8 @@
 //! What readers see: a team's medal tally, an event's score, and the update
 //! published whenever either changes.
 
-use super::change::{Change, Stamp};
-use super::medal::Medal;
+use proto::change::{Change, Stamp};
+use proto::medal::Medal;
 
 /// A team's medal totals, summed over every server's count.
 #[derive(Debug, Clone, PartialEq, Eq)]

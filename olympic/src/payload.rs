@@ -27,8 +27,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::change::Change;
 use super::config::is_token;
+use proto::change::Change;
 
 /// First line of a snapshot payload.
 const SNAPSHOT_HEADER: &str = "SNAPSHOT 1";
@@ -136,8 +136,8 @@ fn short(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::olympic::change::OpId;
-    use crate::olympic::medal::Medal;
+    use proto::change::OpId;
+    use proto::medal::Medal;
 
     #[test]
     fn snapshots_and_changes_survive_their_encoding() {

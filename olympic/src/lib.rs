@@ -21,10 +21,10 @@
 //! * Every change has an [`OpId`]: its origin and that origin's operation
 //!   number, never reused, even across restarts.
 //!
-//! A link that comes up sends [`Olympics::snapshot`] (the whole state, a few
-//! lines), or only [`Olympics::changes_missing_from`] the peer's
-//! [`Summary`]. Names are configured ([`OlympicsConfig`]), matched ignoring
-//! case, and always written in configured spelling.
+//! The herd's peer links send [`Olympics::snapshot`] (the whole state, a few
+//! dozen lines) when a link comes up and whenever anti-entropy finds that
+//! two replicas differ. Names are configured ([`OlympicsConfig`]), matched
+//! ignoring case, and always written in configured spelling.
 //!
 //! # Durability
 //!
@@ -35,19 +35,17 @@
 //! the file is replayed; damaged records are skipped and a torn end is cut
 //! off, with warnings. Past `compact_after` records the file is atomically
 //! replaced by a snapshot. Formats: [`record`] (bytes), `payload.rs` (record
-//! contents), [`change`] (change lines); the whole story, with the crash
-//! cases, is in `docs/STORAGE.md`.
+//! contents), the change lines of [`proto::change`]; the whole story, with
+//! the crash cases, is in `docs/STORAGE.md`.
 //!
-//! No networking here: the line protocol and peer links call into
+//! No networking here: the herd's line protocol and peer links call into
 //! [`Olympics`].
 
-pub mod change;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod journal;
 mod lock;
-pub mod medal;
 mod olympics;
 pub mod origin;
 mod payload;
@@ -55,18 +53,16 @@ pub mod record;
 mod replay;
 mod state;
 mod storage;
-pub mod summary;
 pub mod view;
 
 #[cfg(test)]
 mod convergence_tests;
 
-pub use change::{Change, OpId, Stamp};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DEFAULT_COMPACT_AFTER, MAX_NAME_LEN, MAX_NAMES, OlympicsConfig};
 pub use error::OlympicError;
-pub use journal::{JOURNAL_QUEUE, JournalStats};
-pub use medal::Medal;
+pub use journal::{FsyncObserver, JOURNAL_QUEUE, JournalStats};
 pub use olympics::{MAX_ORIGINS, Olympics, UPDATE_CAPACITY};
-pub use summary::{OriginSummary, Summary};
+pub use proto::change::{Change, OpId, Stamp};
+pub use proto::medal::Medal;
 pub use view::{Applied, EventScore, Tally, Update};

@@ -1,0 +1,24 @@
+//! The herd's wire grammar, in one place: how lines are framed
+//! ([`codec`]) and split into fields ([`fields`]), how times
+//! ([`timestamp`]) and coordinates ([`coords`]) are written, and every
+//! message with its parse and its format: a stored location's `AT` line
+//! ([`location`]), the Olympic change lines ([`change`], [`medal`]), the
+//! peer link's messages ([`peer`]) and the digest tree anti-entropy
+//! compares ([`digest`]).
+//!
+//! Everything that speaks the protocol (the herd, the REST facade, the
+//! clients, the benchmarks and every test fake) goes through these types;
+//! no line is built or read with ad-hoc string code elsewhere. No I/O here.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod change;
+pub mod codec;
+pub mod coords;
+pub mod digest;
+pub mod fields;
+pub mod location;
+pub mod medal;
+pub mod peer;
+pub mod timestamp;
