@@ -1,11 +1,13 @@
 //! Test harness: herds of real `herd` processes on free loopback ports.
 //!
-//! Every process is killed when its [`TestHerd`] is dropped, panics included.
+//! Every process is killed when its [`TestHerd`] is dropped, panics included
+//! ([`process::KillOnDrop`]).
 //! Every wait is bounded.
 
 #![allow(dead_code)]
 
 pub mod netns;
+pub mod process;
 pub mod sockets;
 pub mod status;
 
@@ -14,8 +16,10 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use process::KillOnDrop;
 
 /// The course's five servers and their links.
 pub const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
@@ -53,7 +57,7 @@ pub struct TestHerd {
     pub dir: tempfile::TempDir,
     pub topology: PathBuf,
     pub ports: BTreeMap<String, Ports>,
-    children: BTreeMap<String, Child>,
+    children: BTreeMap<String, KillOnDrop>,
     env: Vec<(String, String)>,
     /// A command each server's `herd` runs under (e.g. `ip netns exec NS`);
     /// none for servers not listed.
@@ -204,11 +208,9 @@ impl TestHerd {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("spawn herd");
-        if let Some(mut old) = self.children.insert(name.to_string(), child) {
-            let _ = old.kill();
-            let _ = old.wait();
-        }
+        // A server started again replaces (and so kills) its old process.
+        self.children
+            .insert(name.to_string(), KillOnDrop::spawn(&mut cmd));
     }
 
     /// Waits until `name` accepts clients; panics if it does not.
@@ -272,43 +274,27 @@ impl TestHerd {
 
     /// The process ID of `name`.
     pub fn pid(&self, name: &str) -> u32 {
-        self.children[name].id()
+        self.children[name].0.id()
     }
 
     /// SIGKILLs `name` and reaps it.
     pub fn kill9(&mut self, name: &str) {
-        if let Some(mut child) = self.children.remove(name) {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.children.remove(name);
     }
 
     /// Whether `name`'s process is still running.
     pub fn alive(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.try_wait().expect("try_wait").is_none(),
+            Some(child) => child.0.try_wait().expect("try_wait").is_none(),
             None => false,
         }
     }
 
     /// Waits for `name` to exit by itself (after a signal sent elsewhere).
     pub fn wait_exit(&mut self, name: &str) -> bool {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if !self.alive(name) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-impl Drop for TestHerd {
-    fn drop(&mut self) {
-        for child in self.children.values_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        match self.children.get_mut(name) {
+            Some(child) => child.exit_within(WAIT).is_some(),
+            None => true,
         }
     }
 }
