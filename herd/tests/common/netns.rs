@@ -15,7 +15,8 @@
 //!
 //! Namespaces are named `herdtest-PID-N`; dropping a [`Net`] deletes them
 //! (and with them every veth), and creating one first deletes those left by
-//! test processes that no longer exist.
+//! test processes that were killed before they could, and the servers still
+//! running in them.
 
 #![allow(dead_code)]
 
@@ -282,7 +283,8 @@ impl Drop for Net {
 }
 
 /// Deletes namespaces of test processes that have exited (killed before
-/// their [`Net`] was dropped).
+/// their [`Net`] was dropped), after killing the servers left running in
+/// them.
 fn remove_stale() {
     let Ok(list) = ip(&["netns", "list"]) else {
         return;
@@ -297,9 +299,13 @@ fn remove_stale() {
         else {
             continue;
         };
-        if !std::path::Path::new("/proc").join(pid).exists() {
-            let _ = ip(&["netns", "del", ns]);
+        if std::path::Path::new("/proc").join(pid).exists() {
+            continue;
         }
+        for server in ip(&["netns", "pids", ns]).unwrap_or_default().lines() {
+            let _ = Command::new("kill").args(["-KILL", server.trim()]).status();
+        }
+        let _ = ip(&["netns", "del", ns]);
     }
 }
 
