@@ -188,7 +188,7 @@ impl Net {
     /// A veth from namespace `ns` to the root namespace on the /30 at
     /// `subnet`: the root end `.1`, the namespace's end `.2` (returned).
     fn client_veth(&mut self, ns: &str, subnet: u32, pid: u32, i: usize) -> Ipv4Addr {
-        let root_dev = format!("hf{pid}c{i}");
+        let root_dev = root_veth(pid, i);
         must(&[
             "link", "add", &root_dev, "type", "veth", "peer", "name", "client", "netns", ns,
         ]);
@@ -289,14 +289,9 @@ fn remove_stale() {
     let Ok(list) = ip(&["netns", "list"]) else {
         return;
     };
-    for ns in list
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-    {
-        let Some(pid) = ns
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('-').next())
-        else {
+    let links = ip(&["-o", "link", "show"]).unwrap_or_default();
+    for ns in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some((pid, index)) = ns.strip_prefix(PREFIX).and_then(|r| r.split_once('-')) else {
             continue;
         };
         if std::path::Path::new("/proc").join(pid).exists() {
@@ -306,7 +301,19 @@ fn remove_stale() {
             let _ = Command::new("kill").args(["-KILL", server.trim()]).status();
         }
         let _ = ip(&["netns", "del", ns]);
+        // A namespace can outlive its name for a while; its client veth
+        // must not hold on to the addresses meanwhile.
+        let root_dev = root_veth(pid, index);
+        if links.contains(&format!(" {root_dev}@")) {
+            let _ = ip(&["link", "del", &root_dev]);
+        }
     }
+}
+
+/// The root-namespace end of server `index`'s client veth, for the test
+/// process `pid`.
+fn root_veth(pid: impl std::fmt::Display, index: impl std::fmt::Display) -> String {
+    format!("hf{pid}c{index}")
 }
 
 /// The first address of a [`RUN_BLOCK`] of [`CLIENT_RANGE`] that no address
