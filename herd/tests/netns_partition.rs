@@ -109,6 +109,44 @@ fn holiday_cut_off(herd: &TestHerd) {
     }
 }
 
+/// What the parts were told while apart: each client's AT line that must
+/// win everywhere, and the two tied reports (either may win).
+struct Written {
+    newest: BTreeMap<String, String>,
+    tied: [String; 2],
+}
+
+/// Writes in every part: medals at Goloman, Wilkes, Welsh and Holiday,
+/// clients at Hands, Welsh and Holiday, a client that roams from Hands to
+/// Welsh, and one reported at Hands and Welsh with the same client time.
+fn write_in_every_part(herd: &TestHerd) -> Written {
+    let (hands, holiday, welsh) = (
+        herd.client("Hands"),
+        herd.client("Holiday"),
+        herd.client("Welsh"),
+    );
+    award(herd.client("Goloman"), "Gaul", "gold", 3);
+    award(herd.client("Wilkes"), "Rome", "silver", 1);
+    award(welsh, "Gaul", "gold", 2);
+    award(holiday, "Gaul", "gold", 3);
+    let mut newest = BTreeMap::new();
+    for (addr, prefix) in [(hands, "part-a"), (welsh, "part-w"), (holiday, "part-h")] {
+        let names = clients(prefix);
+        let lines = report(addr, &names, "+5+5", "1900000050");
+        newest.extend(names.into_iter().zip(lines));
+    }
+    report(hands, &["roam".into()], "+2+2", "1900000100");
+    let [roam] =
+        <[String; 1]>::try_from(report(welsh, &["roam".into()], "+3+3", "1900000200")).unwrap();
+    newest.insert("roam".into(), roam);
+    let tie = |addr, coords| report(addr, &["tie".into()], coords, "1900000000.5").remove(0);
+    let tied = [tie(hands, "+10+10"), tie(welsh, "-20-20")];
+    Written { newest, tied }
+}
+
+/// Rome's tally everywhere: Wilkes's one silver.
+const ROME: (&str, &str) = ("Rome", "gold 0 silver 1 bronze 0");
+
 #[test]
 fn a_herd_partitioned_in_network_namespaces_converges_with_exact_counts_after_healing() {
     let Some(net) = Net::create_or_skip(&FIVE, &FIVE_LINKS) else {
@@ -138,68 +176,36 @@ fn a_herd_partitioned_in_network_namespaces_converges_with_exact_counts_after_he
     std::fs::remove_file(herd.data_dir().join("Holiday.journal")).expect("wipe the journal");
     herd.spawn("Holiday");
     herd.wait_ready("Holiday");
-
-    let mut expected = BTreeMap::new();
-    let (goloman, hands, wilkes) = (
-        herd.client("Goloman"),
-        herd.client("Hands"),
-        herd.client("Wilkes"),
-    );
-    let (holiday, welsh) = (herd.client("Holiday"), herd.client("Welsh"));
-    award(goloman, "Gaul", "gold", 3);
-    award(wilkes, "Rome", "silver", 1);
-    award(welsh, "Gaul", "gold", 2);
-    award(holiday, "Gaul", "gold", 3);
-    for (addr, prefix) in [(hands, "part-a"), (welsh, "part-w"), (holiday, "part-h")] {
-        let names = clients(prefix);
-        expected.extend(
-            names
-                .iter()
-                .cloned()
-                .zip(report(addr, &names, "+5+5", "1900000050")),
-        );
-    }
-    report(hands, &["roam".into()], "+2+2", "1900000100");
-    let newest = report(welsh, &["roam".into()], "+3+3", "1900000200");
-    expected.insert("roam".into(), newest[0].clone());
-    let tie_at_hands = report(hands, &["tie".into()], "+10+10", "1900000000.5");
-    let tie_at_welsh = report(welsh, &["tie".into()], "-20-20", "1900000000.5");
-
+    let written = write_in_every_part(&herd);
     // Each part holds its own writes and none of the others'.
-    let rome = ("Rome", "gold 0 silver 1 bronze 0");
     wait_for("each part's own counts", LINK_CHANGE, || {
-        tallies(
-            &herd,
-            &["Goloman", "Hands", "Wilkes"],
-            &[("Gaul", "gold 5 silver 0 bronze 0"), rome],
-        )?;
-        tallies(&herd, &["Welsh"], &[("Gaul", "gold 4 silver 0 bronze 0")])?;
-        tallies(&herd, &["Holiday"], &[("Gaul", "gold 3 silver 0 bronze 0")])
+        let gaul = |counts| ("Gaul", counts);
+        let apart = [gaul("gold 5 silver 0 bronze 0"), ROME];
+        tallies(&herd, &["Goloman", "Hands", "Wilkes"], &apart)?;
+        tallies(&herd, &["Welsh"], &[gaul("gold 4 silver 0 bronze 0")])?;
+        tallies(&herd, &["Holiday"], &[gaul("gold 3 silver 0 bronze 0")])
     });
-    let across = exchange_str(welsh, "WHATSAT part-a-0 10 1\n");
+    let across = exchange_str(herd.client("Welsh"), "WHATSAT part-a-0 10 1\n");
     assert!(across.starts_with("? "), "the partition leaked: {across}");
 
     for neighbour in HOLIDAY_LINKS {
         net.heal("Holiday", neighbour);
     }
     all_linked(&herd);
-    let totals = [("Gaul", "gold 10 silver 0 bronze 0"), rome];
+    let totals = [("Gaul", "gold 10 silver 0 bronze 0"), ROME];
     wait_for("every count everywhere", CONVERGE_WITHIN, || {
         tallies(&herd, &FIVE, &totals)
     });
     wait_for("every newest location everywhere", CONVERGE_WITHIN, || {
-        locations(&herd, &expected)
+        locations(&herd, &written.newest)
     });
     wait_for("one winner for the tie", CONVERGE_WITHIN, || {
-        let winner = exchange_str(goloman, "WHATSAT tie 10 1\n");
-        let winner = first_line(&winner);
-        if winner != tie_at_hands[0] && winner != tie_at_welsh[0] {
+        let winner = exchange_str(herd.client("Goloman"), "WHATSAT tie 10 1\n");
+        let winner = first_line(&winner).to_owned();
+        if !written.tied.contains(&winner) {
             return Err(format!("Goloman holds {winner:?}"));
         }
-        locations(
-            &herd,
-            &BTreeMap::from([("tie".to_owned(), winner.to_owned())]),
-        )
+        locations(&herd, &BTreeMap::from([("tie".to_owned(), winner)]))
     });
     // Further rounds of anti-entropy count nothing twice.
     std::thread::sleep(3 * ROUND);
