@@ -53,26 +53,26 @@ const MAX_SERVERS: usize = (RUN_BLOCK / 4) as usize;
 /// cannot create them fails instead of skipping.
 pub const REQUIRE_ENV: &str = "HERD_REQUIRE_NETNS";
 
-/// Runs `ip` with `args`; the error says what failed and why.
-fn ip(args: &[&str]) -> Result<String, String> {
+/// Runs `ip` with the arguments of `command` (separated by spaces; none
+/// of ours contains one); the error says what failed and why.
+fn ip(command: &str) -> Result<String, String> {
     let out = Command::new("ip")
-        .args(args)
+        .args(command.split_whitespace())
         .output()
         .map_err(|e| format!("cannot run `ip`: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(format!(
-            "`ip {}` failed: {}",
-            args.join(" "),
+            "`ip {command}` failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
 }
 
 /// [`ip`], panicking on failure (for steps after namespaces were created).
-fn must(args: &[&str]) -> String {
-    ip(args).unwrap_or_else(|e| panic!("{e}"))
+fn must(command: &str) -> String {
+    ip(command).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One topology link between two namespaces.
@@ -95,6 +95,7 @@ pub struct Net {
     root_veths: Vec<String>,
     /// Server name to its addresses.
     ports: BTreeMap<String, Ports>,
+    /// Every topology link, to cut and heal by the names of its ends.
     links: Vec<Link>,
 }
 
@@ -115,21 +116,20 @@ impl Net {
         };
         for (i, name) in names.iter().enumerate() {
             let ns = format!("{PREFIX}{pid}-{i}");
-            ip(&["netns", "add", &ns])?;
+            ip(&format!("netns add {ns}"))?;
             net.namespaces.insert(name.to_string(), ns.clone());
             let peer = Ipv4Addr::new(10, 99, 0, 1 + i as u8);
-            must(&["-n", &ns, "link", "set", "lo", "up"]);
-            must(&["-n", &ns, "addr", "add", &format!("{peer}/32"), "dev", "lo"]);
+            must(&format!("-n {ns} link set lo up"));
+            must(&format!("-n {ns} addr add {peer}/32 dev lo"));
             let client = net.client_veth(&ns, block + 4 * i as u32, pid, i);
-            net.ports.insert(
-                name.to_string(),
-                Ports {
-                    client: SocketAddr::from((client, CLIENT_PORT)),
-                    peer: SocketAddr::from((peer, PEER_PORT)),
-                },
-            );
+            let ports = Ports {
+                client: SocketAddr::from((client, CLIENT_PORT)),
+                peer: SocketAddr::from((peer, PEER_PORT)),
+            };
+            net.ports.insert(name.to_string(), ports);
         }
         for (l, (a, b)) in links.iter().enumerate() {
+            let (ns_a, ns_b) = (&net.namespaces[*a], &net.namespaces[*b]);
             let link = Link {
                 ends: (a.to_string(), b.to_string()),
                 dev: format!("link{l}"),
@@ -138,32 +138,12 @@ impl Net {
                     Ipv4Addr::new(10, 98, l as u8, 2),
                 ),
             };
-            must(&[
-                "link",
-                "add",
-                &link.dev,
-                "netns",
-                &net.namespaces[*a],
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &link.dev,
-                "netns",
-                &net.namespaces[*b],
-            ]);
-            for (server, addr) in [(*a, link.addrs.0), (*b, link.addrs.1)] {
-                let ns = &net.namespaces[server];
-                must(&[
-                    "-n",
-                    ns,
-                    "addr",
-                    "add",
-                    &format!("{addr}/30"),
-                    "dev",
-                    &link.dev,
-                ]);
-            }
+            let dev = &link.dev;
+            must(&format!(
+                "link add {dev} netns {ns_a} type veth peer name {dev} netns {ns_b}"
+            ));
+            must(&format!("-n {ns_a} addr add {}/30 dev {dev}", link.addrs.0));
+            must(&format!("-n {ns_b} addr add {}/30 dev {dev}", link.addrs.1));
             net.links.push(link);
             net.heal(a, b);
         }
@@ -189,23 +169,15 @@ impl Net {
     /// `subnet`: the root end `.1`, the namespace's end `.2` (returned).
     fn client_veth(&mut self, ns: &str, subnet: u32, pid: u32, i: usize) -> Ipv4Addr {
         let root_dev = root_veth(pid, i);
-        must(&[
-            "link", "add", &root_dev, "type", "veth", "peer", "name", "client", "netns", ns,
-        ]);
+        must(&format!(
+            "link add {root_dev} type veth peer name client netns {ns}"
+        ));
         self.root_veths.push(root_dev.clone());
         let (root, inside) = (Ipv4Addr::from(subnet + 1), Ipv4Addr::from(subnet + 2));
-        must(&["addr", "add", &format!("{root}/30"), "dev", &root_dev]);
-        must(&["link", "set", &root_dev, "up"]);
-        must(&[
-            "-n",
-            ns,
-            "addr",
-            "add",
-            &format!("{inside}/30"),
-            "dev",
-            "client",
-        ]);
-        must(&["-n", ns, "link", "set", "client", "up"]);
+        must(&format!("addr add {root}/30 dev {root_dev}"));
+        must(&format!("link set {root_dev} up"));
+        must(&format!("-n {ns} addr add {inside}/30 dev client"));
+        must(&format!("-n {ns} link set client up"));
         inside
     }
 
@@ -238,8 +210,10 @@ impl Net {
     pub fn cut(&self, a: &str, b: &str) {
         let link = self.link(a, b);
         for server in [&link.ends.0, &link.ends.1] {
-            let ns = &self.namespaces[server];
-            must(&["-n", ns, "link", "set", &link.dev, "down"]);
+            must(&format!(
+                "-n {} link set {} down",
+                self.namespaces[server], link.dev
+            ));
         }
     }
 
@@ -252,21 +226,17 @@ impl Net {
             (&link.ends.1, &link.ends.0, link.addrs.0),
         ];
         for (server, _, _) in ends {
-            must(&[
-                "-n",
-                &self.namespaces[server],
-                "link",
-                "set",
-                &link.dev,
-                "up",
-            ]);
+            must(&format!(
+                "-n {} link set {} up",
+                self.namespaces[server], link.dev
+            ));
         }
         for (server, neighbour, via) in ends {
-            let to = format!("{}/32", self.ports[neighbour].peer.ip());
-            let (ns, via) = (&self.namespaces[server], via.to_string());
-            must(&[
-                "-n", ns, "route", "replace", &to, "via", &via, "dev", &link.dev,
-            ]);
+            let (ns, to) = (&self.namespaces[server], self.ports[neighbour].peer.ip());
+            must(&format!(
+                "-n {ns} route replace {to}/32 via {via} dev {}",
+                link.dev
+            ));
         }
     }
 }
@@ -274,10 +244,10 @@ impl Net {
 impl Drop for Net {
     fn drop(&mut self) {
         for dev in &self.root_veths {
-            let _ = ip(&["link", "del", dev]);
+            let _ = ip(&format!("link del {dev}"));
         }
         for ns in self.namespaces.values() {
-            let _ = ip(&["netns", "del", ns]);
+            let _ = ip(&format!("netns del {ns}"));
         }
     }
 }
@@ -286,10 +256,10 @@ impl Drop for Net {
 /// their [`Net`] was dropped), after killing the servers left running in
 /// them.
 fn remove_stale() {
-    let Ok(list) = ip(&["netns", "list"]) else {
+    let Ok(list) = ip("netns list") else {
         return;
     };
-    let links = ip(&["-o", "link", "show"]).unwrap_or_default();
+    let links = ip("-o link show").unwrap_or_default();
     for ns in list.lines().filter_map(|l| l.split_whitespace().next()) {
         let Some((pid, index)) = ns.strip_prefix(PREFIX).and_then(|r| r.split_once('-')) else {
             continue;
@@ -297,15 +267,15 @@ fn remove_stale() {
         if std::path::Path::new("/proc").join(pid).exists() {
             continue;
         }
-        for server in ip(&["netns", "pids", ns]).unwrap_or_default().lines() {
+        for server in ip(&format!("netns pids {ns}")).unwrap_or_default().lines() {
             let _ = Command::new("kill").args(["-KILL", server.trim()]).status();
         }
-        let _ = ip(&["netns", "del", ns]);
+        let _ = ip(&format!("netns del {ns}"));
         // A namespace can outlive its name for a while; its client veth
         // must not hold on to the addresses meanwhile.
         let root_dev = root_veth(pid, index);
         if links.contains(&format!(" {root_dev}@")) {
-            let _ = ip(&["link", "del", &root_dev]);
+            let _ = ip(&format!("link del {root_dev}"));
         }
     }
 }
@@ -319,7 +289,7 @@ fn root_veth(pid: impl std::fmt::Display, index: impl std::fmt::Display) -> Stri
 /// The first address of a [`RUN_BLOCK`] of [`CLIENT_RANGE`] that no address
 /// of the root namespace falls in, starting from one picked by `pid`.
 fn free_block(pid: u32) -> Result<u32, String> {
-    let text = ip(&["-o", "-4", "addr", "show"])?;
+    let text = ip("-o -4 addr show")?;
     let used: Vec<u32> = text
         .split_whitespace()
         .collect::<Vec<_>>()
