@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::process::output_within_wait;
 use common::*;
 
 /// The documented default of `limits.max_client_id`.
@@ -54,16 +55,16 @@ fn a_client_id_limit_that_no_iamat_could_carry_is_a_config_error() {
         free_addr()
     );
     std::fs::write(&topology, text).unwrap();
-    let out = std::process::Command::new(herd_bin())
-        .arg("A")
-        .arg("--topology")
-        .arg(&topology)
-        .arg("--log-dir")
-        .arg(dir.path().join("logs"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = output_within_wait(
+        std::process::Command::new(herd_bin())
+            .arg("A")
+            .arg("--topology")
+            .arg(&topology)
+            .arg("--log-dir")
+            .arg(dir.path().join("logs"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data")),
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("limits.max_client_id"), "{stderr}");

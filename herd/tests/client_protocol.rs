@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::process::output_within_wait;
 use common::*;
 
 const KIWI: &str = "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997";
@@ -305,23 +306,23 @@ fn bad_topology_exits_2_with_one_line() {
     for (what, text, name) in cases {
         let path = dir.path().join("t.toml");
         std::fs::write(&path, text).unwrap();
-        let out = std::process::Command::new(herd_bin())
-            .arg(name)
-            .arg("--topology")
-            .arg(&path)
-            .arg("--log-dir")
-            .arg(dir.path())
-            .output()
-            .unwrap();
+        let out = output_within_wait(
+            std::process::Command::new(herd_bin())
+                .arg(name)
+                .arg("--topology")
+                .arg(&path)
+                .arg("--log-dir")
+                .arg(dir.path()),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{what}: {stderr}");
     }
-    let out = std::process::Command::new(herd_bin())
-        .args(["A", "--topology"])
-        .arg(dir.path().join("missing.toml"))
-        .output()
-        .unwrap();
+    let out = output_within_wait(
+        std::process::Command::new(herd_bin())
+            .args(["A", "--topology"])
+            .arg(dir.path().join("missing.toml")),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }

@@ -6,9 +6,10 @@ mod common;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::KillOnDrop;
 use common::*;
 
 /// Writes a topology of A - B - C on fresh ports; returns its path and the
@@ -44,31 +45,7 @@ fn herd_up(dir: &Path, topology: &Path, env: &[(&str, &str)]) -> KillOnDrop {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    KillOnDrop(cmd.spawn().unwrap())
-}
-
-/// A child process killed when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits for the process to exit by itself, within [`WAIT`].
-fn exit_of(up: &mut KillOnDrop) -> Option<ExitStatus> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(status) = up.0.try_wait().unwrap() {
-            return Some(status);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    KillOnDrop::spawn(&mut cmd)
 }
 
 fn sigterm(up: &KillOnDrop) {
@@ -115,7 +92,7 @@ fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
     exchange_str(clients[0], "IAMAT far +1+1 1\n");
     let reached = whatsat_until_known(clients[2], "far");
     sigterm(&up);
-    let status = exit_of(&mut up);
+    let status = up.exit_within(WAIT);
     assert!(reached.is_some(), "A's location never reached C through B");
     assert!(
         status.is_some_and(|s| s.success()),
@@ -136,7 +113,9 @@ fn herd_up_names_a_server_that_cannot_bind_and_exits_non_zero() {
     // B's client port is taken.
     let _taken = TcpListener::bind(clients[1]).unwrap();
     let mut up = herd_up(dir.path(), &topology, &[]);
-    let status = exit_of(&mut up).expect("herd up kept running with a server down");
+    let status = up
+        .exit_within(WAIT)
+        .expect("herd up kept running with a server down");
     let out = std::fs::read_to_string(dir.path().join("up.out")).unwrap();
     let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
     assert!(!status.success(), "{status}\n{out}\n{err}");
@@ -178,7 +157,7 @@ fn herd_up_prints_one_summary_says_when_links_are_up_and_stops_without_warnings(
     assert_eq!(out.matches("link key").count(), 1, "{out}");
     assert_eq!(out.matches("Cacofonix id").count(), 1, "{out}");
     sigterm(&up);
-    assert!(exit_of(&mut up).is_some_and(|s| s.success()));
+    assert!(up.exit_within(WAIT).is_some_and(|s| s.success()));
     let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
     assert!(!err.contains("WARN"), "warnings on start or stop:\n{err}");
     // The servers' own files still say which defaults they ran with.

@@ -9,37 +9,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base::topology::Topology;
+use common::status::*;
 use common::*;
 use herd::server::{Options, RunningServer};
-use herd::status::Status;
 
 /// The degraded threshold the tests configure, in seconds.
 const THRESHOLD_SECS: u64 = 1;
-
-/// The server's STATUS, parsed; panics on anything but a STATUS line.
-fn status(addr: SocketAddr) -> Status {
-    let reply = exchange_str(addr, "STATUS\n");
-    assert_eq!(reply.matches('\n').count(), 1, "one line: {reply:?}");
-    Status::parse_line(reply.trim_end()).unwrap_or_else(|e| panic!("{e}: {reply:?}"))
-}
-
-/// Asks STATUS until `check` holds, or panics after `within`.
-fn status_until(
-    addr: SocketAddr,
-    within: Duration,
-    what: &str,
-    check: impl Fn(&Status) -> bool,
-) -> Status {
-    let deadline = Instant::now() + within;
-    loop {
-        let status = status(addr);
-        if check(&status) {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "never {what}: {status:#?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn status_shows_a_synced_link_then_degraded_with_the_reason_after_a_wrong_key_restart() {

@@ -7,9 +7,10 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::*;
 use common::*;
 use olympic::record::{self, HEADER_LEN, RECORD_HEADER_LEN};
 
@@ -136,9 +137,9 @@ fn a_damaged_journal_writing_before_the_first_sync_loses_no_increment() {
 #[test]
 fn a_second_herd_on_the_same_data_directory_exits_2_with_one_clear_line() {
     let mut herd = TestHerd::start(&["A"], &[], "");
-    let second = |herd: &TestHerd, stderr: Stdio| {
-        Command::new(herd_bin())
-            .arg("A")
+    let second = |herd: &TestHerd| {
+        let mut cmd = Command::new(herd_bin());
+        cmd.arg("A")
             .arg("--topology")
             .arg(&herd.topology)
             .arg("--log-dir")
@@ -146,15 +147,11 @@ fn a_second_herd_on_the_same_data_directory_exits_2_with_one_clear_line() {
             .arg("--data-dir")
             .arg(herd.data_dir())
             .env("HERD_KEY", "test-herd-key")
-            .env("CACOFONIX_ID", CACOFONIX)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn a second herd")
+            .env("CACOFONIX_ID", CACOFONIX);
+        cmd
     };
     let started = Instant::now();
-    let out = second(&herd, Stdio::piped()).wait_with_output().unwrap();
+    let out = output_within_wait(&mut second(&herd));
     assert!(started.elapsed() < WAIT, "it exits at once");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -170,7 +167,7 @@ fn a_second_herd_on_the_same_data_directory_exits_2_with_one_clear_line() {
     assert!(reply.starts_with("OK TALLY Gaul gold 1 "), "{reply}");
 
     herd.kill9("A");
-    let mut child = KillOnDrop(second(&herd, Stdio::null()));
+    let mut child = KillOnDrop::spawn(second(&herd).stdout(Stdio::null()).stderr(Stdio::null()));
     let client = herd.client("A");
     let deadline = Instant::now() + WAIT;
     while std::net::TcpStream::connect(client).is_err() {
@@ -183,14 +180,4 @@ fn a_second_herd_on_the_same_data_directory_exits_2_with_one_clear_line() {
     }
     let reply = medal(client);
     assert!(reply.starts_with("OK TALLY Gaul gold 2 "), "{reply}");
-}
-
-/// A process killed when the test ends, however it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -1,18 +1,25 @@
 //! Test harness: herds of real `herd` processes on free loopback ports.
 //!
-//! Every process is killed when its [`TestHerd`] is dropped, panics included.
+//! Every process is killed when its [`TestHerd`] is dropped, panics included
+//! ([`process::KillOnDrop`]).
 //! Every wait is bounded.
 
 #![allow(dead_code)]
 
+pub mod netns;
+pub mod process;
 pub mod sockets;
+pub mod status;
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use process::KillOnDrop;
 
 /// The course's five servers and their links.
 pub const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
@@ -50,8 +57,11 @@ pub struct TestHerd {
     pub dir: tempfile::TempDir,
     pub topology: PathBuf,
     pub ports: BTreeMap<String, Ports>,
-    children: BTreeMap<String, Child>,
+    children: BTreeMap<String, KillOnDrop>,
     env: Vec<(String, String)>,
+    /// A command each server's `herd` runs under (e.g. `ip netns exec NS`);
+    /// none for servers not listed.
+    wrappers: BTreeMap<String, Vec<OsString>>,
 }
 
 impl TestHerd {
@@ -96,8 +106,48 @@ impl TestHerd {
         extra: &str,
         env: &[(&str, &str)],
     ) -> Self {
+        let ports = names
+            .iter()
+            .map(|name| {
+                let p = Ports {
+                    client: free_addr(),
+                    peer: free_addr(),
+                };
+                (name.to_string(), p)
+            })
+            .collect();
+        Self::configure_at(ports, links, extra, env, BTreeMap::new())
+    }
+
+    /// Starts the servers of `ports` on those addresses, linked by `links`,
+    /// each `herd` run under its entry of `wrappers` (if any). The addresses
+    /// are the caller's to keep free: nothing is retried.
+    pub fn start_at(
+        ports: BTreeMap<String, Ports>,
+        links: &[(&str, &str)],
+        extra: &str,
+        wrappers: BTreeMap<String, Vec<OsString>>,
+    ) -> Self {
+        let mut herd = Self::configure_at(ports, links, extra, &[], wrappers);
+        let names: Vec<String> = herd.ports.keys().cloned().collect();
+        for name in &names {
+            herd.spawn(name);
+        }
+        for name in &names {
+            herd.wait_ready(name);
+        }
+        herd
+    }
+
+    /// Writes a topology with the servers of `ports`; starts nothing.
+    fn configure_at(
+        ports: BTreeMap<String, Ports>,
+        links: &[(&str, &str)],
+        extra: &str,
+        env: &[(&str, &str)],
+        wrappers: BTreeMap<String, Vec<OsString>>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut ports = BTreeMap::new();
         let mut text = String::from("links = [");
         text.push_str(
             &links
@@ -107,16 +157,11 @@ impl TestHerd {
                 .join(", "),
         );
         text.push_str("]\n");
-        for name in names {
-            let p = Ports {
-                client: free_addr(),
-                peer: free_addr(),
-            };
+        for (name, p) in &ports {
             text.push_str(&format!(
                 "[servers.{name}]\naddr = \"{}\"\npeer_addr = \"{}\"\n",
                 p.client, p.peer
             ));
-            ports.insert(name.to_string(), p);
         }
         text.push_str(extra);
         let topology = dir.path().join("topology.toml");
@@ -130,12 +175,20 @@ impl TestHerd {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            wrappers,
         }
     }
 
     /// Starts (or restarts) server `name`.
     pub fn spawn(&mut self, name: &str) {
-        let mut cmd = Command::new(herd_bin());
+        let mut cmd = match self.wrappers.get(name).and_then(|w| w.split_first()) {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(herd_bin());
+                cmd
+            }
+            None => Command::new(herd_bin()),
+        };
         cmd.arg(name)
             .arg("--topology")
             .arg(&self.topology)
@@ -155,11 +208,9 @@ impl TestHerd {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("spawn herd");
-        if let Some(mut old) = self.children.insert(name.to_string(), child) {
-            let _ = old.kill();
-            let _ = old.wait();
-        }
+        // A server started again replaces (and so kills) its old process.
+        self.children
+            .insert(name.to_string(), KillOnDrop::spawn(&mut cmd));
     }
 
     /// Waits until `name` accepts clients; panics if it does not.
@@ -223,43 +274,27 @@ impl TestHerd {
 
     /// The process ID of `name`.
     pub fn pid(&self, name: &str) -> u32 {
-        self.children[name].id()
+        self.children[name].0.id()
     }
 
     /// SIGKILLs `name` and reaps it.
     pub fn kill9(&mut self, name: &str) {
-        if let Some(mut child) = self.children.remove(name) {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.children.remove(name);
     }
 
     /// Whether `name`'s process is still running.
     pub fn alive(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.try_wait().expect("try_wait").is_none(),
+            Some(child) => child.0.try_wait().expect("try_wait").is_none(),
             None => false,
         }
     }
 
     /// Waits for `name` to exit by itself (after a signal sent elsewhere).
     pub fn wait_exit(&mut self, name: &str) -> bool {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if !self.alive(name) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-impl Drop for TestHerd {
-    fn drop(&mut self) {
-        for child in self.children.values_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+        match self.children.get_mut(name) {
+            Some(child) => child.exit_within(WAIT).is_some(),
+            None => true,
         }
     }
 }
@@ -269,15 +304,22 @@ pub fn herd_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_herd"))
 }
 
-/// Grader style: connect, send everything, half-close, read until the server closes.
+/// Grader style: connect, send everything, half-close, read until the server
+/// closes. Sending and reading run at once, so a long pipelined input never
+/// waits on replies nobody reads.
 pub fn exchange(addr: SocketAddr, input: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
     stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream.write_all(input).unwrap();
-    stream.shutdown(Shutdown::Write).unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).expect("read reply");
-    out
+    let mut writer = stream.try_clone().expect("clone the stream");
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            writer.write_all(input).unwrap();
+            writer.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).expect("read reply");
+        out
+    })
 }
 
 /// [`exchange`] with text in and text out.
@@ -298,6 +340,19 @@ pub fn whatsat_until_known(addr: SocketAddr, client: &str) -> Option<String> {
             return None;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Calls `check` until it returns `Ok`, pausing briefly between calls;
+/// panics with its last error after `within`.
+pub fn wait_for(what: &str, within: Duration, mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = Instant::now() + within;
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("never {what} in {within:?}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
     }
 }
 
