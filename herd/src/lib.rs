@@ -28,12 +28,16 @@ pub mod logging;
 pub mod metrics;
 pub mod olympic;
 pub mod parse;
+#[cfg(test)]
+mod parser_props;
 pub mod peer;
 pub mod places;
 pub mod server;
 pub mod shared;
 pub mod signal;
 pub mod status;
+#[cfg(test)]
+mod strategies;
 pub mod supervision;
 pub mod timestamp;
 pub mod topology;

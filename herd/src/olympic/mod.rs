@@ -60,6 +60,8 @@ pub mod view;
 
 #[cfg(test)]
 mod convergence_tests;
+#[cfg(test)]
+mod record_props;
 
 pub use change::{Change, OpId, Stamp};
 pub use clock::{Clock, ManualClock, SystemClock};

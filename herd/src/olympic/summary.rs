@@ -180,6 +180,24 @@ mod tests {
         assert_eq!(rebuilt, ours);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_summary_survives_its_line_form(
+            origins in proptest::collection::btree_map(
+                crate::strategies::origin(),
+                (proptest::prelude::any::<u64>(), proptest::prelude::any::<u64>()),
+                0..6,
+            ),
+        ) {
+            let origins = origins
+                .into_iter()
+                .map(|(origin, (seq, digest))| (origin, OriginSummary { seq, digest }))
+                .collect();
+            let s = Summary { origins };
+            proptest::prop_assert_eq!(Summary::parse(s.encode().as_bytes()), Some(s));
+        }
+    }
+
     #[test]
     fn summaries_survive_their_line_form() {
         let s = summarize(&state(&[medal("A", 3, 1), medal("Bee", 1, 1)]));

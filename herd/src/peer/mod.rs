@@ -30,6 +30,8 @@ mod link;
 pub mod link_state;
 mod merge;
 pub mod message;
+#[cfg(test)]
+mod message_props;
 mod outbox;
 mod proof;
 pub mod registry;
