@@ -25,7 +25,7 @@ case "$seconds" in
     ;;
 esac
 
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+if ! rustup toolchain list 2>/dev/null | grep '^nightly' >/dev/null; then
   echo "fuzz: skipped: no nightly toolchain (rustup toolchain install nightly)"
   exit 0
 fi
