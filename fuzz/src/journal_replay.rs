@@ -153,12 +153,19 @@ async fn open_and_reopen(dir: &Path, path: &Path, file: &[u8]) -> Outcome {
     let again = Olympics::open(&config(), SERVER, dir)
         .await
         .expect("a journal written at open opens again");
-    assert_eq!(again.origin(), origin, "the repaired journal proves its origin");
+    assert_eq!(
+        again.origin(),
+        origin,
+        "the repaired journal proves its origin"
+    );
     let reopened = Outcome::Opened {
         state: again.snapshot(),
         seen: again.version_vector(),
     };
-    assert_eq!(reopened, opened, "the repaired journal holds the same state");
+    assert_eq!(
+        reopened, opened,
+        "the repaired journal holds the same state"
+    );
     again.close().await;
     opened
 }
