@@ -19,6 +19,8 @@ pub mod db;
 pub mod deadlines;
 pub mod heap;
 pub mod metrics;
+#[cfg(test)]
+mod parser_props;
 pub mod peer;
 pub mod places;
 pub mod server;

@@ -57,6 +57,8 @@ pub mod view;
 
 #[cfg(test)]
 mod convergence_tests;
+#[cfg(test)]
+mod record_props;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DEFAULT_COMPACT_AFTER, MAX_NAME_LEN, MAX_NAMES, OlympicsConfig};

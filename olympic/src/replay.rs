@@ -40,7 +40,7 @@ pub(crate) fn replay(
 ) -> Result<Replayed, OlympicError> {
     let mut state = State::default();
     let mut claimed = None;
-    for rec in &scan.records {
+    for (index, rec) in scan.records.iter().enumerate() {
         let offset = (HEADER_LEN + rec.offset) as u64;
         let bad = |reason| OlympicError::BadRecord {
             path: path.into(),
@@ -48,7 +48,10 @@ pub(crate) fn replay(
             reason,
         };
         match Payload::parse(rec.payload).map_err(bad)? {
-            Payload::Identity(origin) if version >= 2 && rec.offset == 0 => claimed = Some(origin),
+            // The first readable record, not the first offset: damage in
+            // front of the identity costs the proof (see `prove`), it is
+            // not a record out of place.
+            Payload::Identity(origin) if version >= 2 && index == 0 => claimed = Some(origin),
             Payload::Identity(_) => {
                 return Err(bad(
                     "IDENTITY is only ever the first record of a version-2 journal".into(),
@@ -113,5 +116,65 @@ fn apply(state: &mut State, names: &Names, payload: Payload, offset: u64) {
                 "journal change does not fit the configuration; skipped"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{self, VERSION};
+    use crate::{Medal, OlympicsConfig};
+
+    const ORIGIN: &str = "A/0123456789abcdef";
+
+    /// Replays `file` (records after the header) as the journal of `A`.
+    fn replay_records(file: &[u8]) -> Result<Replayed, OlympicError> {
+        let names = Names::new(&OlympicsConfig::default()).unwrap();
+        let scan = record::scan(file);
+        replay(Path::new("A.journal"), &scan, VERSION, "A", &names)
+    }
+
+    /// An identity record and one gold for Gaul under [`ORIGIN`].
+    fn records() -> Vec<u8> {
+        let mut file = Vec::new();
+        for payload in [
+            format!("IDENTITY {ORIGIN}"),
+            format!("MEDAL {ORIGIN} 1 Gaul gold 1"),
+        ] {
+            record::encode(payload.as_bytes(), &mut file).unwrap();
+        }
+        file
+    }
+
+    #[test]
+    fn an_intact_journal_proves_the_origin_of_its_identity() {
+        let replayed = replay_records(&records()).unwrap();
+        assert_eq!(replayed.identity, Ok(ORIGIN.to_owned()));
+        assert_eq!(replayed.state.count(ORIGIN, "Gaul", Medal::Gold), 1);
+    }
+
+    #[test]
+    fn damage_before_the_identity_costs_the_proof_not_the_journal() {
+        let mut file = b"\x07\0\0\0garbage".to_vec();
+        file.extend_from_slice(&records());
+        let replayed = replay_records(&file).expect("damage is not a refusal");
+        assert!(
+            replayed.identity.is_err(),
+            "a damaged journal proves nothing"
+        );
+        assert_eq!(replayed.state.count(ORIGIN, "Gaul", Medal::Gold), 1);
+    }
+
+    #[test]
+    fn an_identity_after_another_record_is_refused() {
+        let mut file = Vec::new();
+        record::encode(
+            format!("MEDAL {ORIGIN} 1 Gaul gold 1").as_bytes(),
+            &mut file,
+        )
+        .unwrap();
+        record::encode(format!("IDENTITY {ORIGIN}").as_bytes(), &mut file).unwrap();
+        let err = replay_records(&file).unwrap_err();
+        assert!(matches!(err, OlympicError::BadRecord { .. }), "{err}");
     }
 }

@@ -187,6 +187,7 @@ pub fn server_of(origin: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies;
     use proptest::prelude::*;
 
     fn op(origin: &str, seq: u64) -> OpId {
@@ -240,38 +241,9 @@ mod tests {
         assert_eq!(Change::parse(b"MEDAL H\xff 1 Gaul gold 1"), None);
     }
 
-    fn token() -> impl Strategy<Value = String> {
-        "[A-Za-z0-9_.-]{1,8}"
-    }
-
-    fn change() -> impl Strategy<Value = Change> {
-        let medal = (token(), any::<u64>(), token(), 0..3usize, any::<u64>()).prop_map(
-            |(origin, seq, team, m, count)| Change::Medal {
-                op: op(&origin, seq),
-                team,
-                medal: Medal::ALL[m],
-                count,
-            },
-        );
-        let score = (
-            token(),
-            any::<u64>(),
-            token(),
-            any::<i128>(),
-            prop::collection::vec((token(), any::<i64>()), 1..4),
-        )
-            .prop_map(|(origin, seq, event, stamp_ns, scores)| Change::Score {
-                op: op(&origin, seq),
-                event,
-                stamp_ns,
-                scores,
-            });
-        prop_oneof![medal, score]
-    }
-
     proptest! {
         #[test]
-        fn every_change_survives_its_line_form(c in change()) {
+        fn every_change_survives_its_line_form(c in strategies::change()) {
             prop_assert_eq!(Change::parse(c.encode().as_bytes()), Some(c));
         }
     }

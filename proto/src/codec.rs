@@ -3,8 +3,10 @@
 //! A frame is one line without its terminator (`\n`, or `\r\n`). Bytes are
 //! passed up unchanged, valid UTF-8 or not, so a reply can echo exactly what
 //! was received. Lines longer than the limit never grow the buffer: the codec
-//! reports [`Line::TooLong`] once and discards up to the next newline. A last
-//! line with no newline is still a frame when the stream ends.
+//! reports [`Line::TooLong`] once and discards up to the next newline. The
+//! limit counts a line without the `\r` of its `\r\n`. A last line with no
+//! newline is still a frame when the stream ends, read like any other (a
+//! trailing `\r` removed and not counted).
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -49,6 +51,12 @@ impl LineCodec {
     }
 }
 
+/// The length of `line` without a trailing `\r`: what the limit applies to,
+/// so a line may take one byte more for the `\r` of a `\r\n` ending.
+fn content_len(line: &[u8]) -> usize {
+    line.len() - usize::from(line.last() == Some(&b'\r'))
+}
+
 /// Removes a trailing `\r`, so `\r\n` and `\n` end lines alike.
 fn strip_cr(mut line: BytesMut) -> Bytes {
     if line.last() == Some(&b'\r') {
@@ -82,9 +90,7 @@ impl Decoder for LineCodec {
                     let mut line = buf.split_to(at + 1);
                     line.truncate(at);
                     self.scanned = 0;
-                    // `\r\n` is allowed one byte beyond the limit.
-                    let len = line.len() - usize::from(line.last() == Some(&b'\r'));
-                    if len > self.max_line {
+                    if content_len(&line) > self.max_line {
                         return Ok(Some(Line::TooLong));
                     }
                     return Ok(Some(Line::Complete(strip_cr(line))));
@@ -118,7 +124,7 @@ impl Decoder for LineCodec {
             return Ok(None);
         }
         let line = buf.split();
-        if line.len() > self.max_line {
+        if content_len(&line) > self.max_line {
             return Ok(Some(Line::TooLong));
         }
         Ok(Some(Line::Complete(strip_cr(line))))
@@ -207,6 +213,17 @@ mod tests {
         let mut c = LineCodec::new(4);
         assert_eq!(decode_all(&mut c, b"abcd\r\n"), [complete(b"abcd")]);
         assert_eq!(decode_all(&mut c, b"abcde\n"), [Line::TooLong]);
+    }
+
+    #[test]
+    fn a_last_line_without_newline_gets_the_same_carriage_return_allowance() {
+        let mut c = LineCodec::new(4);
+        assert_eq!(decode_all(&mut c, b"abcd\r"), [complete(b"abcd")]);
+        assert_eq!(
+            decode_all(&mut c, b"ok\nabcd\r"),
+            [complete(b"ok"), complete(b"abcd")]
+        );
+        assert_eq!(decode_all(&mut c, b"abcde\r"), [Line::TooLong]);
     }
 
     #[test]

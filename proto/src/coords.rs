@@ -129,6 +129,19 @@ mod tests {
             proptest::prop_assert!(rest.is_empty());
             proptest::prop_assert_eq!(parsed.to_bits(), expected.to_bits(), "{}", text);
         }
+
+        #[test]
+        fn coordinates_written_in_shortest_decimal_read_back_exactly(
+            lat in -90.0f64..=90.0,
+            lng in -180.0f64..=180.0,
+        ) {
+            // `{:+}` writes the shortest decimal that reads back as the same
+            // float, never in exponent notation.
+            let text = format!("{lat:+}{lng:+}");
+            let parsed = Coords::parse(text.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(parsed.lat.to_bits(), lat.to_bits(), "{}", text);
+            proptest::prop_assert_eq!(parsed.lng.to_bits(), lng.to_bits(), "{}", text);
+        }
     }
 
     #[test]

@@ -273,6 +273,27 @@ mod tests {
     }
 
     #[test]
+    fn every_node_name_is_distinct_and_reads_back_as_its_node() {
+        let mut nodes = vec![Node::ROOT];
+        let mut level = vec![Node::ROOT];
+        for _ in 0..DEPTH {
+            level = level
+                .iter()
+                .flat_map(|n| (0..FANOUT).map(|i| n.child(i).unwrap()))
+                .collect();
+            nodes.extend(&level);
+        }
+        assert_eq!(nodes.len(), NODES);
+        let mut names = std::collections::HashSet::new();
+        for node in nodes {
+            let mut name = Vec::new();
+            node.write(&mut name);
+            assert_eq!(Node::parse(&name), Some(node), "{name:?}");
+            assert!(names.insert(name), "{node:?} shares its name");
+        }
+    }
+
+    #[test]
     fn toggling_twice_restores_every_level_and_only_the_path_changes() {
         let tree = DigestTree::default();
         tree.toggle(0xa3f, 0xdead_beef);

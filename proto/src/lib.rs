@@ -21,4 +21,8 @@ pub mod fields;
 pub mod location;
 pub mod medal;
 pub mod peer;
+#[cfg(test)]
+mod peer_props;
+#[cfg(any(test, feature = "strategies"))]
+pub mod strategies;
 pub mod timestamp;

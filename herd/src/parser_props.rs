@@ -1,59 +1,62 @@
-//! Property tests for parsing and framing: no input panics, valid commands
-//! always parse whatever the white space, invalid ones always echo exactly,
-//! and framing does not depend on how the input was split.
+//! Property tests for parsing and framing client lines: no input panics,
+//! valid commands always parse whatever the white space, invalid ones
+//! always echo exactly, an IAMAT's `AT` reply reads back as the location
+//! it stores, times and differences survive their text form, and framing
+//! does not depend on how the input was split.
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use base::topology::Limits;
 use bytes::{Bytes, BytesMut};
-use herd::cmd::Command;
 use proptest::prelude::*;
 use proto::codec::{Line, LineCodec};
 use proto::coords::Coords;
 use proto::timestamp::{format_diff, parse_posix_nanos};
 use tokio_util::codec::Decoder;
 
-/// A run of protocol white space.
-fn space() -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![
-            Just(' '),
-            Just('\t'),
-            Just('\r'),
-            Just('\x0b'),
-            Just('\x0c')
-        ],
-        1..4,
-    )
-    .prop_map(|v| v.into_iter().collect())
-}
+use crate::cmd::Command;
+use proto::location::Location;
+use proto::strategies::{client_id, client_time, degrees, server_name, space};
+use proto::timestamp::{format_posix, nanos_since_epoch};
 
-/// A client ID: printable non-space text.
-fn client_id() -> impl Strategy<Value = String> {
-    "[!-~]{1,40}"
-}
-
-/// `±D[.D]` within `max` degrees.
-fn degree(max: u32) -> impl Strategy<Value = String> {
-    (any::<bool>(), 0..max, proptest::option::of("[0-9]{1,9}")).prop_map(|(neg, int, frac)| {
-        let sign = if neg { '-' } else { '+' };
-        match frac {
-            Some(f) => format!("{sign}{int}.{f}"),
-            None => format!("{sign}{int}"),
-        }
-    })
-}
+/// One past the largest client time: twenty digits of seconds.
+const TIME_LIMIT_NANOS: i128 = 100_000_000_000_000_000_000 * 1_000_000_000;
 
 proptest! {
     #[test]
     fn valid_iamat_parses_whatever_the_spacing(
-        client in client_id(), lat in degree(90), lng in degree(180),
-        secs in 0u64..4_000_000_000, frac in proptest::option::of("[0-9]{1,9}"),
+        client in client_id(), lat in degrees(90), lng in degrees(180), time in client_time(),
         s0 in proptest::option::of(space()), s1 in space(), s2 in space(), s3 in space(),
         s4 in proptest::option::of(space()),
     ) {
-        let time = match &frac { Some(f) => format!("{secs}.{f}"), None => secs.to_string() };
         let line = format!("{}IAMAT{s1}{client}{s2}{lat}{lng}{s3}{time}{}", s0.unwrap_or_default(), s4.unwrap_or_default());
         let parsed = Command::parse(Bytes::from(line.clone()), &Limits::default());
         prop_assert!(matches!(parsed, Command::IAmAt(_)), "{line:?} -> {parsed:?}");
+    }
+
+    #[test]
+    fn an_iamat_reply_reads_back_as_the_location_it_stores(
+        client in client_id(), lat in degrees(90), lng in degrees(180), time in client_time(),
+        server in server_name(), received in any::<u64>(),
+    ) {
+        let line = format!("IAMAT {client} {lat}{lng} {time}");
+        let Command::IAmAt(cmd) = Command::parse(Bytes::from(line.clone()), &Limits::default()) else {
+            panic!("{line:?} is a valid IAMAT");
+        };
+        let received = UNIX_EPOCH + Duration::from_nanos(received);
+        let location = cmd.answer(&server, received);
+        let reply = [location.at_line(), b"\n"].concat();
+        let read = Location::from_at_line(&reply[..reply.len() - 1]).unwrap();
+        prop_assert_eq!(&read, &location);
+        prop_assert_eq!(read.client(), client.as_str());
+        let client_time = parse_posix_nanos(time.as_bytes()).unwrap();
+        prop_assert_eq!(read.client_time(), client_time);
+        prop_assert_eq!(Some(read.coords()), Coords::parse(format!("{lat}{lng}").as_bytes()));
+        let want = format!(
+            "AT {server} {} {client} {lat}{lng} {time}\n",
+            format_diff(nanos_since_epoch(received) - client_time)
+        );
+        prop_assert_eq!(reply, want.into_bytes());
     }
 
     #[test]
@@ -66,6 +69,17 @@ proptest! {
         let text = format!("{secs}.{frac}");
         let scaled: i128 = format!("{frac:0<9}").parse().unwrap();
         prop_assert_eq!(parse_posix_nanos(text.as_bytes()), Some(i128::from(secs) * 1_000_000_000 + scaled));
+    }
+
+    #[test]
+    fn canonical_times_format_back_to_their_text(secs in "0|[1-9][0-9]{0,19}", frac in "[0-9]{9}") {
+        let text = format!("{secs}.{frac}");
+        prop_assert_eq!(format_posix(parse_posix_nanos(text.as_bytes()).unwrap()), text);
+    }
+
+    #[test]
+    fn formatted_times_parse_back_to_the_same_nanoseconds(nanos in 0..TIME_LIMIT_NANOS) {
+        prop_assert_eq!(parse_posix_nanos(format_posix(nanos).as_bytes()), Some(nanos));
     }
 
     #[test]
