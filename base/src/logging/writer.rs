@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -97,8 +97,26 @@ impl Sink {
 
     /// Queues whole lines for the file, waiting for room if the writer is
     /// behind. After the writer has stopped, lines are discarded.
+    ///
+    /// The wait must not stall the runtime: on a tokio worker of a
+    /// multi-threaded runtime it runs under `block_in_place`, which hands
+    /// the worker's other tasks (links answering pings, timers, other
+    /// clients) to another thread meanwhile. Logging stays lossless, and a
+    /// slow disk slows only the tasks that log, never a link's liveness.
     pub(crate) fn send(&self, lines: Vec<u8>) {
-        let _ = self.tx.send(Chunk::Lines(lines));
+        let lines = match self.tx.try_send(Chunk::Lines(lines)) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+            Err(TrySendError::Full(chunk)) => chunk,
+        };
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_worker {
+            tokio::task::block_in_place(|| {
+                let _ = self.tx.send(lines);
+            });
+        } else {
+            let _ = self.tx.send(lines);
+        }
     }
 
     /// An empty buffer for the next chunk: a spare one if there is one.

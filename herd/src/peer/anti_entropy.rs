@@ -202,7 +202,9 @@ pub(crate) fn answer(
 
 /// Starts a round every `every`, and sooner (a tenth of that) once the
 /// link's queue has dropped something and has drained since, until the
-/// link ends.
+/// link ends. No round starts while the last one's repairs are still owed:
+/// a round compared mid-repair would find the same differences again and
+/// send the same leaves twice.
 pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -> super::LinkError {
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
@@ -212,7 +214,7 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
         let dropped = counters.stats().dropped;
         let due = last_round.elapsed() >= every;
         let after_drops = dropped != dropped_at_round && outbox.is_idle();
-        if !(due || after_drops) {
+        if !(due || after_drops) || outbox.owes_repair() {
             continue;
         }
         outbox.repair(|repair| repair.round = true);

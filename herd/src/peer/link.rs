@@ -249,6 +249,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             {
                 return e;
             }
+            outbox.repair_sent();
         } else {
             // Only the wait is raced; writes run outside `select!`, so they
             // are never cut off halfway.

@@ -95,6 +95,9 @@ pub(crate) struct Outbox {
     pending: Mutex<Pending>,
     /// Wakes the writer when the outbox stops being empty.
     ready: Notify,
+    /// Set while the writer sends repair work it took, so no new
+    /// anti-entropy round starts before it is done.
+    repairing: std::sync::atomic::AtomicBool,
 }
 
 /// What the writer takes out in one go; kept by the writer and reused, so a
@@ -127,6 +130,7 @@ impl Outbox {
             capacity: capacity.max(1),
             pending: Mutex::new(Pending::default()),
             ready: Notify::new(),
+            repairing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -187,6 +191,18 @@ impl Outbox {
         }
     }
 
+    /// True while anti-entropy work is owed to the neighbour (a round, a
+    /// digest, leaves to pull or send), queued or being sent.
+    pub(crate) fn owes_repair(&self) -> bool {
+        self.repairing.load(std::sync::atomic::Ordering::Relaxed) || !self.lock().repair.is_empty()
+    }
+
+    /// The writer has sent all the repair work it took.
+    pub(crate) fn repair_sent(&self) {
+        self.repairing
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// True when nothing waits to be sent.
     pub(crate) fn is_idle(&self) -> bool {
         self.lock().is_empty()
@@ -202,6 +218,10 @@ impl Outbox {
         std::mem::swap(&mut pending.locations, &mut taken.locations);
         std::mem::swap(&mut pending.fifo, &mut taken.fifo);
         pending.repair.move_into(&mut taken.repair);
+        if !taken.repair.is_empty() {
+            self.repairing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         taken.superseded = std::mem::take(&mut pending.superseded);
         true
     }
