@@ -10,7 +10,8 @@
 //! MEDAL <origin> <seq> <team> <medal> <count>    one Olympic tally cell
 //! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> ...   one event score
 //! SUMS <node> <hash> x16          digest of the children of a store node
-//! PULL <leaf> ...                 "send me the clients you hold in these leaves"
+//! HAVE <leaf> <hash> ...          "these are the lines I hold in this leaf; answer"
+//! HAD <leaf> <hash> ...           the same, as the answer (not answered again)
 //! OSUM <hash>                     digest of the whole Olympic state
 //! OPULL                           "send me your Olympic state"
 //! ```
@@ -32,8 +33,9 @@ use crate::digest::{FANOUT, Node};
 use crate::fields::fields;
 use crate::location::Location;
 
-/// Most leaves one `PULL` names, so the line stays short.
-pub const MAX_PULL: usize = 256;
+/// Most line hashes one `HAVE` or `HAD` carries (a 34 KB line); a leaf
+/// holding more is described in several lines.
+pub const MAX_HAVE: usize = 2048;
 
 /// Bytes in a handshake nonce.
 pub const NONCE_LEN: usize = 16;
@@ -105,8 +107,18 @@ pub enum Message {
         /// The sender's hash of each child.
         hashes: [u64; FANOUT],
     },
-    /// `PULL leaf ...`: the sender asks for every client held in these leaves.
-    Pull(Vec<Node>),
+    /// `HAVE leaf hash ...` or `HAD leaf hash ...`: the hashes of the `AT`
+    /// lines the sender holds in a leaf of its digest tree. The receiver
+    /// sends every line of that leaf whose hash is not among them, and
+    /// answers a `HAVE` (never a `HAD`) with its own hashes.
+    Have {
+        /// A leaf of the digest tree.
+        leaf: Node,
+        /// The hash (`digest::line_hash`) of each line held there.
+        hashes: Vec<u64>,
+        /// True for `HAVE`, which asks for the receiver's hashes back.
+        answer: bool,
+    },
     /// `OSUM hash`: the sender's digest of its Olympic state.
     OlympicSum(u64),
     /// `OPULL`: the sender asks for the whole Olympic state.
@@ -142,7 +154,8 @@ impl Message {
                 .map(|c| Message::Change(Arc::new(c)))
                 .ok_or(MessageError { verb: "SCORE" })?,
             Some(b"SUMS") => parse_sums(it).ok_or(MessageError { verb: "SUMS" })?,
-            Some(b"PULL") => parse_pull(it).ok_or(MessageError { verb: "PULL" })?,
+            Some(b"HAVE") => parse_have(it, true).ok_or(MessageError { verb: "HAVE" })?,
+            Some(b"HAD") => parse_have(it, false).ok_or(MessageError { verb: "HAD" })?,
             Some(b"OSUM") => match (it.next().and_then(parse_hash), it.next()) {
                 (Some(hash), None) => Message::OlympicSum(hash),
                 _ => return Err(MessageError { verb: "OSUM" }),
@@ -167,7 +180,8 @@ impl Message {
                 Change::Score { .. } => "SCORE",
             },
             Message::Sums { .. } => "SUMS",
-            Message::Pull(_) => "PULL",
+            Message::Have { answer: true, .. } => "HAVE",
+            Message::Have { answer: false, .. } => "HAD",
             Message::OlympicSum(_) => "OSUM",
             Message::OlympicPull => "OPULL",
             Message::Unknown(_) => "UNKNOWN",
@@ -203,11 +217,19 @@ impl Message {
                 }
                 dst.put_slice(&line);
             }
-            Message::Pull(leaves) => {
-                let mut line = b"PULL".to_vec();
-                for leaf in leaves {
-                    line.push(b' ');
-                    leaf.write(&mut line);
+            Message::Have {
+                leaf,
+                hashes,
+                answer,
+            } => {
+                let mut line = if *answer {
+                    b"HAVE ".to_vec()
+                } else {
+                    b"HAD ".to_vec()
+                };
+                leaf.write(&mut line);
+                for hash in hashes {
+                    line.extend_from_slice(format!(" {hash:016x}").as_bytes());
                 }
                 dst.put_slice(&line);
             }
@@ -251,16 +273,21 @@ fn parse_sums<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
         .then_some(Message::Sums { node, hashes })
 }
 
-/// The operands of `PULL`: 1 to [`MAX_PULL`] leaves.
-fn parse_pull<'a>(it: impl Iterator<Item = &'a [u8]>) -> Option<Message> {
-    let mut leaves = Vec::new();
+/// The operands of `HAVE` and `HAD`: a leaf and 0 to [`MAX_HAVE`] hashes.
+fn parse_have<'a>(mut it: impl Iterator<Item = &'a [u8]>, answer: bool) -> Option<Message> {
+    let leaf = Node::parse(it.next()?).filter(|n| n.is_leaf())?;
+    let mut hashes = Vec::new();
     for field in it {
-        if leaves.len() == MAX_PULL {
+        if hashes.len() == MAX_HAVE {
             return None;
         }
-        leaves.push(Node::parse(field).filter(|n| n.is_leaf())?);
+        hashes.push(parse_hash(field)?);
     }
-    (!leaves.is_empty()).then_some(Message::Pull(leaves))
+    Some(Message::Have {
+        leaf,
+        hashes,
+        answer,
+    })
 }
 
 /// A digest hash: exactly 16 lower-case hex digits.
@@ -335,7 +362,16 @@ mod tests {
             node: inner,
             hashes,
         });
-        round_trip(Message::Pull(vec![Node::leaf(0), Node::leaf(0xa3f)]));
+        round_trip(Message::Have {
+            leaf: Node::leaf(0xa3f),
+            hashes: vec![0, u64::MAX, 0xfeed],
+            answer: true,
+        });
+        round_trip(Message::Have {
+            leaf: Node::leaf(0),
+            hashes: vec![],
+            answer: false,
+        });
         round_trip(Message::OlympicSum(0xfeed));
         round_trip(Message::OlympicPull);
         let sums = Message::Sums {
@@ -356,11 +392,15 @@ mod tests {
             (format!("SUMS - {hashes} 0000000000000000"), "SUMS"),
             ("SUMS - 00".to_owned(), "SUMS"),
             (format!("SUMS x {hashes}"), "SUMS"),
-            ("PULL".to_owned(), "PULL"),
-            ("PULL a3".to_owned(), "PULL"),
+            ("HAVE".to_owned(), "HAVE"),
+            ("HAVE a3".to_owned(), "HAVE"),
+            ("HAD a3f 12".to_owned(), "HAD"),
             (
-                format!("PULL {}", vec!["000"; MAX_PULL + 1].join(" ")),
-                "PULL",
+                format!(
+                    "HAVE 000 {}",
+                    vec!["0000000000000000"; MAX_HAVE + 1].join(" ")
+                ),
+                "HAVE",
             ),
             ("OSUM 12".to_owned(), "OSUM"),
             ("OSUM 000000000000000G".to_owned(), "OSUM"),

@@ -136,7 +136,16 @@ pub fn message() -> impl Strategy<Value = Message> {
         .prop_map(|(name, nonce, tag)| Message::Hello { name, nonce, tag });
     let sums = (node(0..=2), any::<[u64; FANOUT]>())
         .prop_map(|(node, hashes)| Message::Sums { node, hashes });
-    let pull = prop::collection::vec(node(3..=3), 1..40).prop_map(Message::Pull);
+    let pull = (
+        node(3..=3),
+        prop::collection::vec(any::<u64>(), 0..40),
+        any::<bool>(),
+    )
+        .prop_map(|(leaf, hashes, answer)| Message::Have {
+            leaf,
+            hashes,
+            answer,
+        });
     prop_oneof![
         hello,
         tag().prop_map(|tag| Message::Auth { tag }),

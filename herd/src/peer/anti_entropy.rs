@@ -10,14 +10,16 @@
 //! top nodes of the store's [digest tree](crate::digest). The receiver
 //! compares them with its own; for each child that differs it answers with
 //! that child's own 16 hashes (`SUMS <child> ...`), and so on down. Where a
-//! differing child is a leaf, the receiver sends every client it holds in
-//! that leaf and asks for the other side's with `PULL <leaf> ...`. Both
-//! sides then hold, per client, the newer of the two locations (newest
-//! wins, and a repaired location that is news to its receiver floods on
-//! like any other). A round where nothing differs costs one line of about
-//! 280 bytes per direction; a difference costs a descent of three short
-//! round trips and the clients of the differing leaves (the store has
-//! 4,096 leaves, so about a 4,096th of the clients per differing client).
+//! differing child is a leaf, the receiver says what it holds there: `HAVE
+//! <leaf> <hash> ...`, one hash per stored line. The other side sends back
+//! every line of that leaf whose hash is not listed, and, if the list has
+//! hashes it does not hold, its own list as `HAD <leaf> ...` (never
+//! answered), which brings it the lines it lacks. Both sides then hold, per
+//! client, the winner of the two locations (newest wins, and a repaired
+//! location that is news to its receiver floods on like any other). A round
+//! where nothing differs costs one line of about 280 bytes per direction; a
+//! difference costs a descent of three short round trips, a hash (17 bytes)
+//! per line held in each differing leaf, and only the lines that differ.
 //!
 //! # Olympic state
 //!
@@ -28,12 +30,14 @@
 //! harmless.
 //!
 //! What a link owes its neighbour ([`Repair`]: a round to start, digests
-//! to send, leaves to pull or send, the Olympic state) is kept in its
-//! outbox as flags and node sets, never as queued messages, so it cannot be
-//! dropped by a full queue; the link's writer builds the messages when it
-//! writes them, after the queued ones, and sends a leaf's clients straight
-//! from the store.
+//! and leaf descriptions to send, lines the neighbour lacks, the Olympic
+//! state) is kept in its outbox as flags, node sets and shared handles to
+//! stored lines, never as queued messages, so it cannot be dropped by a
+//! full queue; the link's writer builds the messages when it writes them,
+//! after the queued ones.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -41,23 +45,27 @@ use tokio::time::Instant;
 use super::outbox::Outbox;
 use super::registry::Counters;
 use crate::shared::Shared;
-use proto::digest::{FANOUT, Node, NodeSet};
-use proto::peer::{MAX_PULL, Message};
+use proto::digest::{FANOUT, Node, NodeSet, line_hash};
+use proto::location::Location;
+use proto::peer::{MAX_HAVE, Message};
 
 /// Anti-entropy work a link owes its neighbour. Kept in the link's outbox
-/// as flags and node sets, so it is bounded, asked-for work is never
-/// dropped however full the link is, and the messages are built from the
-/// state at the moment they are written.
+/// as flags and node sets, so it is bounded (the lines to send are shared
+/// handles to stored locations), asked-for work is never dropped however
+/// full the link is, and the messages are built from the state at the
+/// moment they are written.
 #[derive(Debug, Default)]
 pub(crate) struct Repair {
     /// Start a round: send the top of the digest and the Olympic digest.
     pub(crate) round: bool,
     /// Inner nodes whose children's hashes to send (`SUMS`).
     pub(crate) sums: NodeSet,
-    /// Leaves to ask the neighbour for (`PULL`).
-    pub(crate) pull: NodeSet,
-    /// Leaves whose clients to send.
-    pub(crate) send: NodeSet,
+    /// Leaves whose line hashes to send, asking for the neighbour's (`HAVE`).
+    pub(crate) have: NodeSet,
+    /// Leaves whose line hashes to send as an answer (`HAD`).
+    pub(crate) had: NodeSet,
+    /// Stored locations the neighbour lacks.
+    pub(crate) lines: Vec<Arc<Location>>,
     /// Ask for the neighbour's Olympic state (`OPULL`).
     pub(crate) olympic_pull: bool,
     /// Send the whole Olympic state.
@@ -71,8 +79,9 @@ impl Repair {
             && !self.olympic_pull
             && !self.olympic_send
             && self.sums.is_empty()
-            && self.pull.is_empty()
-            && self.send.is_empty()
+            && self.have.is_empty()
+            && self.had.is_empty()
+            && self.lines.is_empty()
     }
 
     /// Moves everything owed into `into`, leaving `self` empty.
@@ -81,12 +90,13 @@ impl Repair {
         into.olympic_pull |= std::mem::take(&mut self.olympic_pull);
         into.olympic_send |= std::mem::take(&mut self.olympic_send);
         self.sums.move_into(&mut into.sums);
-        self.pull.move_into(&mut into.pull);
-        self.send.move_into(&mut into.send);
+        self.have.move_into(&mut into.have);
+        self.had.move_into(&mut into.had);
+        into.lines.append(&mut self.lines);
     }
 
-    /// Takes every owed message but the leaves' clients (which
-    /// [`Repair::send`] still holds), built from the state as it is now.
+    /// Takes every owed message but the lines (which [`Repair::lines`]
+    /// still holds), built from the state as it is now.
     pub(crate) fn control_messages(&mut self, shared: &Shared) -> Vec<Message> {
         let mut out = Vec::new();
         let round = std::mem::take(&mut self.round);
@@ -98,18 +108,13 @@ impl Repair {
             let hashes = digest.children(node);
             out.push(Message::Sums { node, hashes });
         }
-        if round {
-            out.push(Message::OlympicSum(olympic_digest(shared)));
-        }
-        let mut pull = Vec::new();
-        while let Some(leaf) = self.pull.pop() {
-            pull.push(leaf);
-            if pull.len() == MAX_PULL {
-                out.push(Message::Pull(std::mem::take(&mut pull)));
+        for (set, answer) in [(&mut self.have, true), (&mut self.had, false)] {
+            while let Some(leaf) = set.pop() {
+                out.extend(have_lines(shared, leaf, answer));
             }
         }
-        if !pull.is_empty() {
-            out.push(Message::Pull(pull));
+        if round {
+            out.push(Message::OlympicSum(olympic_digest(shared)));
         }
         if std::mem::take(&mut self.olympic_pull) {
             out.push(Message::OlympicPull);
@@ -119,6 +124,31 @@ impl Repair {
         }
         out
     }
+}
+
+/// The `HAVE` (or `HAD`) lines that describe what this server holds in
+/// `leaf`: one hash per stored line, [`MAX_HAVE`] per line at most.
+fn have_lines(shared: &Shared, leaf: Node, answer: bool) -> Vec<Message> {
+    let mut held = Vec::new();
+    shared
+        .db
+        .leaf(leaf.leaf_index().unwrap_or_default(), &mut held);
+    let hashes: Vec<u64> = held.iter().map(|l| line_hash(l.at_line())).collect();
+    if hashes.is_empty() {
+        return vec![Message::Have {
+            leaf,
+            hashes,
+            answer,
+        }];
+    }
+    hashes
+        .chunks(MAX_HAVE)
+        .map(|chunk| Message::Have {
+            leaf,
+            hashes: chunk.to_vec(),
+            answer,
+        })
+        .collect()
 }
 
 /// A hash of the whole Olympic state: its change lines in their fixed order.
@@ -170,21 +200,41 @@ pub(crate) fn answer(
             }
             outbox.repair(|repair| {
                 for child in differing {
-                    if child.is_leaf() {
-                        // Send ours, and ask for theirs.
-                        repair.send.insert(child);
-                        repair.pull.insert(child);
+                    // A differing leaf: tell the neighbour what we hold there.
+                    let set = if child.is_leaf() {
+                        &mut repair.have
                     } else {
-                        repair.sums.insert(child);
-                    }
+                        &mut repair.sums
+                    };
+                    set.insert(child);
                 }
             });
         }
-        Message::Pull(leaves) => outbox.repair(|repair| {
-            for leaf in leaves.iter().filter(|n| n.is_leaf()) {
-                repair.send.insert(*leaf);
+        Message::Have {
+            leaf,
+            hashes,
+            answer,
+        } => {
+            let Some(index) = leaf.leaf_index() else {
+                return true;
+            };
+            let theirs: HashSet<u64> = hashes.iter().copied().collect();
+            let mut held = Vec::new();
+            shared.db.leaf(index, &mut held);
+            let mine: HashSet<u64> = held.iter().map(|l| line_hash(l.at_line())).collect();
+            held.retain(|l| !theirs.contains(&line_hash(l.at_line())));
+            // They hold lines we lack: ask for them with our own hashes.
+            let ask = *answer && theirs.iter().any(|h| !mine.contains(h));
+            if held.is_empty() && !ask {
+                return true;
             }
-        }),
+            outbox.repair(|repair| {
+                repair.lines.append(&mut held);
+                if ask {
+                    repair.had.insert(*leaf);
+                }
+            });
+        }
         Message::OlympicSum(theirs) => {
             if *theirs != olympic_digest(shared) {
                 counters.note_repair(0);

@@ -189,7 +189,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Ok(
                 message @ (Message::Sums { .. }
-                | Message::Pull(_)
+                | Message::Have { .. }
                 | Message::OlympicSum(_)
                 | Message::OlympicPull),
             ) => {
@@ -273,8 +273,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Sends every location held in the leaves owed to the neighbour, one leaf
-/// at a time, straight from the store.
+/// Sends the stored lines anti-entropy found the neighbour lacks.
 async fn send_leaves<W: AsyncWrite + Unpin>(
     shared: &Shared,
     peer: &str,
@@ -283,18 +282,21 @@ async fn send_leaves<W: AsyncWrite + Unpin>(
     writer: &mut Writer<W>,
     counters: &Counters,
 ) -> Result<(), LinkError> {
-    let mut held = Vec::new();
-    while let Some(leaf) = taken.repair.send.pop().and_then(|n| n.leaf_index()) {
-        shared.db.leaf(leaf, &mut held);
-        counters
-            .repaired
-            .fetch_add(held.len() as u64, Ordering::Relaxed);
-        shared.peers.states().note_repaired(peer, held.len() as u64);
-        for location in held.drain(..) {
-            batch.push(peer, &Message::At(location));
-            if batch.is_full() {
-                batch.write(writer, counters).await?;
-            }
+    let lines = &mut taken.repair.lines;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    counters
+        .repaired
+        .fetch_add(lines.len() as u64, Ordering::Relaxed);
+    shared
+        .peers
+        .states()
+        .note_repaired(peer, lines.len() as u64);
+    for location in lines.drain(..) {
+        batch.push(peer, &Message::At(location));
+        if batch.is_full() {
+            batch.write(writer, counters).await?;
         }
     }
     Ok(())

@@ -349,13 +349,13 @@ mod tests {
             "the FIFO is full"
         );
         for leaf in [7, 9, 7] {
-            outbox.repair(|r| r.send.insert(Node::leaf(leaf)));
+            outbox.repair(|r| r.have.insert(Node::leaf(leaf)));
         }
         outbox.repair(|r| r.round = true);
         let mut taken = Taken::default();
         assert!(outbox.take(&mut taken));
         assert!(taken.repair.round);
-        let sent: Vec<Node> = std::iter::from_fn(|| taken.repair.send.pop()).collect();
+        let sent: Vec<Node> = std::iter::from_fn(|| taken.repair.have.pop()).collect();
         assert_eq!(sent, [Node::leaf(7), Node::leaf(9)]);
         assert!(outbox.is_idle());
         assert!(!outbox.take(&mut taken));

@@ -133,9 +133,13 @@ async fn a_new_neighbour_gets_a_digest_the_leaves_it_pulls_and_pings() {
         "one client, one branch"
     );
     assert_ne!(hashes[kiwi >> 8], 0);
-    // Playing an empty neighbour: ask for kiwi's leaf.
-    let pull = Message::Pull(vec![Node::leaf(kiwi)]).to_bytes();
-    writer.send(pull).await.expect("send PULL");
+    // Playing an empty neighbour: say it holds nothing in kiwi's leaf.
+    let have = Message::Have {
+        leaf: Node::leaf(kiwi),
+        hashes: vec![],
+        answer: true,
+    };
+    writer.send(have.to_bytes()).await.expect("send HAVE");
     let mut seen = Vec::new();
     while !seen.iter().any(|l: &String| l == "PING") {
         seen.push(next_line(&mut reader).await);
