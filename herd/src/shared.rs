@@ -32,6 +32,18 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Floods an Olympic change made here to every neighbour.
+    pub fn flood_change(&self, change: &olympic::Change) {
+        let update = proto::peer::Message::Change(std::sync::Arc::new(change.clone()));
+        self.peers.flood_update(&update, None);
+    }
+
+    /// The replicated states the peer links carry beside the locations
+    /// ([`Replica`](crate::peer::Replica)).
+    pub fn replicas(&self) -> [&dyn crate::peer::Replica; 1] {
+        [&self.olympics]
+    }
+
     /// Offers `location` to the store and floods it to every neighbour but
     /// `from` if it was taken. Returns whether it was.
     pub fn store_and_flood(&self, location: Location, from: Option<&str>) -> bool {

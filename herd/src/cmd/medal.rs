@@ -48,7 +48,7 @@ impl MedalWrite {
         }
         match shared.olympics.increment(&team, self.medal).await {
             Ok(applied) => {
-                shared.peers.flood_change(&applied.change, None);
+                shared.flood_change(&applied.change);
                 match &applied.update {
                     Update::Tally(tally) => {
                         WriteOutcome::reply(format!("OK {}\n", tally_line(tally)))

@@ -75,7 +75,7 @@ impl SetScoreWrite {
         }
         match olympics.set_score(&event, &scores).await {
             Ok(applied) => {
-                shared.peers.flood_change(&applied.change, None);
+                shared.flood_change(&applied.change);
                 match &applied.update {
                     Update::Score(score) => {
                         WriteOutcome::reply(format!("OK {}\n", score_line(score)))

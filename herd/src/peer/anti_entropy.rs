@@ -114,13 +114,13 @@ impl Repair {
             }
         }
         if round {
-            out.push(Message::OlympicSum(olympic_digest(shared)));
+            out.push(Message::OlympicSum(replica_digest(shared)));
         }
         if std::mem::take(&mut self.olympic_pull) {
             out.push(Message::OlympicPull);
         }
         if std::mem::take(&mut self.olympic_send) {
-            out.extend(olympic_state(shared));
+            out.extend(replica_state(shared));
         }
         out
     }
@@ -151,23 +151,14 @@ fn have_lines(shared: &Shared, leaf: Node, answer: bool) -> Vec<Message> {
         .collect()
 }
 
-/// A hash of the whole Olympic state: its change lines in their fixed order.
-pub(crate) fn olympic_digest(shared: &Shared) -> u64 {
-    let mut text = Vec::new();
-    for change in shared.olympics.snapshot() {
-        text.extend_from_slice(change.encode().as_bytes());
-        text.push(b'\n');
-    }
-    proto::digest::line_hash(&text)
+/// One hash of every replica's state ([`super::replica`]).
+pub(crate) fn replica_digest(shared: &Shared) -> u64 {
+    super::replica::digest_of(&shared.replicas())
 }
 
-/// The whole Olympic state as the messages that carry it.
-pub(crate) fn olympic_state(shared: &Shared) -> impl Iterator<Item = Message> {
-    shared
-        .olympics
-        .snapshot()
-        .into_iter()
-        .map(|change| Message::Change(std::sync::Arc::new(change)))
+/// Every replica's whole state, as the messages that carry it.
+pub(crate) fn replica_state(shared: &Shared) -> impl Iterator<Item = Message> {
+    shared.replicas().into_iter().flat_map(|r| r.snapshot())
 }
 
 /// Takes in one anti-entropy message from `peer`, noting on `outbox` what
@@ -236,7 +227,7 @@ pub(crate) fn answer(
             });
         }
         Message::OlympicSum(theirs) => {
-            if *theirs != olympic_digest(shared) {
+            if *theirs != replica_digest(shared) {
                 counters.note_repair(0);
                 outbox.repair(|repair| {
                     repair.olympic_send = true;

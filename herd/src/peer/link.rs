@@ -29,7 +29,6 @@ use super::registry::{Counters, Registration};
 use super::{LINGER, MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::shared::Shared;
 use base::logging::Events;
-use olympic::Change;
 use proto::codec::{CodecError, Line};
 use proto::location::Location;
 use proto::peer::Message;
@@ -130,7 +129,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     peer: &str,
     mut reader: Reader<R>,
     outbox: &Outbox,
-    changes: &mpsc::Sender<Arc<Change>>,
+    updates: &mpsc::Sender<Message>,
     counters: &Counters,
 ) -> LinkError {
     // Per-line events are handed to the log writer whenever the reader
@@ -166,15 +165,15 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
                 events.peer_in(peer, &line, Some(taken));
             }
-            Ok(Message::Change(change)) => {
+            Ok(update) if shared.replicas().iter().any(|r| r.owns(&update)) => {
                 events.peer_in(peer, &line, None);
-                let change = match changes.try_send(change) {
+                let update = match updates.try_send(update) {
                     Ok(()) => continue,
                     Err(TrySendError::Closed(_)) => return LinkError::Closed,
-                    Err(TrySendError::Full(change)) => change,
+                    Err(TrySendError::Full(update)) => update,
                 };
                 events.flush();
-                if changes.send(change).await.is_err() {
+                if updates.send(update).await.is_err() {
                     return LinkError::Closed;
                 }
             }
@@ -199,6 +198,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Ok(Message::Unknown(_)) => {
                 events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
+            }
+            Ok(Message::Change(_)) => {
+                // Only reached if no replica takes Olympic changes.
+                events.flush();
+                tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "no replica takes it; ignored");
             }
             Ok(msg @ (Message::Hello { .. } | Message::Auth { .. })) => {
                 events.flush();

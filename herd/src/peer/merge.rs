@@ -1,50 +1,44 @@
-//! Applying the Olympic changes that arrive on one link.
+//! Applying the replica updates (Olympic changes, today) that arrive on one
+//! link.
 //!
-//! A merge goes through the journal (an fsync), so merges are taken off the
-//! read loop: it hands changes to this loop over a bounded queue, and this
-//! loop merges whatever has gathered concurrently, so they share one group
-//! commit. A change that advanced the state floods on to every other
-//! neighbour; a stale or duplicate one stops here, so floods end.
+//! Applying may go through a journal (an fsync), so it is taken off the
+//! read loop: the read loop hands updates to this loop over a bounded
+//! queue, and this loop applies whatever has gathered at once, so they
+//! share one group commit. An update that advanced its replica floods on to
+//! every other neighbour; a stale or duplicate one stops here, so floods
+//! end.
 
-use std::sync::Arc;
-
+use proto::peer::Message;
 use tokio::sync::mpsc;
 
 use super::link::LinkError;
 use crate::shared::Shared;
-use olympic::Change;
 
-/// Changes waiting to be merged per link before the read loop waits.
+/// Updates waiting to be applied per link before the read loop waits.
 pub(crate) const MERGE_QUEUE: usize = 1024;
 
-/// Most changes merged together.
+/// Most updates applied together.
 const MERGE_BATCH: usize = 256;
 
-/// Merges changes from `peer` until the link ends.
+/// Applies updates from `peer` until the link ends.
 pub(crate) async fn run(
     shared: &Shared,
     peer: &str,
-    rx: &mut mpsc::Receiver<Arc<Change>>,
+    rx: &mut mpsc::Receiver<Message>,
 ) -> LinkError {
     let mut batch = Vec::with_capacity(MERGE_BATCH);
     loop {
         if rx.recv_many(&mut batch, MERGE_BATCH).await == 0 {
             return LinkError::Closed;
         }
-        let merges = batch.drain(..).map(|change| async move {
-            (
-                shared.olympics.merge(Arc::unwrap_or_clone(change)).await,
-                (),
-            )
-        });
-        for (result, ()) in futures::future::join_all(merges).await {
-            match result {
-                Ok(Some(applied)) => shared.peers.flood_change(&applied.change, Some(peer)),
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(event = "peer_change_refused", peer = %peer, error = %error);
-                }
+        for replica in shared.replicas() {
+            let (mine, rest): (Vec<Message>, Vec<Message>) =
+                batch.drain(..).partition(|update| replica.owns(update));
+            batch = rest;
+            for advanced in replica.apply(peer, mine).await {
+                shared.peers.flood_update(&advanced, Some(peer));
             }
         }
+        batch.clear();
     }
 }

@@ -33,6 +33,7 @@ mod merge;
 mod outbox;
 mod proof;
 pub mod registry;
+pub mod replica;
 mod throttle;
 pub mod transport;
 
@@ -55,6 +56,7 @@ pub use link::LinkError;
 pub use link_state::{LinkStates, LinkView};
 pub use proto::peer::Message;
 pub use registry::{LinkStats, Peers};
+pub use replica::Replica;
 pub use transport::{Listener, Tcp, Transport};
 
 use crate::shared::Shared;

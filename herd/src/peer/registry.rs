@@ -18,7 +18,6 @@ use super::DROP_LOG_EVERY;
 use super::link_state::LinkStates;
 use super::outbox::{Outbox, Pushed};
 use super::throttle::Throttle;
-use olympic::Change;
 use proto::location::Location;
 use proto::peer::Message;
 
@@ -195,13 +194,12 @@ impl Peers {
         }
     }
 
-    /// Queues an Olympic change to every live link except `from`, like
-    /// [`Peers::flood`] but in order.
-    pub fn flood_change(&self, change: &Change, from: Option<&str>) {
-        let change = Arc::new(change.clone());
+    /// Queues an update of a replica ([`Replica`](super::Replica)) to
+    /// every live link except `from`, like [`Peers::flood`] but in order.
+    pub fn flood_update(&self, update: &Message, from: Option<&str>) {
         let links = self.links();
         for slot in links.iter().filter(|s| Some(s.name.as_str()) != from) {
-            let pushed = slot.outbox.push(Message::Change(Arc::clone(&change)));
+            let pushed = slot.outbox.push(update.clone());
             slot.counters.note(&slot.name, pushed);
         }
     }

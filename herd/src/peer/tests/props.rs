@@ -152,7 +152,7 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
                 let shared = &herd.node(NAMES[at]).shared;
                 let applied = shared.olympics.increment("Gaul", Medal::Gold).await;
                 let applied = applied.expect("a durable increment");
-                shared.peers.flood_change(&applied.change, None);
+                shared.flood_change(&applied.change);
                 *acked.entry(applied.change.op().origin.clone()).or_default() += 1;
             }
             Step::Cut { link } => {
