@@ -18,6 +18,7 @@ pub mod codec;
 pub mod coords;
 pub mod digest;
 pub mod fields;
+pub mod gossip;
 pub mod location;
 pub mod medal;
 pub mod peer;

@@ -14,6 +14,9 @@
 //! HAD <leaf> <hash> ...           the same, as the answer (not answered again)
 //! OSUM <hash>                     digest of the whole Olympic state
 //! OPULL                           "send me your Olympic state"
+//! IHAVE <client> <time> ...       lazy announcement of taken locations
+//! GRAFT <client> ...              "send me these, and push to me eagerly"
+//! PRUNE                           "stop pushing to me eagerly"
 //! ```
 //!
 //! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
@@ -31,6 +34,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::change::Change;
 use crate::digest::{FANOUT, Node};
 use crate::fields::fields;
+use crate::gossip::{self, Announced};
 use crate::location::Location;
 
 /// Most line hashes one `HAVE` or `HAD` carries (a 34 KB line); a leaf
@@ -123,6 +127,15 @@ pub enum Message {
     OlympicSum(u64),
     /// `OPULL`: the sender asks for the whole Olympic state.
     OlympicPull,
+    /// `IHAVE client time ...`: locations the sender has taken, announced
+    /// instead of sent (see [`crate::gossip`]).
+    IHave(Vec<Announced>),
+    /// `GRAFT client ...`: the sender lacks these clients' announced
+    /// locations and wants this link to push to it eagerly again.
+    Graft(Vec<String>),
+    /// `PRUNE`: the sender got a location it already had over this link,
+    /// and wants only announcements on it from now on.
+    Prune,
     /// A line with a verb this server does not know (or no verb at all).
     Unknown(Bytes),
 }
@@ -162,6 +175,14 @@ impl Message {
             },
             Some(b"OPULL") if it.next().is_none() => Message::OlympicPull,
             Some(b"OPULL") => return Err(MessageError { verb: "OPULL" }),
+            Some(b"IHAVE") => gossip::parse_announced(rest_after_verb(line))
+                .map(Message::IHave)
+                .ok_or(MessageError { verb: "IHAVE" })?,
+            Some(b"GRAFT") => gossip::parse_clients(rest_after_verb(line))
+                .map(Message::Graft)
+                .ok_or(MessageError { verb: "GRAFT" })?,
+            Some(b"PRUNE") if it.next().is_none() => Message::Prune,
+            Some(b"PRUNE") => return Err(MessageError { verb: "PRUNE" }),
             _ => Message::Unknown(Bytes::copy_from_slice(line)),
         };
         Ok(msg)
@@ -184,6 +205,9 @@ impl Message {
             Message::Have { answer: false, .. } => "HAD",
             Message::OlympicSum(_) => "OSUM",
             Message::OlympicPull => "OPULL",
+            Message::IHave(_) => "IHAVE",
+            Message::Graft(_) => "GRAFT",
+            Message::Prune => "PRUNE",
             Message::Unknown(_) => "UNKNOWN",
         }
     }
@@ -235,6 +259,17 @@ impl Message {
             }
             Message::OlympicSum(hash) => dst.put_slice(format!("OSUM {hash:016x}").as_bytes()),
             Message::OlympicPull => dst.put_slice(b"OPULL"),
+            Message::IHave(items) => {
+                let mut line = b"IHAVE".to_vec();
+                gossip::write_announced(items, &mut line);
+                dst.put_slice(&line);
+            }
+            Message::Graft(clients) => {
+                let mut line = b"GRAFT".to_vec();
+                gossip::write_clients(clients, &mut line);
+                dst.put_slice(&line);
+            }
+            Message::Prune => dst.put_slice(b"PRUNE"),
             Message::Unknown(line) => dst.put_slice(line),
         }
         dst.put_u8(b'\n');
@@ -246,6 +281,19 @@ impl Message {
         self.encode(&mut dst);
         dst.freeze()
     }
+}
+
+/// What follows the verb of `line`.
+fn rest_after_verb(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|&b| !crate::fields::is_space(b))
+        .unwrap_or(line.len());
+    let verb_end = line[start..]
+        .iter()
+        .position(|&b| crate::fields::is_space(b))
+        .map_or(line.len(), |i| start + i);
+    &line[verb_end..]
 }
 
 /// The operands of `HELLO`.

@@ -157,6 +157,19 @@ pub fn message() -> impl Strategy<Value = Message> {
         pull,
         any::<u64>().prop_map(Message::OlympicSum),
         Just(Message::OlympicPull),
+        prop::collection::vec((client_id(), any::<u64>()), 1..5).prop_map(|items| {
+            Message::IHave(
+                items
+                    .into_iter()
+                    .map(|(client, secs)| crate::gossip::Announced {
+                        client,
+                        time: i128::from(secs),
+                    })
+                    .collect(),
+            )
+        }),
+        prop::collection::vec(client_id(), 1..5).prop_map(Message::Graft),
+        Just(Message::Prune),
         unknown_line().prop_map(Message::Unknown),
     ]
 }

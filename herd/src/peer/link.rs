@@ -26,6 +26,7 @@ use super::handshake::{Reader, Writer};
 use super::merge;
 use super::outbox::{Outbox, Taken};
 use super::registry::{Counters, Registration};
+use super::spread;
 use super::{LINGER, MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::shared::Shared;
 use base::logging::Events;
@@ -89,11 +90,13 @@ where
     });
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let every = shared.limits.anti_entropy();
+    let missing = spread::Missing::new(shared.limits.peer_queue);
     let end = tokio::select! {
-        end = read_loop(shared, peer, reader, &outbox, &changes_tx, &counters) => end,
+        end = read_loop(shared, peer, reader, (&outbox, &missing), &changes_tx, &counters) => end,
         end = write_loop(shared, peer, writer, &outbox, &counters) => end,
         end = merge::run(shared, peer, &mut changes_rx) => end,
         end = anti_entropy::run(&outbox, &counters, every) => end,
+        end = spread::run(shared, peer, &outbox, &missing, &counters) => end,
         () = cancel.cancelled() => {
             if shutdown.is_cancelled() { LinkError::Shutdown } else { LinkError::Replaced }
         }
@@ -128,7 +131,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     shared: &Shared,
     peer: &str,
     mut reader: Reader<R>,
-    outbox: &Outbox,
+    (outbox, missing): (&Outbox, &spread::Missing),
     updates: &mpsc::Sender<Message>,
     counters: &Counters,
 ) -> LinkError {
@@ -164,6 +167,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     counters.at_taken.fetch_add(1, Ordering::Relaxed);
                 }
                 events.peer_in(peer, &line, Some(taken));
+                spread::arrived(peer, taken, outbox, counters);
             }
             Ok(update) if shared.replicas().iter().any(|r| r.owns(&update)) => {
                 events.peer_in(peer, &line, None);
@@ -194,6 +198,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
             ) => {
                 events.peer_in(peer, &line, None);
                 anti_entropy::answer(shared, peer, &message, outbox, counters);
+            }
+            Ok(message @ (Message::IHave(_) | Message::Graft(_) | Message::Prune)) => {
+                events.peer_in(peer, &line, None);
+                spread::answer(shared, peer, message, outbox, missing, counters);
             }
             Ok(Message::Unknown(_)) => {
                 events.flush();
@@ -311,6 +319,8 @@ async fn send_leaves<W: AsyncWrite + Unpin>(
 struct Batch {
     buf: BytesMut,
     lines: u64,
+    /// `AT` lines among `lines`.
+    at_lines: u64,
     events: Events,
 }
 
@@ -320,6 +330,7 @@ impl Batch {
         let start = self.buf.len();
         msg.encode(&mut self.buf);
         self.lines += 1;
+        self.at_lines += u64::from(matches!(msg, Message::At(_)));
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
             Message::Ping | Message::Pong => {
@@ -352,6 +363,9 @@ impl Batch {
         counters
             .sent
             .fetch_add(std::mem::take(&mut self.lines), Ordering::Relaxed);
+        counters
+            .at_sent
+            .fetch_add(std::mem::take(&mut self.at_lines), Ordering::Relaxed);
         self.events.flush();
         Ok(())
     }

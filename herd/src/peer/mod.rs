@@ -34,6 +34,7 @@ mod outbox;
 mod proof;
 pub mod registry;
 pub mod replica;
+mod spread;
 mod throttle;
 pub mod transport;
 

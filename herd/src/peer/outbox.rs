@@ -25,6 +25,7 @@ use indexmap::IndexMap;
 use tokio::sync::Notify;
 
 use super::anti_entropy::Repair;
+use proto::gossip::{Announced, MAX_ANNOUNCED};
 use proto::location::Location;
 use proto::peer::Message;
 
@@ -71,6 +72,9 @@ pub(crate) enum Pushed {
 #[derive(Debug, Default)]
 struct Pending {
     locations: Locations,
+    /// Locations to announce (`IHAVE`) rather than send, while the link
+    /// is lazy: newest per client, like `locations`.
+    announced: Locations,
     fifo: VecDeque<Message>,
     /// Anti-entropy work owed to the neighbour: flags and node sets, so it
     /// is bounded however often it is asked for, and never dropped.
@@ -82,7 +86,10 @@ struct Pending {
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.locations.is_empty() && self.fifo.is_empty() && self.repair.is_empty()
+        self.locations.is_empty()
+            && self.announced.is_empty()
+            && self.fifo.is_empty()
+            && self.repair.is_empty()
     }
 }
 
@@ -98,6 +105,9 @@ pub(crate) struct Outbox {
     /// Set while the writer sends repair work it took, so no new
     /// anti-entropy round starts before it is done.
     repairing: std::sync::atomic::AtomicBool,
+    /// Whether locations go out whole (eager) or as announcements (lazy);
+    /// see `spread.rs`.
+    eager: std::sync::atomic::AtomicBool,
 }
 
 /// What the writer takes out in one go; kept by the writer and reused, so a
@@ -105,6 +115,7 @@ pub(crate) struct Outbox {
 #[derive(Debug, Default)]
 pub(crate) struct Taken {
     locations: Locations,
+    announced: Locations,
     fifo: VecDeque<Message>,
     /// Anti-entropy work to do after the messages.
     pub(crate) repair: Repair,
@@ -116,9 +127,21 @@ impl Taken {
     /// Every taken message, FIFO first, then locations; leaves `self` empty
     /// with its capacity kept.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {
+        let mut announced = Vec::new();
+        let mut batches = Vec::new();
+        for (_, location) in self.announced.drain(..) {
+            announced.push(Announced::of(&location));
+            if announced.len() == MAX_ANNOUNCED {
+                batches.push(Message::IHave(std::mem::take(&mut announced)));
+            }
+        }
+        if !announced.is_empty() {
+            batches.push(Message::IHave(announced));
+        }
         self.fifo
             .drain(..)
             .chain(self.locations.drain(..).map(|(_, loc)| Message::At(loc)))
+            .chain(batches)
     }
 }
 
@@ -131,17 +154,37 @@ impl Outbox {
             pending: Mutex::new(Pending::default()),
             ready: Notify::new(),
             repairing: std::sync::atomic::AtomicBool::new(false),
+            eager: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
+    /// True while locations go out whole on this link (it is a branch of
+    /// the spreading tree); false while they are only announced.
+    pub(crate) fn is_eager(&self) -> bool {
+        self.eager.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the link eager (push locations) or lazy (announce them).
+    /// Returns whether that changed anything.
+    pub(crate) fn set_eager(&self, eager: bool) -> bool {
+        self.eager.swap(eager, std::sync::atomic::Ordering::Relaxed) != eager
+    }
+
     /// Makes `location` the one pending for its client, unless a newer or
-    /// equal one already is.
+    /// equal one already is: to send while the link is eager, to announce
+    /// while it is lazy.
     pub(crate) fn push_location(&self, location: &Arc<Location>) -> Pushed {
+        let eager = self.is_eager();
         let mut guard = self.lock();
         let pending = &mut *guard;
         let was_empty = pending.is_empty();
-        let full = pending.locations.len() >= self.capacity;
-        let pushed = match pending.locations.get_mut(location.client()) {
+        let held = if eager {
+            &mut pending.locations
+        } else {
+            &mut pending.announced
+        };
+        let full = held.len() >= self.capacity;
+        let pushed = match held.get_mut(location.client()) {
             Some(held) => {
                 if location.supersedes(held) {
                     *held = Arc::clone(location);
@@ -152,7 +195,7 @@ impl Outbox {
             None if full => Pushed::Dropped,
             None => {
                 let key = ClientKey(Arc::clone(location));
-                pending.locations.insert(key, Arc::clone(location));
+                held.insert(key, Arc::clone(location));
                 Pushed::Queued
             }
         };
@@ -217,6 +260,7 @@ impl Outbox {
         }
         std::mem::swap(&mut pending.locations, &mut taken.locations);
         std::mem::swap(&mut pending.fifo, &mut taken.fifo);
+        std::mem::swap(&mut pending.announced, &mut taken.announced);
         pending.repair.move_into(&mut taken.repair);
         if !taken.repair.is_empty() {
             self.repairing

@@ -26,6 +26,9 @@ use proto::peer::Message;
 pub struct LinkStats {
     /// Lines written to the neighbour.
     pub sent: u64,
+    /// `AT` lines among them: locations sent whole (floods, grafts and
+    /// repairs), the payloads a report costs.
+    pub at_sent: u64,
     /// Lines read from the neighbour after the handshake.
     pub received: u64,
     /// `AT` lines among them.
@@ -49,6 +52,7 @@ pub struct LinkStats {
 #[derive(Debug)]
 pub(crate) struct Counters {
     pub(crate) sent: AtomicU64,
+    pub(crate) at_sent: AtomicU64,
     pub(crate) received: AtomicU64,
     pub(crate) at_received: AtomicU64,
     pub(crate) at_taken: AtomicU64,
@@ -64,6 +68,7 @@ impl Counters {
     fn new() -> Self {
         Self {
             sent: AtomicU64::new(0),
+            at_sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
             at_received: AtomicU64::new(0),
             at_taken: AtomicU64::new(0),
@@ -79,6 +84,7 @@ impl Counters {
     pub(crate) fn stats(&self) -> LinkStats {
         LinkStats {
             sent: self.sent.load(Ordering::Relaxed),
+            at_sent: self.at_sent.load(Ordering::Relaxed),
             received: self.received.load(Ordering::Relaxed),
             at_received: self.at_received.load(Ordering::Relaxed),
             at_taken: self.at_taken.load(Ordering::Relaxed),

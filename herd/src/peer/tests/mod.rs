@@ -8,3 +8,4 @@ mod logs;
 mod props;
 mod recovery;
 mod repair;
+mod spreading;
