@@ -1,12 +1,15 @@
 //! Test harness: the facade in-process on a loopback port, fake herd
-//! servers, small tablet servers that record pushes, and an HTTP helper that
-//! insists every body is JSON. Every wait is bounded.
+//! servers, real herd servers in-process ([`in_process`]), small tablet
+//! servers that record pushes, and an HTTP helper that insists every body is
+//! JSON. Every port is picked by the system; every wait is bounded.
 
 #![allow(dead_code)]
 
 pub mod fake_herd;
+/// Real herd servers in this process, shared with the herd's tests.
+#[path = "../../../herd/tests/common/in_process.rs"]
+pub mod in_process;
 pub mod process;
-pub mod real_herd;
 /// Raw loopback sockets, shared with the herd's tests.
 #[path = "../../../herd/tests/common/sockets.rs"]
 pub mod sockets;
