@@ -14,14 +14,20 @@ use tokio::time::timeout;
 /// How long the test server waits for the client's half-close.
 const HALF_CLOSE_WAIT: Duration = Duration::from_secs(5);
 
+/// Longest `herd-client` may run.
+const CLIENT_WAIT: Duration = Duration::from_secs(10);
+
 /// Accepts one connection, reads to EOF (the client's half-close), writes
 /// `reply`, closes, and yields the bytes it received. Panics if the client
-/// never half-closes.
+/// never connects or never half-closes.
 async fn serve_once(reply: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<u8>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
+        let (mut stream, _) = timeout(HALF_CLOSE_WAIT, listener.accept())
+            .await
+            .expect("client never connected")
+            .unwrap();
         let mut received = Vec::new();
         timeout(HALF_CLOSE_WAIT, stream.read_to_end(&mut received))
             .await
@@ -34,11 +40,17 @@ async fn serve_once(reply: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<u8>>) {
     (addr, task)
 }
 
+/// Runs `herd-client` with `args` to its exit; panics (and kills it) if it
+/// has not exited within [`CLIENT_WAIT`].
 async fn herd_client(args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_herd-client"))
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herd-client"))
         .args(args)
-        .output()
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    timeout(CLIENT_WAIT, output)
         .await
+        .expect("herd-client did not exit in time")
         .unwrap()
 }
 

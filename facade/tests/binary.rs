@@ -119,8 +119,13 @@ async fn an_unknown_server_name_exits_with_status_2() {
     let output = Command::new(env!("CARGO_BIN_EXE_facade"))
         .args(["--herd", "Welsh", "--topology", topology.to_str().unwrap()])
         .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
         .output();
-    let output = tokio::time::timeout(WAIT, output).await.unwrap().unwrap();
+    let output = tokio::time::timeout(WAIT, output)
+        .await
+        .expect("facade did not exit in time")
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Welsh"), "{stderr}");

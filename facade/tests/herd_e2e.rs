@@ -1,21 +1,21 @@
-//! End to end against real `herd` processes (see `common/real_herd.rs` for
-//! how the binary is built): every endpoint, pushes and SSE fed by updates
-//! made on another server of the herd, and the facade binary failing over
-//! when its server is killed with SIGKILL.
+//! End to end against real herd servers, run in this process on ports the
+//! system picks (`common::in_process`): every endpoint, pushes and SSE fed by
+//! updates made on another server of the herd, and the facade binary
+//! failing over when its server stops.
 
 mod common;
 
 use std::time::Duration;
 
+use common::in_process::{InProcessHerd, cacofonix_id};
 use common::process::Process;
-use common::real_herd::{CACOFONIX, RealHerd};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
 /// Two linked servers.
-fn pair() -> RealHerd {
-    RealHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")])
+async fn pair() -> InProcessHerd {
+    InProcessHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")]).await
 }
 
 /// Sets a score through `facade` until `check` sees it elsewhere, since the
@@ -33,7 +33,8 @@ async fn until_replicated(mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_works_against_a_real_herd_server() {
-    let herd = RealHerd::start(&["Goloman"], &[]);
+    let herd = InProcessHerd::start(&["Goloman"], &[]).await;
+    let cacofonix = cacofonix_id();
     let facade = facade_with(test_config(vec![herd.client("Goloman").to_string()])).await;
     let addr = facade.addr();
 
@@ -43,13 +44,13 @@ async fn every_endpoint_works_against_a_real_herd_server() {
         body,
         json!({"medals": {"bronze": 0, "gold": 0, "silver": 0}, "team": "Gaul"})
     );
-    let (status, body) = get(addr, &format!("/incrementMedalTally/gaul/GOLD/{CACOFONIX}")).await;
+    let (status, body) = get(addr, &format!("/incrementMedalTally/gaul/GOLD/{cacofonix}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["medals"], json!({"bronze": 0, "gold": 1, "silver": 0}));
     let (status, body) = call(
         "POST",
         addr,
-        &format!("/incrementMedalTally/Rome/bronze/{CACOFONIX}"),
+        &format!("/incrementMedalTally/Rome/bronze/{cacofonix}"),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -69,7 +70,7 @@ async fn every_endpoint_works_against_a_real_herd_server() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(never["updated_at"], json!(null));
     assert_eq!(never["scores"], json!({"Gaul": 0, "Rome": 0}));
-    let (status, set) = get(addr, &format!("/setScore/Curling/4/2/{CACOFONIX}")).await;
+    let (status, set) = get(addr, &format!("/setScore/Curling/4/2/{cacofonix}")).await;
     assert_eq!(status, StatusCode::OK, "{set}");
     let (_, score) = get(addr, "/getScore/curling").await;
     assert_eq!(score["scores"], json!({"Gaul": 2, "Rome": 4}));
@@ -84,15 +85,17 @@ async fn every_endpoint_works_against_a_real_herd_server() {
         assert_error(&get(addr, path).await, StatusCode::NOT_FOUND);
     }
     assert_error(
-        &get(addr, &format!("/setScore/curling/x/1/{CACOFONIX}")).await,
+        &get(addr, &format!("/setScore/curling/x/1/{cacofonix}")).await,
         StatusCode::BAD_REQUEST,
     );
     facade.stop().await;
+    herd.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_on_one_server_is_pushed_and_streamed_by_a_facade_on_another() {
-    let herd = pair();
+    let herd = pair().await;
+    let cacofonix = cacofonix_id();
     let writer = facade_with(test_config(vec![herd.client("Goloman").to_string()])).await;
     let reader = facade_with(test_config(vec![herd.client("Hands").to_string()])).await;
     let tablets = [
@@ -121,7 +124,7 @@ async fn a_write_on_one_server_is_pushed_and_streamed_by_a_facade_on_another() {
         round += 1;
         get(
             writer.addr(),
-            &format!("/setScore/curling/{round}/9/{CACOFONIX}"),
+            &format!("/setScore/curling/{round}/9/{cacofonix}"),
         )
         .await;
         let (_, score) = get(reader.addr(), "/getScore/curling").await;
@@ -141,20 +144,23 @@ async fn a_write_on_one_server_is_pushed_and_streamed_by_a_facade_on_another() {
     assert!(line.contains("\"updated_by\":\"Goloman\""), "{line}");
     writer.stop().await;
     reader.stop().await;
+    herd.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_facade_binary_fails_over_when_its_herd_server_is_killed() {
-    let mut herd = pair();
+async fn the_facade_binary_fails_over_when_its_herd_server_stops() {
+    let mut herd = pair().await;
+    let cacofonix = cacofonix_id();
     let logs = herd.dir.path().join("facade-logs");
-    let topology = herd.topology.to_str().unwrap().to_owned();
+    let topology = herd.write_topology();
+    let topology = topology.to_str().unwrap();
     let facade = Process::start(&[
         "--listen",
         "127.0.0.1:0",
         "--herd",
         "Goloman,Hands",
         "--topology",
-        &topology,
+        topology,
         "--log-dir",
         logs.to_str().unwrap(),
     ])
@@ -163,7 +169,7 @@ async fn the_facade_binary_fails_over_when_its_herd_server_is_killed() {
     let tablet = Tablet::start(Duration::ZERO).await;
     let (status, _) = get(addr, &format!("/registerClient/{}/skating", tablet.id())).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, set) = get(addr, &format!("/setScore/skating/1/2/{CACOFONIX}")).await;
+    let (status, set) = get(addr, &format!("/setScore/skating/1/2/{cacofonix}")).await;
     assert_eq!(status, StatusCode::OK, "{set}");
     assert_eq!(set["updated_by"], json!("Goloman"));
     eventually("the first push", || tablet.hit("/Gaul/2/Rome/1").is_some()).await;
@@ -176,11 +182,11 @@ async fn the_facade_binary_fails_over_when_its_herd_server_is_killed() {
     .await;
     hands.stop().await;
 
-    herd.kill9("Goloman");
+    herd.stop_server("Goloman").await;
     let (status, body) = get(addr, "/getScore/skating").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["scores"], json!({"Gaul": 2, "Rome": 1}));
-    let (status, set) = get(addr, &format!("/setScore/skating/3/4/{CACOFONIX}")).await;
+    let (status, set) = get(addr, &format!("/setScore/skating/3/4/{cacofonix}")).await;
     assert_eq!(status, StatusCode::OK, "{set}");
     assert_eq!(set["updated_by"], json!("Hands"));
     eventually("the push after failover", || {
@@ -191,26 +197,29 @@ async fn the_facade_binary_fails_over_when_its_herd_server_is_killed() {
     facade.stop().await;
     let log = std::fs::read_to_string(logs.join(format!("facade-{port}.log"))).unwrap();
     assert!(
-        !log.contains(CACOFONIX),
+        !log.contains(&cacofonix),
         "the Cacofonix id is in the log:\n{log}"
     );
+    herd.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_increments_through_two_facades_give_exact_tallies_on_every_replica() {
     const TOTAL: usize = 1000;
     const TASKS: usize = 20;
-    let herd = RealHerd::start(
+    let herd = InProcessHerd::start(
         &["Goloman", "Hands", "Holiday"],
         &[("Goloman", "Hands"), ("Hands", "Holiday")],
-    );
+    )
+    .await;
+    let cacofonix = cacofonix_id();
     let facades = [
         facade_with(test_config(vec![herd.client("Goloman").to_string()])).await,
         facade_with(test_config(vec![herd.client("Holiday").to_string()])).await,
     ];
     // Wait for the links: a medal given at Goloman shows at Holiday (floods
     // or the sync when the links come up carry it).
-    let path = format!("/incrementMedalTally/Rome/silver/{CACOFONIX}");
+    let path = format!("/incrementMedalTally/Rome/silver/{cacofonix}");
     assert_eq!(get(facades[0].addr(), &path).await.0, StatusCode::OK);
     until_replicated(async || {
         let (_, tally) = get(facades[1].addr(), "/getMedalTally/Rome").await;
@@ -220,8 +229,8 @@ async fn concurrent_increments_through_two_facades_give_exact_tallies_on_every_r
     let tasks: Vec<_> = (0..TASKS)
         .map(|i| {
             let addr = facades[i % 2].addr();
+            let path = format!("/incrementMedalTally/Gaul/bronze/{cacofonix}");
             tokio::spawn(async move {
-                let path = format!("/incrementMedalTally/Gaul/bronze/{CACOFONIX}");
                 for _ in 0..TOTAL / TASKS {
                     let (status, body) = get(addr, &path).await;
                     assert_eq!(status, StatusCode::OK, "{body}");
@@ -236,25 +245,28 @@ async fn concurrent_increments_through_two_facades_give_exact_tallies_on_every_r
     for name in ["Goloman", "Hands", "Holiday"] {
         let addr = herd.client(name);
         until_replicated(async || {
-            let reply = tokio::task::spawn_blocking(move || tally_line(addr))
-                .await
-                .unwrap();
-            reply == format!("TALLY Gaul gold 0 silver 0 bronze {TOTAL}\n")
+            tally_line(addr).await == format!("TALLY Gaul gold 0 silver 0 bronze {TOTAL}\n")
         })
         .await;
     }
     for facade in facades {
         facade.stop().await;
     }
+    herd.stop().await;
 }
 
-/// `TALLY Gaul` asked of a herd server directly.
-fn tally_line(addr: std::net::SocketAddr) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.write_all(b"TALLY Gaul\n").unwrap();
-    stream.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
+/// `TALLY Gaul` asked of a herd server directly, within [`WAIT`].
+async fn tally_line(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"TALLY Gaul\n").await.unwrap();
+        stream.shutdown().await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply
+    };
+    tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("the herd answers TALLY in time")
 }

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use common::process::KillOnDrop;
 use common::*;
 
-/// Writes a topology of A - B - C on fresh ports; returns its path and the
-/// client addresses.
+/// Writes a topology of A - B - C on ports picked in advance ([`free_addr`]:
+/// `herd up` starts every server from this one file, so port 0 cannot
+/// serve); returns its path and the client addresses.
 fn three_servers(dir: &Path) -> (PathBuf, Vec<SocketAddr>) {
     let topology = dir.join("topology.toml");
     let mut text = String::from("links = [[\"A\", \"B\"], [\"B\", \"C\"]]\n");

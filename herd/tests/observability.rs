@@ -8,10 +8,9 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use base::topology::Topology;
+use common::in_process::{self, InProcessHerd};
 use common::status::*;
 use common::*;
-use herd::server::{Options, RunningServer};
 
 /// The degraded threshold the tests configure, in seconds.
 const THRESHOLD_SECS: u64 = 1;
@@ -91,17 +90,6 @@ fn status_takes_no_operands() {
     assert_eq!(reply, "? STATUS now\n");
 }
 
-/// Starts `name` of `topology` in this process, its journal in `data`.
-async fn start(topology: &Topology, name: &str, data: &std::path::Path) -> RunningServer {
-    let options = Options {
-        places_api_key: None,
-        data_dir: data.to_owned(),
-    };
-    herd::server::start(topology, name, options)
-        .await
-        .expect("server starts")
-}
-
 /// The value of the sample of `series` whose labels include every one of
 /// `labels`, from Prometheus text.
 fn sample(text: &str, series: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -114,13 +102,6 @@ fn sample(text: &str, series: &str, labels: &[(&str, &str)]) -> Option<f64> {
                 .all(|(k, v)| line.contains(&format!("{k}=\"{v}\"")))
         })
         .and_then(|line| line.rsplit(' ').next()?.parse().ok())
-}
-
-/// The id an in-process server loads: the environment's, else the default.
-fn cacofonix_id() -> String {
-    std::env::var(herd::auth::CACOFONIX_ENV)
-        .map(|id| id.trim().to_owned())
-        .unwrap_or_else(|_| herd::auth::LOCAL_DEFAULT_CACOFONIX_ID.to_owned())
 }
 
 async fn scrape(addr: SocketAddr) -> String {
@@ -139,18 +120,13 @@ async fn scrape(addr: SocketAddr) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_listener_exposes_the_named_series_and_counts_move_after_requests() {
-    let (goloman, hands) = (free_addr(), free_addr());
-    let (goloman_peer, hands_peer) = (free_addr(), free_addr());
-    let text = format!(
-        "links = [[\"Goloman\", \"Hands\"]]\n\
-         [servers.Goloman]\naddr = \"{goloman}\"\npeer_addr = \"{goloman_peer}\"\n\
-         [servers.Hands]\naddr = \"{hands}\"\npeer_addr = \"{hands_peer}\"\n\
-         [metrics]\nlisten = {{ Goloman = \"127.0.0.1:0\" }}\n"
-    );
-    let topology = Topology::parse(&text).unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let g = start(&topology, "Goloman", data.path()).await;
-    let h = start(&topology, "Hands", data.path()).await;
+    let herd = InProcessHerd::start_with(
+        &["Goloman", "Hands"],
+        &[("Goloman", "Hands")],
+        "[metrics]\nlisten = { Goloman = \"127.0.0.1:0\" }\n",
+    )
+    .await;
+    let (g, h) = (herd.server("Goloman"), herd.server("Hands"));
     assert_eq!(h.metrics_addr, None, "servers not listed expose none");
     let metrics = g.metrics_addr.expect("Goloman serves metrics");
 
@@ -187,7 +163,7 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
          NONSENSE\n\
          MEDAL Gaul gold wrong-id\n\
          MEDAL Gaul gold {}\n",
-        cacofonix_id()
+        in_process::cacofonix_id()
     );
     let reply = tokio::task::spawn_blocking(move || exchange_str(addr, &input))
         .await
@@ -225,6 +201,5 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
     );
     assert_eq!(sample(&after, "herd_degraded", &[]), Some(0.0));
 
-    g.stop().await;
-    h.stop().await;
+    herd.stop().await;
 }

@@ -1,12 +1,15 @@
 //! Test harness: the facade in-process on a loopback port, fake herd
-//! servers, small tablet servers that record pushes, and an HTTP helper that
-//! insists every body is JSON. Every wait is bounded.
+//! servers, real herd servers in-process ([`in_process`]), small tablet
+//! servers that record pushes, and an HTTP helper that insists every body is
+//! JSON. Every port is picked by the system; every wait is bounded.
 
 #![allow(dead_code)]
 
 pub mod fake_herd;
+/// Real herd servers in this process, shared with the herd's tests.
+#[path = "../../../herd/tests/common/in_process.rs"]
+pub mod in_process;
 pub mod process;
-pub mod real_herd;
 /// Raw loopback sockets, shared with the herd's tests.
 #[path = "../../../herd/tests/common/sockets.rs"]
 pub mod sockets;
@@ -193,8 +196,48 @@ impl Drop for Tablet {
     }
 }
 
-/// Reads an SSE response until a `data:` line containing `needle` arrives;
-/// returns that line.
+/// Reads an SSE response until its next `data:` line arrives; returns that
+/// line and drops it, and every line before it, from `buffer`.
+pub async fn sse_next(response: &mut reqwest::Response, buffer: &mut String) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(line) = take_data_line(buffer) {
+            return line;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no SSE data within {WAIT:?}; got {buffer:?}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("SSE stream ended; got {buffer:?}"));
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// The first complete `data:` line of `buffer`, removed with every line
+/// before it; `None` (and `buffer` untouched) while there is none.
+fn take_data_line(buffer: &mut String) -> Option<String> {
+    let mut start = 0;
+    while let Some(end) = buffer[start..].find('\n') {
+        let line = buffer[start..start + end].trim_end_matches('\r').to_owned();
+        start += end + 1;
+        if line.starts_with("data:") {
+            buffer.drain(..start);
+            return Some(line);
+        }
+    }
+    None
+}
+
+/// The JSON of the next SSE `data:` line ([`sse_next`]).
+pub async fn sse_next_json(response: &mut reqwest::Response, buffer: &mut String) -> Value {
+    let line = sse_next(response, buffer).await;
+    serde_json::from_str(line.trim_start_matches("data:").trim())
+        .unwrap_or_else(|e| panic!("SSE data is not JSON ({e}): {line:?}"))
+}
+
+/// Reads an SSE response until a `data:` line containing `needle` arrives,
+/// skipping the others; returns that line.
 pub async fn sse_until(
     response: &mut reqwest::Response,
     buffer: &mut String,
@@ -202,21 +245,13 @@ pub async fn sse_until(
 ) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Some(line) = buffer
-            .lines()
-            .find(|l| l.starts_with("data:") && l.contains(needle))
-        {
-            let line = line.to_owned();
-            let end = buffer.find(&line).unwrap() + line.len();
-            buffer.drain(..end);
+        let line = sse_next(response, buffer).await;
+        if line.contains(needle) {
             return line;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let chunk = tokio::time::timeout(left, response.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no SSE data with {needle:?}; got {buffer:?}"))
-            .unwrap()
-            .unwrap_or_else(|| panic!("SSE stream ended; got {buffer:?}"));
-        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        assert!(
+            Instant::now() < deadline,
+            "no SSE data with {needle:?} within {WAIT:?}"
+        );
     }
 }

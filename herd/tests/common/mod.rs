@@ -1,4 +1,13 @@
-//! Test harness: herds of real `herd` processes on free loopback ports.
+//! Test harness: herds of real `herd` processes on loopback ports the
+//! system picks.
+//!
+//! A `herd` process learns the whole herd from its topology file, so the
+//! file must hold the peer address of every neighbour it dials before it
+//! starts. Each server is given port 0 for its own ports and logs the ones it
+//! got ([`listening`]); servers start in dial order ([`herd::peer::dials`]),
+//! dialed ones first, and the file is rewritten as ports become known (port 0
+//! for servers not started yet, which are never dialed by the one starting).
+//! A server started again gets its old ports.
 //!
 //! Every process is killed when its [`TestHerd`] is dropped, panics included
 //! ([`process::KillOnDrop`]).
@@ -6,6 +15,8 @@
 
 #![allow(dead_code)]
 
+pub mod in_process;
+pub mod listening;
 pub mod netns;
 pub mod process;
 pub mod sockets;
@@ -19,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use in_process::Ports;
+use in_process::{start_rounds, topology_text};
 use process::KillOnDrop;
 
 /// The course's five servers and their links.
@@ -39,24 +52,30 @@ pub const CACOFONIX: &str = "test-cacofonix-id";
 /// Longest any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A port that was free a moment ago (the OS picked it).
+/// A loopback port that was free a moment ago (the OS picked it), for
+/// `herd up`, which starts every server from one topology and so must be
+/// told all their ports up front. Nothing holds the port: in the moment
+/// before the server binds it, another socket could take it, and the test
+/// would fail on that server not starting. Everything else uses port 0.
 pub fn free_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().unwrap()
 }
 
-/// Addresses of one server.
-#[derive(Debug, Clone, Copy)]
-pub struct Ports {
-    pub client: SocketAddr,
-    pub peer: SocketAddr,
-}
-
 /// A herd of `herd` processes in a temporary directory.
 pub struct TestHerd {
     pub dir: tempfile::TempDir,
+    /// The topology file, with every port known so far: once the herd has
+    /// started, every server's.
     pub topology: PathBuf,
+    /// Every server whose ports are known: it has listened, or they were
+    /// given up front.
     pub ports: BTreeMap<String, Ports>,
+    /// Every server's name.
+    names: Vec<String>,
+    links: Vec<(String, String)>,
+    /// TOML appended to the topology.
+    extra: String,
     children: BTreeMap<String, KillOnDrop>,
     env: Vec<(String, String)>,
     /// A command each server's `herd` runs under (e.g. `ip netns exec NS`);
@@ -82,65 +101,30 @@ impl TestHerd {
         extra: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        // A port picked by binding 0 can be taken by someone else's outgoing
-        // connection before the server binds it; then the server exits and
-        // the herd is started again on fresh ports.
-        let mut last_error = String::new();
-        for _ in 0..3 {
-            let mut herd = Self::configure(names, links, extra, env);
-            for name in names {
-                herd.spawn(name);
-            }
-            match names.iter().try_for_each(|name| herd.try_ready(name)) {
-                Ok(()) => return herd,
-                Err(e) => last_error = e,
-            }
-        }
-        panic!("herd did not start: {last_error}");
-    }
-
-    /// Writes a topology on fresh ports; starts nothing.
-    fn configure(
-        names: &[&str],
-        links: &[(&str, &str)],
-        extra: &str,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let ports = names
-            .iter()
-            .map(|name| {
-                let p = Ports {
-                    client: free_addr(),
-                    peer: free_addr(),
-                };
-                (name.to_string(), p)
-            })
-            .collect();
-        Self::configure_at(ports, links, extra, env, BTreeMap::new())
+        let names = names.iter().map(|n| n.to_string()).collect();
+        let mut herd = Self::configure(names, BTreeMap::new(), links, extra, env, BTreeMap::new());
+        herd.start_all();
+        herd
     }
 
     /// Starts the servers of `ports` on those addresses, linked by `links`,
     /// each `herd` run under its entry of `wrappers` (if any). The addresses
-    /// are the caller's to keep free: nothing is retried.
+    /// are the caller's to keep free.
     pub fn start_at(
         ports: BTreeMap<String, Ports>,
         links: &[(&str, &str)],
         extra: &str,
         wrappers: BTreeMap<String, Vec<OsString>>,
     ) -> Self {
-        let mut herd = Self::configure_at(ports, links, extra, &[], wrappers);
-        let names: Vec<String> = herd.ports.keys().cloned().collect();
-        for name in &names {
-            herd.spawn(name);
-        }
-        for name in &names {
-            herd.wait_ready(name);
-        }
+        let names = ports.keys().cloned().collect();
+        let mut herd = Self::configure(names, ports, links, extra, &[], wrappers);
+        herd.start_all();
         herd
     }
 
-    /// Writes a topology with the servers of `ports`; starts nothing.
-    fn configure_at(
+    /// A herd in a fresh directory; starts nothing.
+    fn configure(
+        names: Vec<String>,
         ports: BTreeMap<String, Ports>,
         links: &[(&str, &str)],
         extra: &str,
@@ -148,28 +132,17 @@ impl TestHerd {
         wrappers: BTreeMap<String, Vec<OsString>>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut text = String::from("links = [");
-        text.push_str(
-            &links
-                .iter()
-                .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        text.push_str("]\n");
-        for (name, p) in &ports {
-            text.push_str(&format!(
-                "[servers.{name}]\naddr = \"{}\"\npeer_addr = \"{}\"\n",
-                p.client, p.peer
-            ));
-        }
-        text.push_str(extra);
         let topology = dir.path().join("topology.toml");
-        std::fs::write(&topology, text).unwrap();
         Self {
             dir,
             topology,
             ports,
+            names,
+            links: links
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            extra: extra.to_owned(),
             children: BTreeMap::new(),
             env: env
                 .iter()
@@ -179,8 +152,34 @@ impl TestHerd {
         }
     }
 
-    /// Starts (or restarts) server `name`.
+    /// Starts every server, in rounds ([`start_rounds`]), each round
+    /// waited for before the next.
+    fn start_all(&mut self) {
+        let rounds = start_rounds(&self.names, &self.links, |n| self.ports.contains_key(n));
+        for round in rounds {
+            for name in &round {
+                self.spawn(name);
+            }
+            for name in &round {
+                self.wait_ready(name);
+            }
+        }
+    }
+
+    /// Writes the topology with every known port, port 0 for the others.
+    /// The new file replaces the old in one rename, so a server starting
+    /// meanwhile reads one or the other whole.
+    fn write_topology(&self) {
+        let mut text = topology_text(&self.names, &self.links, &self.ports);
+        text.push_str(&self.extra);
+        let next = self.topology.with_extension("toml.next");
+        std::fs::write(&next, text).expect("write the topology");
+        std::fs::rename(&next, &self.topology).expect("replace the topology");
+    }
+
+    /// Starts (or restarts) server `name`; see [`TestHerd::wait_ready`].
     pub fn spawn(&mut self, name: &str) {
+        self.write_topology();
         let mut cmd = match self.wrappers.get(name).and_then(|w| w.split_first()) {
             Some((program, args)) => {
                 let mut cmd = Command::new(program);
@@ -213,27 +212,31 @@ impl TestHerd {
             .insert(name.to_string(), KillOnDrop::spawn(&mut cmd));
     }
 
-    /// Waits until `name` accepts clients; panics if it does not.
+    /// Waits until `name` accepts clients, learning its ports from its log
+    /// the first time; panics if it exits or does not listen in time.
     pub fn wait_ready(&mut self, name: &str) {
-        if let Err(e) = self.try_ready(name) {
-            panic!("{e}");
-        }
-    }
-
-    /// Waits until `name` accepts clients, or says why it never will.
-    fn try_ready(&mut self, name: &str) -> Result<(), String> {
-        let addr = self.client(name);
         let deadline = Instant::now() + WAIT;
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if !self.alive(name) {
-                return Err(format!("{name} exited: {}", self.stderr(name)));
+        loop {
+            if !self.ports.contains_key(name)
+                && let Some(ports) = listening::announced(&self.log_dir(), name)
+            {
+                self.ports.insert(name.to_owned(), ports);
+                self.write_topology();
             }
-            if Instant::now() > deadline {
-                return Err(format!("{name} did not start listening on {addr}"));
+            let ready = self.ports.get(name).is_some_and(|p| {
+                TcpStream::connect_timeout(&p.client, Duration::from_millis(200)).is_ok()
+            });
+            if ready {
+                return;
             }
+            assert!(self.alive(name), "{name} exited: {}", self.stderr(name));
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not listen within {WAIT:?} (ports {:?})",
+                self.ports.get(name)
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(())
     }
 
     /// What `name` printed on standard error.

@@ -26,6 +26,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::Command;
 
 use super::Ports;
+use super::process::try_output_within_wait;
 
 /// Prefix of every namespace these tests create.
 const PREFIX: &str = "herdtest-";
@@ -56,9 +57,7 @@ pub const REQUIRE_ENV: &str = "HERD_REQUIRE_NETNS";
 /// Runs `ip` with the arguments of `command` (separated by spaces; none
 /// of ours contains one); the error says what failed and why.
 fn ip(command: &str) -> Result<String, String> {
-    let out = Command::new("ip")
-        .args(command.split_whitespace())
-        .output()
+    let out = try_output_within_wait(Command::new("ip").args(command.split_whitespace()))
         .map_err(|e| format!("cannot run `ip`: {e}"))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -268,7 +267,7 @@ fn remove_stale() {
             continue;
         }
         for server in ip(&format!("netns pids {ns}")).unwrap_or_default().lines() {
-            let _ = Command::new("kill").args(["-KILL", server.trim()]).status();
+            let _ = try_output_within_wait(Command::new("kill").args(["-KILL", server.trim()]));
         }
         let _ = ip(&format!("netns del {ns}"));
         // A namespace can outlive its name for a while; its client veth

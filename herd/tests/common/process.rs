@@ -47,12 +47,19 @@ impl Drop for KillOnDrop {
 
 /// Runs `cmd` (stdin empty) to its exit and returns what it printed, like
 /// [`Command::output`], but panics, killing it, if it has not exited
-/// within [`WAIT`].
+/// within [`WAIT`], and panics if it cannot start.
 pub fn output_within_wait(cmd: &mut Command) -> Output {
+    let shown = format!("{cmd:?}");
+    try_output_within_wait(cmd).unwrap_or_else(|e| panic!("spawn {shown}: {e}"))
+}
+
+/// [`output_within_wait`], with an error if `cmd` cannot start (for a tool
+/// that may not be installed).
+pub fn try_output_within_wait(cmd: &mut Command) -> std::io::Result<Output> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = KillOnDrop::spawn(cmd);
+    let mut child = KillOnDrop(cmd.spawn()?);
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
@@ -67,9 +74,9 @@ pub fn output_within_wait(cmd: &mut Command) -> Output {
     let Some(status) = child.exit_within(WAIT) else {
         panic!("{cmd:?} still running after {WAIT:?}");
     };
-    Output {
+    Ok(Output {
         status,
         stdout: stdout.join().expect("stdout reader"),
         stderr: stderr.join().expect("stderr reader"),
-    }
+    })
 }

@@ -1,13 +1,18 @@
 //! Nothing gets in without the key.
 
-use std::time::Duration;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::harness::{Herd, PATIENCE, key};
+use super::harness::{Herd, Node, PATIENCE, eventually, key};
 use base::topology::Limits;
 use proto::peer::{Message, Nonce, TAG_LEN, Tag};
+
+/// Why `node`'s last attempt to link with `peer` failed, if one did.
+fn last_error(node: &Node, peer: &str) -> Option<String> {
+    let views = node.shared.peers.states().view();
+    let view = views.into_iter().find(|v| v.peer == peer)?;
+    view.last_error
+}
 
 #[tokio::test]
 async fn wrong_key_is_rejected_and_injects_nothing() {
@@ -20,7 +25,15 @@ async fn wrong_key_is_rejected_and_injects_nothing() {
     .await;
     herd.node("Goloman").iamat("kiwi", 1);
     herd.node("Hands").iamat("lime", 1);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Goloman dials Hands: the handshake happens, and each end refuses it.
+    eventually("Goloman to refuse Hands' tag", PATIENCE, || {
+        last_error(herd.node("Goloman"), "Hands").is_some_and(|e| e.contains("does not verify"))
+    })
+    .await;
+    eventually("Hands to see its tag refused", PATIENCE, || {
+        last_error(herd.node("Hands"), "Goloman").is_some_and(|e| e.contains("refused our tag"))
+    })
+    .await;
     assert!(!herd.node("Goloman").shared.peers.is_up("Hands"));
     assert!(!herd.node("Hands").shared.peers.is_up("Goloman"));
     assert!(herd.node("Hands").held("kiwi").is_none());

@@ -1,18 +1,22 @@
-//! A whole session as the README shows it, every part its own process: a
-//! herd, the facade, N push tablets and a pull tablet started by `tablets`,
-//! and Cacofonix in testing mode. Every tablet must show every update, and
-//! each keeps its latency file.
+//! A whole session as the README shows it: two linked herd servers and the
+//! facade, run in this process on ports the system picks, and the clients
+//! as the processes Cargo builds for this package's tests: N push tablets
+//! and a pull tablet started by `tablets`, and Cacofonix in testing mode.
+//! Every tablet must show every update, and each keeps its latency file.
 
-mod common;
+/// Real herd servers in this process, shared with the herd's tests.
+#[path = "../../herd/tests/common/in_process.rs"]
+mod in_process;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::WAIT;
-use common::process::Process;
-use common::real_herd::{CACOFONIX, RealHerd, clients_bin_dir};
+use in_process::{InProcessHerd, cacofonix_id};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
+
+/// Longest any single wait in this test may take.
+const WAIT: Duration = Duration::from_secs(10);
 
 /// Rounds Cacofonix plays in testing mode.
 const ROUNDS: i64 = 3;
@@ -21,24 +25,18 @@ const PUSH_TABLETS: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
-    let herd = RealHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")]);
+    let herd = InProcessHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")]).await;
+    let cacofonix_id = cacofonix_id();
     let logs = herd.dir.path().join("session-logs");
     let logs_arg = logs.to_str().unwrap().to_owned();
     // The facade talks to Hands; Cacofonix's writes go through it too, and the
     // herd floods them to Goloman.
-    let facade = Process::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--herd",
-        &herd.client("Hands").to_string(),
-        "--log-dir",
-        &logs_arg,
-    ])
-    .await;
-    let url = format!("http://{}", facade.addr);
-    let bins = clients_bin_dir();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = facade::server::Config::new(vec![herd.client("Hands").to_string()]);
+    let facade = facade::server::start(listener, config).await.unwrap();
+    let url = format!("http://{}", facade.addr());
 
-    let mut push = Command::new(bins.join("tablets"))
+    let mut push = Command::new(env!("CARGO_BIN_EXE_tablets"))
         .args([
             "-n",
             &PUSH_TABLETS.to_string(),
@@ -57,15 +55,17 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     let mut push_lines = BufReader::new(push.stdout.take().unwrap()).lines();
     // Wait until every push tablet has registered.
     let mut listening = 0;
+    let deadline = Instant::now() + WAIT;
     while listening < PUSH_TABLETS {
-        let line = tokio::time::timeout(WAIT, push_lines.next_line())
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = tokio::time::timeout(left, push_lines.next_line())
             .await
             .expect("tablets did not start in time")
             .unwrap()
             .expect("tablets exited early");
         listening += usize::from(line.contains("listening on"));
     }
-    let mut pull = Command::new(bins.join("tablet"))
+    let mut pull = Command::new(env!("CARGO_BIN_EXE_tablet"))
         .args(["--facade", &url, "--name", "p", "--log-dir", &logs_arg])
         .args([
             "pull", "--every", "0.2", "--teams", "Gaul", "--events", "curling",
@@ -77,10 +77,10 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
         .expect("start pull tablet");
     let mut pull_lines = BufReader::new(pull.stdout.take().unwrap()).lines();
 
-    let cacofonix = Command::new(bins.join("cacofonix"))
+    let cacofonix = Command::new(env!("CARGO_BIN_EXE_cacofonix"))
         .args(["--facade", &url, "--mode", "testing", "--rate", "0.5"])
         .args(["--count", &ROUNDS.to_string(), "--log-dir", &logs_arg])
-        .env("CACOFONIX_ID", CACOFONIX)
+        .env("CACOFONIX_ID", &cacofonix_id)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -96,7 +96,7 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
         "{sung}"
     );
     assert!(
-        !sung.contains("FAILED") && !sung.contains(CACOFONIX),
+        !sung.contains("FAILED") && !sung.contains(&cacofonix_id),
         "{sung}"
     );
 
@@ -149,4 +149,5 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     assert!(stopped.is_ok(), "tablets did not stop on SIGTERM");
     let _ = pull.kill().await;
     facade.stop().await;
+    herd.stop().await;
 }
