@@ -6,8 +6,8 @@
 //! finds where a reply ends, [`exchange`] does the one-shot
 //! write / half-close / read-to-EOF round, [`connection`] keeps a persistent
 //! connection for request after request, [`baseline`] is the stateless
-//! reference server, [`stats`] turns samples into percentiles, [`topology`]
-//! reads server addresses from a topology file, [`bench`] holds the
+//! reference server, [`harness`] what both benchmarks share, [`topology`]
+//! reads server addresses from a topology file, [`herd_bench`] holds the
 //! benchmark's processes, measurements and report, [`olympic`] the REST
 //! facade's clients, and [`olympic_bench`] the facade's benchmark.
 
@@ -15,12 +15,12 @@
 #![warn(missing_docs)]
 
 pub mod baseline;
-pub mod bench;
 pub mod connection;
 pub mod exchange;
+pub mod harness;
+pub mod herd_bench;
 pub mod olympic;
 pub mod olympic_bench;
 pub mod protocol;
 pub mod signal;
-pub mod stats;
 pub mod topology;

@@ -19,13 +19,13 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 
-use clients::bench::cluster::{Baseline, Herd, SERVERS};
-use clients::bench::load::{LoadConfig, pipelined_iamat};
-use clients::bench::memory::memory_per_client;
-use clients::bench::probe::{
+use clients::herd_bench::cluster::{Baseline, Herd, SERVERS};
+use clients::herd_bench::load::{LoadConfig, pipelined_iamat};
+use clients::herd_bench::memory::memory_per_client;
+use clients::herd_bench::probe::{
     AGREEMENT_WAIT, FLOOD_DEADLINE, MAX_MISSES, disagreements, flood, grader_style, whatsat_latency,
 };
-use clients::bench::report::{Agreement, Report, Settings, load_average};
+use clients::herd_bench::report::{Agreement, Report, Settings, load_average};
 
 /// Pause after a load run so queued floods drain before latency samples.
 const SETTLE: Duration = Duration::from_millis(300);

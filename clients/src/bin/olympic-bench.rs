@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 
-use clients::bench::report::load_average;
+use clients::herd_bench::report::load_average;
 use clients::olympic::facade::Facade;
 use clients::olympic_bench::http_load::{self, Expect, HttpLoadConfig};
 use clients::olympic_bench::report::{Report, Settings};

@@ -14,9 +14,9 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use tokio::time::{Instant, sleep};
 
-use crate::bench::children::{Children, RETRY, START_TIMEOUT, free_addr, wait_listening};
-use crate::bench::probe::poll_until_known;
 use crate::connection::Connection;
+use crate::herd_bench::children::{Children, RETRY, START_TIMEOUT, free_addr, wait_listening};
+use crate::herd_bench::probe::poll_until_known;
 use crate::protocol::{Shape, format_posix, iamat, is_at, now_nanos};
 
 /// The five servers of the spec, in name order.

@@ -15,8 +15,8 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use crate::connection::Connection;
+use crate::harness::stats::nanos;
 use crate::protocol::{Shape, format_posix, is_at, now_nanos};
-use crate::stats::nanos;
 
 /// Latency samples kept per connection; past this only the count grows.
 pub const MAX_SAMPLES: usize = 4_000_000;

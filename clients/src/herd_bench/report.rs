@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::bench::cluster::LogStats;
-use crate::bench::load::LoadResult;
-use crate::bench::memory::{ID_LEN, MemoryResult};
-use crate::bench::probe::{
+use crate::harness::stats::{Nanos, Summary};
+use crate::herd_bench::cluster::LogStats;
+use crate::herd_bench::load::LoadResult;
+use crate::herd_bench::memory::{ID_LEN, MemoryResult};
+use crate::herd_bench::probe::{
     AGREEMENT_WAIT, FloodResult, WHATSAT_BOUND, WHATSAT_COORDS, WHATSAT_RADIUS, WhatsatResult,
 };
-use crate::stats::{Nanos, Summary};
 
 /// Herd throughput must be at least this fraction of the baseline's.
 pub const THROUGHPUT_TARGET: f64 = 0.5;
@@ -405,7 +405,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::memory::PerClient;
+    use crate::herd_bench::memory::PerClient;
 
     fn load(completed: u64) -> LoadResult {
         LoadResult {

@@ -25,9 +25,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::bench::load::MAX_SAMPLES;
+use crate::harness::stats::nanos;
+use crate::herd_bench::load::MAX_SAMPLES;
 use crate::olympic::facade::Tally;
-use crate::stats::nanos;
 
 /// Longest one request may take, connect included: the facade's own herd
 /// deadline (5 s) plus a margin, so a facade 504 arrives before it.

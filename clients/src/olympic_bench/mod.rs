@@ -3,14 +3,14 @@
 //!
 //! [`baseline`] is the minimal axum server the facade's reads are compared
 //! with, [`stack`] starts the herd and the facade as child processes (held
-//! by [`crate::bench::children::Children`], so they die with the run),
+//! by [`crate::herd_bench::children::Children`], so they die with the run),
 //! [`http_load`] is the HTTP load generator used for both, [`tablets`] hosts
 //! the push receivers and times each `setScore` round, [`tally`] checks the
 //! count after the increments, [`fds`] raises the open-file limit that a
 //! thousand tablets need, and [`report`] prints the summary and the markdown
 //! table.
 //!
-//! Like [`crate::bench`], this is tool code whose every failure ends the run
+//! Like [`crate::herd_bench`], this is tool code whose every failure ends the run
 //! with a message, so it uses `anyhow`.
 
 pub mod baseline;

@@ -9,8 +9,8 @@ use super::http_load::HttpLoadResult;
 use super::tablets::{ROUND_DEADLINE, Registration, RoundResult};
 use super::tally::TallyCheck;
 use super::{EVENT, MEDAL, TEAM};
-use crate::bench::report::{p50_90_99, p50_99, per_second};
-use crate::stats::{Nanos, Summary};
+use crate::harness::stats::{Nanos, Summary};
+use crate::herd_bench::report::{p50_90_99, p50_99, per_second};
 
 /// Facade `getMedalTally` throughput must be at least this fraction of the
 /// baseline's.

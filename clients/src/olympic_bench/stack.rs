@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use tokio::time::{Instant, sleep};
 
-use crate::bench::children::{Children, RETRY, START_TIMEOUT, free_addr, wait_listening};
-use crate::bench::cluster::{KEY_ENV, PEER_UP, RunDir, log_stats};
+use crate::herd_bench::children::{Children, RETRY, START_TIMEOUT, free_addr, wait_listening};
+use crate::herd_bench::cluster::{KEY_ENV, PEER_UP, RunDir, log_stats};
 use crate::protocol::now_nanos;
 
 /// The herd servers, linked to each other; the facade prefers the first.

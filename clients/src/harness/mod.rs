@@ -1,0 +1,3 @@
+//! The bench harness `herd-bench` and `olympic-bench` share.
+
+pub mod stats;
