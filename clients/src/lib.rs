@@ -17,6 +17,7 @@
 pub mod baseline;
 pub mod connection;
 pub mod exchange;
+pub mod flags;
 pub mod harness;
 pub mod herd_bench;
 pub mod olympic;
