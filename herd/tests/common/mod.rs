@@ -1,7 +1,7 @@
 //! Test harness: herds of real `herd` processes on free loopback ports.
 //!
 //! Every process is killed when its [`TestHerd`] is dropped, panics included
-//! ([`process::KillOnDrop`]).
+//! ([`process::Supervised`]).
 //! Every wait is bounded.
 
 #![allow(dead_code)]
@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use process::KillOnDrop;
+use base::process::Supervised;
+use base::topology::{ServerSpec, to_toml};
 
 /// The course's five servers and their links.
 pub const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
@@ -57,7 +58,7 @@ pub struct TestHerd {
     pub dir: tempfile::TempDir,
     pub topology: PathBuf,
     pub ports: BTreeMap<String, Ports>,
-    children: BTreeMap<String, KillOnDrop>,
+    children: BTreeMap<String, Supervised>,
     env: Vec<(String, String)>,
     /// A command each server's `herd` runs under (e.g. `ip netns exec NS`);
     /// none for servers not listed.
@@ -148,24 +149,18 @@ impl TestHerd {
         wrappers: BTreeMap<String, Vec<OsString>>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut text = String::from("links = [");
-        text.push_str(
-            &links
-                .iter()
-                .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        text.push_str("]\n");
-        for (name, p) in &ports {
-            text.push_str(&format!(
-                "[servers.{name}]\naddr = \"{}\"\npeer_addr = \"{}\"\n",
-                p.client, p.peer
-            ));
-        }
-        text.push_str(extra);
+        let specs: BTreeMap<String, ServerSpec> = ports
+            .iter()
+            .map(|(name, p)| {
+                let spec = ServerSpec {
+                    addr: p.client,
+                    peer_addr: p.peer,
+                };
+                (name.clone(), spec)
+            })
+            .collect();
         let topology = dir.path().join("topology.toml");
-        std::fs::write(&topology, text).unwrap();
+        std::fs::write(&topology, to_toml(&specs, links, extra)).unwrap();
         Self {
             dir,
             topology,
@@ -209,8 +204,8 @@ impl TestHerd {
             cmd.env(k, v);
         }
         // A server started again replaces (and so kills) its old process.
-        self.children
-            .insert(name.to_string(), KillOnDrop::spawn(&mut cmd));
+        let process = Supervised::spawn(name, &mut cmd).unwrap_or_else(|e| panic!("{e}"));
+        self.children.insert(name.to_string(), process);
     }
 
     /// Waits until `name` accepts clients; panics if it does not.
@@ -274,7 +269,7 @@ impl TestHerd {
 
     /// The process ID of `name`.
     pub fn pid(&self, name: &str) -> u32 {
-        self.children[name].0.id()
+        self.children[name].pid()
     }
 
     /// SIGKILLs `name` and reaps it.
@@ -285,7 +280,7 @@ impl TestHerd {
     /// Whether `name`'s process is still running.
     pub fn alive(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.0.try_wait().expect("try_wait").is_none(),
+            Some(child) => child.exited().expect("try_wait").is_none(),
             None => false,
         }
     }
@@ -293,7 +288,7 @@ impl TestHerd {
     /// Waits for `name` to exit by itself (after a signal sent elsewhere).
     pub fn wait_exit(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.exit_within(WAIT).is_some(),
+            Some(child) => child.exit_within(WAIT).expect("wait").is_some(),
             None => true,
         }
     }
