@@ -1,26 +1,31 @@
-//! Clients for the herd: the pieces shared by `herd-client` (one command,
-//! one reply) and `herd-bench` (a load generator that compares the herd
-//! with a minimal baseline server).
+//! Clients for the herd and its REST facade, behind six binaries:
+//! `herd-client` (one command, one reply), `herd-bench` and `olympic-bench`
+//! (benchmarks against minimal baselines), `cacofonix` (the updater),
+//! `tablet` and `tablets` (score displays).
 //!
 //! Layout, one concept per module: [`protocol`] builds command lines and
 //! finds where a reply ends, [`exchange`] does the one-shot
 //! write / half-close / read-to-EOF round, [`connection`] keeps a persistent
-//! connection for request after request, [`baseline`] is the stateless
-//! reference server, [`stats`] turns samples into percentiles, [`topology`]
-//! reads server addresses from a topology file, [`bench`] holds the
-//! benchmark's processes, measurements and report, [`olympic`] the REST
-//! facade's clients, and [`olympic_bench`] the facade's benchmark.
+//! connection for request after request, [`topology`] reads server
+//! addresses from a topology file, [`flags`] reads command-line values the
+//! binaries share, [`signal`] waits for Ctrl-C or SIGTERM, and [`olympic`]
+//! holds the REST facade's clients. [`harness`] is what both benchmarks
+//! share (processes, run directory, topology, load window, percentiles,
+//! report table); [`herd_bench`] with [`baseline`] (the stateless reference
+//! server) is what `herd-bench` measures, and [`olympic_bench`] what
+//! `olympic-bench` measures.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod baseline;
-pub mod bench;
 pub mod connection;
 pub mod exchange;
+pub mod flags;
+pub mod harness;
+pub mod herd_bench;
 pub mod olympic;
 pub mod olympic_bench;
 pub mod protocol;
 pub mod signal;
-pub mod stats;
 pub mod topology;

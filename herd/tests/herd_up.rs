@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::process::KillOnDrop;
+use base::topology::{ServerSpec, to_toml};
+use common::process::Supervised;
 use common::*;
 
 /// Writes a topology of A - B - C on ports picked in advance ([`free_addr`]:
@@ -17,21 +18,18 @@ use common::*;
 /// serve); returns its path and the client addresses.
 fn three_servers(dir: &Path) -> (PathBuf, Vec<SocketAddr>) {
     let topology = dir.join("topology.toml");
-    let mut text = String::from("links = [[\"A\", \"B\"], [\"B\", \"C\"]]\n");
-    let mut clients = Vec::new();
+    let mut servers = std::collections::BTreeMap::new();
     for name in ["A", "B", "C"] {
-        let (client, peer) = (free_addr(), free_addr());
-        text.push_str(&format!(
-            "[servers.{name}]\naddr = \"{client}\"\npeer_addr = \"{peer}\"\n"
-        ));
-        clients.push(client);
+        let (addr, peer_addr) = (free_addr(), free_addr());
+        servers.insert(name.to_owned(), ServerSpec { addr, peer_addr });
     }
+    let text = to_toml(&servers, &[("A", "B"), ("B", "C")], "");
     std::fs::write(&topology, text).unwrap();
-    (topology, clients)
+    (topology, servers.values().map(|s| s.addr).collect())
 }
 
 /// `herd up --no-facade` on `topology`, output to files in `dir`.
-fn herd_up(dir: &Path, topology: &Path, env: &[(&str, &str)]) -> KillOnDrop {
+fn herd_up(dir: &Path, topology: &Path, env: &[(&str, &str)]) -> Supervised {
     let mut cmd = Command::new(herd_bin());
     cmd.args(["up", "--no-facade", "--topology"])
         .arg(topology)
@@ -46,12 +44,12 @@ fn herd_up(dir: &Path, topology: &Path, env: &[(&str, &str)]) -> KillOnDrop {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    KillOnDrop::spawn(&mut cmd)
+    Supervised::spawn("herd up", &mut cmd).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn sigterm(up: &KillOnDrop) {
+fn sigterm(up: &Supervised) {
     let status = Command::new("kill")
-        .args(["-TERM", &up.0.id().to_string()])
+        .args(["-TERM", &up.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
@@ -93,7 +91,7 @@ fn herd_up_starts_every_server_and_sigterm_stops_them_all() {
     exchange_str(clients[0], "IAMAT far +1+1 1\n");
     let reached = whatsat_until_known(clients[2], "far");
     sigterm(&up);
-    let status = up.exit_within(WAIT);
+    let status = up.exit_within(WAIT).expect("wait");
     assert!(reached.is_some(), "A's location never reached C through B");
     assert!(
         status.is_some_and(|s| s.success()),
@@ -116,6 +114,7 @@ fn herd_up_names_a_server_that_cannot_bind_and_exits_non_zero() {
     let mut up = herd_up(dir.path(), &topology, &[]);
     let status = up
         .exit_within(WAIT)
+        .expect("wait")
         .expect("herd up kept running with a server down");
     let out = std::fs::read_to_string(dir.path().join("up.out")).unwrap();
     let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
@@ -134,8 +133,8 @@ fn children_die_when_herd_up_is_killed_with_sigkill() {
     let (topology, clients) = three_servers(dir.path());
     let mut up = herd_up(dir.path(), &topology, &[]);
     wait_listening(&clients);
-    up.0.kill().unwrap();
-    up.0.wait().unwrap();
+    up.child_mut().kill().unwrap();
+    up.child_mut().wait().unwrap();
     let deadline = Instant::now() + WAIT;
     for addr in &clients {
         while TcpStream::connect(addr).is_ok() {
@@ -158,7 +157,11 @@ fn herd_up_prints_one_summary_says_when_links_are_up_and_stops_without_warnings(
     assert_eq!(out.matches("link key").count(), 1, "{out}");
     assert_eq!(out.matches("Cacofonix id").count(), 1, "{out}");
     sigterm(&up);
-    assert!(up.exit_within(WAIT).is_some_and(|s| s.success()));
+    assert!(
+        up.exit_within(WAIT)
+            .expect("wait")
+            .is_some_and(|s| s.success())
+    );
     let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
     assert!(!err.contains("WARN"), "warnings on start or stop:\n{err}");
     // The servers' own files still say which defaults they ran with.

@@ -167,12 +167,14 @@ fn a_second_herd_on_the_same_data_directory_exits_2_with_one_clear_line() {
     assert!(reply.starts_with("OK TALLY Gaul gold 1 "), "{reply}");
 
     herd.kill9("A");
-    let mut child = KillOnDrop::spawn(second(&herd).stdout(Stdio::null()).stderr(Stdio::null()));
+    let mut command = second(&herd);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = Supervised::spawn("second A", &mut command).unwrap_or_else(|e| panic!("{e}"));
     let client = herd.client("A");
     let deadline = Instant::now() + WAIT;
     while std::net::TcpStream::connect(client).is_err() {
         assert!(
-            child.0.try_wait().unwrap().is_none(),
+            child.exited().unwrap().is_none(),
             "once the first is gone, the second starts"
         );
         assert!(Instant::now() < deadline, "the second never listened");

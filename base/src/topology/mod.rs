@@ -2,7 +2,8 @@
 //! and the optional sections (places, limits, security, olympics, logs) that
 //! tune a server.
 //!
-//! Loaded from `topology.toml`. Every optional section has a default, so the
+//! Loaded from `topology.toml`; [`to_toml`] writes one for benchmarks and
+//! tests. Every optional section has a default, so the
 //! minimal file is a `links` list and one `[servers.NAME]` table per server.
 //! Validation happens here, once, so the rest of the code can trust the shape.
 
@@ -10,18 +11,20 @@ mod limits;
 mod sections;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use limits::{
     DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, Limits, MAX_LINE_CEILING, MAX_SERVER_NAME_LEN,
     PEER_LINE_SLACK,
 };
 pub use sections::{MetricsConfig, PlacesConfig, ProviderKind, SecurityConfig};
+pub use write::to_toml;
 
 use crate::logging::LogsConfig;
 use olympic::OlympicsConfig;
@@ -123,7 +126,7 @@ pub fn file_to_read(named: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// One server of the herd.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSpec {
     /// Where clients (IAMAT / WHATSAT, `nc`, telnet) connect.

@@ -10,12 +10,12 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use clients::exchange::{Timeouts, exchange};
+use clients::flags::seconds;
 use clients::protocol::{format_posix, iamat, now_nanos, whatsat};
 use clients::topology;
 
@@ -119,14 +119,6 @@ async fn resolve(server: &str, topology_file: &std::path::Path) -> anyhow::Resul
             .with_context(|| format!("{server} resolves to no address"));
     }
     Ok(topology::lookup(topology_file, server)?)
-}
-
-/// Seconds from the command line as a duration, refusing nonsense.
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("{flag} must be a positive number of seconds, not {value}"))
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -17,26 +17,18 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use anyhow::{Context, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 
-use clients::bench::report::load_average;
-use clients::olympic::facade::Facade;
-use clients::olympic_bench::http_load::{self, Expect, HttpLoadConfig};
-use clients::olympic_bench::report::{Report, Settings};
-use clients::olympic_bench::stack::{Baseline, Binaries, Stack, fs_type};
-use clients::olympic_bench::tablets::Farm;
-use clients::olympic_bench::tally::{self, TallyCheck};
-use clients::olympic_bench::{MEDAL, TEAM, baseline, fds};
-
-/// Pause between push rounds, so one round's stragglers do not crowd the next.
-const ROUND_GAP: Duration = Duration::from_millis(100);
-
-/// Pause after a load run so the servers drain before the next measurement.
-const SETTLE: Duration = Duration::from_millis(300);
+use clients::flags::{seconds, seconds_or_zero};
+use clients::harness::announce;
+use clients::harness::baseline::WHO;
+use clients::harness::binaries::binary;
+use clients::olympic_bench::report::Settings;
+use clients::olympic_bench::stack::{Binaries, fs_type};
+use clients::olympic_bench::{baseline, fds};
 
 /// Benchmark the Olympic REST facade against a minimal axum server, with
 /// durable increments and push fan-out to many tablets.
@@ -90,15 +82,6 @@ struct RunArgs {
     keep_dir: bool,
 }
 
-/// Seconds from the command line as a duration; only `--warmup` may be zero.
-fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero() || flag == "--warmup")
-        .filter(|d| *d <= Duration::from_secs(3600))
-        .with_context(|| format!("{flag} must be 0 to 3600 seconds, not {value}"))
-}
-
 impl RunArgs {
     fn settings(&self, fds: fds::FdLimit) -> anyhow::Result<Settings> {
         ensure!(
@@ -124,49 +107,19 @@ impl RunArgs {
         Ok(Settings {
             connections: self.connections,
             duration: seconds(self.duration.unwrap_or(duration), "--duration")?,
-            warmup: seconds(self.warmup.unwrap_or(warmup), "--warmup")?,
+            warmup: seconds_or_zero(self.warmup.unwrap_or(warmup), "--warmup")?,
             tablets,
             rounds,
             fds,
             journal_fs: fs_type(&std::env::temp_dir()),
-            load_before: load_average(),
-            debug_build: cfg!(debug_assertions),
         })
     }
 
     fn binaries(&self) -> anyhow::Result<Binaries> {
         Ok(Binaries {
-            herd: binary(self.herd_bin.as_deref(), "herd", "--herd-bin")?,
-            facade: binary(self.facade_bin.as_deref(), "facade", "--facade-bin")?,
+            herd: binary(self.herd_bin.as_deref(), "herd", "pass --herd-bin")?,
+            facade: binary(self.facade_bin.as_deref(), "facade", "pass --facade-bin")?,
         })
-    }
-}
-
-/// `given`, or `name` beside this executable; either must exist.
-fn binary(given: Option<&Path>, name: &str, flag: &str) -> anyhow::Result<PathBuf> {
-    let bin = match given {
-        Some(bin) => bin.to_owned(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("this executable has no directory")?
-            .join(name),
-    };
-    if !bin.is_file() {
-        bail!(
-            "no {name} binary at {} (build it with `cargo build --release -p {name}`, or pass {flag})",
-            bin.display()
-        );
-    }
-    Ok(bin)
-}
-
-fn load(settings: &Settings, path: String, expect: Expect) -> HttpLoadConfig {
-    HttpLoadConfig {
-        connections: settings.connections,
-        warmup: settings.warmup,
-        duration: settings.duration,
-        path,
-        expect,
     }
 }
 
@@ -175,92 +128,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!("{limit}");
     let settings = args.settings(limit)?;
     let bins = args.binaries()?;
-    let exe = std::env::current_exe().context("cannot find this executable")?;
-    let mut report = Report::new(settings.clone());
-    let tally_path = format!("/getMedalTally/{TEAM}");
-
-    let mut base = Baseline::start(&exe).await?;
-    eprintln!("(1) getMedalTally against the baseline at {}", base.addr);
-    let get = load(&settings, tally_path.clone(), Expect::Tally);
-    report.baseline_get = Some(http_load::run(base.addr, &get).await?);
-    base.check_alive()?;
-    drop(base);
-
-    let mut stack = Stack::start(&bins, args.keep_dir).await?;
-    eprintln!(
-        "herd listening: {:?}; facade on {}",
-        stack.herd, stack.facade
-    );
-    let facade = Facade::new(&format!("http://{}", stack.facade));
-    eprintln!("(1) getMedalTally against the facade");
-    report.facade_get = Some(http_load::run(stack.facade, &get).await?);
-    tokio::time::sleep(SETTLE).await;
-
-    eprintln!("(2) incrementMedalTally against the facade");
-    let before = tally::via_facade(&facade).await?;
-    let path = format!("/incrementMedalTally/{TEAM}/{MEDAL}/{}", stack.cacofonix);
-    let increments =
-        http_load::run(stack.facade, &load(&settings, path, Expect::AckedIncrement)).await?;
-    let check = TallyCheck {
-        before,
-        acked: increments.accepted_total,
-        unknown: increments.refused + increments.lost,
-        ..TallyCheck::default()
-    };
-    report.increments = Some(increments);
-    let check = tally::after(check, &facade, &stack.herd).await?;
-    eprintln!("    {}", check.describe());
-    if !check.holds() {
-        report
-            .problems
-            .push(format!("(2) the tally check failed: {}", check.describe()));
-    }
-    report.tally = Some(check);
-    tokio::time::sleep(SETTLE).await;
-
-    eprintln!("(3) starting {} tablets", settings.tablets);
-    let farm = Farm::start(settings.tablets).await?;
-    let registration = farm.register(&facade).await?;
-    eprintln!(
-        "    registered {}, refused {}",
-        registration.registered, registration.refused
-    );
-    report.registration = Some(registration);
-    eprintln!("(3) {} setScore rounds after a cold one", settings.rounds);
-    for round in 0..=settings.rounds {
-        // Scores no earlier round used, so each round's push is told apart.
-        let (rome, gaul) = (round as i64 + 1, 1_000_000 + round as i64);
-        let result = farm.round(&facade, &stack.cacofonix, rome, gaul).await?;
-        if round == 0 {
-            report.cold_round = Some(result);
-        } else {
-            report.rounds.push(result);
-        }
-        tokio::time::sleep(ROUND_GAP).await;
-    }
-    report.stale_pushes = farm.stale_and_malformed().0;
-    let malformed = farm.stale_and_malformed().1;
-    if malformed > 0 {
-        report.problems.push(format!(
-            "(3) tablets got {malformed} requests that were not pushes of the event"
-        ));
-    }
-    if report.push_samples().is_empty() {
-        report
-            .problems
-            .push("(3) no tablet was pushed any measured round".into());
-    }
-    drop(farm);
-
-    stack.check_alive()?;
-    if args.keep_dir {
-        eprintln!(
-            "topology, journals, logs and output kept in {}",
-            stack.dir().display()
-        );
-    }
-    drop(stack);
-    report.load_after = load_average();
+    let report = clients::olympic_bench::run::run(settings, &bins, args.keep_dir).await?;
     println!("{}", report.render());
     ensure!(
         report.problems.is_empty(),
@@ -275,9 +143,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::BaselineServer { addr }) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
+            let listener = announce::listen(WHO, addr).await?;
             baseline::serve(listener).await?;
             Ok(())
         }
@@ -286,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
             // kill every process it started.
             tokio::select! {
                 result = run(cli.run) => result,
-                () = clients::signal::shutdown() => bail!("interrupted; every server stopped"),
+                () = clients::signal::shutdown() => bail!("interrupted; every process stopped"),
             }
         }
     }

@@ -25,9 +25,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::bench::load::MAX_SAMPLES;
+use crate::harness::window::{Throughput, Window};
 use crate::olympic::facade::Tally;
-use crate::stats::nanos;
 
 /// Longest one request may take, connect included: the facade's own herd
 /// deadline (5 s) plus a margin, so a facade 504 arrives before it.
@@ -82,12 +81,9 @@ pub struct HttpLoadConfig {
 /// What a load run measured.
 #[derive(Debug, Clone, Default)]
 pub struct HttpLoadResult {
-    /// Good replies completed inside the measured interval.
-    pub completed: u64,
-    /// The measured interval.
-    pub measured: Duration,
-    /// Latency of (up to [`MAX_SAMPLES`] per connection of) those replies, ns.
-    pub latencies: Vec<u64>,
+    /// Good replies completed inside the measured interval, and their
+    /// latencies.
+    pub throughput: Throughput,
     /// Good replies over the whole run, warm-up included.
     pub accepted_total: u64,
     /// Replies that were not good (another status, another body).
@@ -103,12 +99,11 @@ pub struct HttpLoadResult {
 impl HttpLoadResult {
     /// Good replies per second of the measured interval.
     pub fn ops_per_sec(&self) -> f64 {
-        self.completed as f64 / self.measured.as_secs_f64()
+        self.throughput.ops_per_sec()
     }
 
     fn merge(&mut self, other: HttpLoadResult) {
-        self.completed += other.completed;
-        self.latencies.extend(other.latencies);
+        self.throughput.merge(other.throughput);
         self.accepted_total += other.accepted_total;
         self.refused += other.refused;
         self.lost += other.lost;
@@ -129,14 +124,13 @@ pub async fn run(addr: SocketAddr, config: &HttpLoadConfig) -> anyhow::Result<Ht
         senders.push(connect(addr).await?);
     }
     let config = Arc::new(config.clone());
-    let measure_from = Instant::now() + config.warmup;
-    let end = measure_from + config.duration;
+    let span = Window::starting_now(config.warmup, config.duration);
     let tasks: Vec<_> = senders
         .into_iter()
-        .map(|sender| tokio::spawn(drive(addr, sender, config.clone(), measure_from, end)))
+        .map(|sender| tokio::spawn(drive(addr, sender, config.clone(), span)))
         .collect();
     let mut total = HttpLoadResult {
-        measured: config.duration,
+        throughput: Throughput::over(&span),
         ..HttpLoadResult::default()
     };
     for task in tasks {
@@ -180,30 +174,24 @@ async fn request(
     Ok((status, body))
 }
 
-/// One connection's loop: request after request until `end`. A request
-/// that gets no reply is counted and the connection replaced.
+/// One connection's loop: request after request until `span` closes. A
+/// request that gets no reply is counted and the connection replaced.
 async fn drive(
     addr: SocketAddr,
     mut sender: SendRequest<Empty<Bytes>>,
     config: Arc<HttpLoadConfig>,
-    measure_from: Instant,
-    end: Instant,
+    span: Window,
 ) -> anyhow::Result<HttpLoadResult> {
     let host = addr.to_string();
     let mut result = HttpLoadResult::default();
-    while Instant::now() < end {
+    while span.is_open(Instant::now()) {
         let sent = Instant::now();
         let outcome = timeout(REQUEST_TIMEOUT, request(&mut sender, &host, &config.path)).await;
         let now = Instant::now();
         match outcome {
             Ok(Ok((status, body))) if config.expect.accepts(status, &body) => {
                 result.accepted_total += 1;
-                if now >= measure_from && now <= end {
-                    result.completed += 1;
-                    if result.latencies.len() < MAX_SAMPLES {
-                        result.latencies.push(nanos(now - sent));
-                    }
-                }
+                result.throughput.record(&span, sent, now);
             }
             Ok(Ok((status, body))) => {
                 result.refused += 1;
@@ -262,16 +250,18 @@ mod tests {
         };
         let good = run(addr, &config).await.unwrap();
         assert_eq!((good.refused, good.lost), (0, 0), "{good:?}");
-        assert!(good.completed > 10, "{good:?}");
-        assert!(good.accepted_total > good.completed, "{good:?}");
-        assert_eq!(good.latencies.len() as u64, good.completed);
+        let measured = &good.throughput;
+        assert!(measured.completed > 10, "{good:?}");
+        assert!(good.accepted_total > measured.completed, "{good:?}");
+        assert_eq!(measured.latencies.len() as u64, measured.completed);
 
         // The baseline has no such route: every reply is a 404, refused.
         config.path = "/incrementMedalTally/Gaul/gold/x".into();
         config.expect = Expect::AckedIncrement;
         let bad = run(addr, &config).await.unwrap();
         server.abort();
-        assert_eq!((bad.completed, bad.accepted_total), (0, 0), "{bad:?}");
+        let completed = bad.throughput.completed;
+        assert_eq!((completed, bad.accepted_total), (0, 0), "{bad:?}");
         assert!(bad.refused > 10, "{bad:?}");
         assert!(bad.first_refused.unwrap().starts_with("404"));
     }

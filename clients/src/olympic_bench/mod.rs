@@ -1,22 +1,20 @@
 //! The benchmark behind `olympic-bench`: the REST facade of the Olympic
-//! score service, measured end to end against real `herd` processes.
+//! score service, measured end to end against real `herd` processes, on
+//! the shared [`crate::harness`].
 //!
-//! [`baseline`] is the minimal axum server the facade's reads are compared
-//! with, [`stack`] starts the herd and the facade as child processes (held
-//! by [`crate::bench::children::Children`], so they die with the run),
-//! [`http_load`] is the HTTP load generator used for both, [`tablets`] hosts
-//! the push receivers and times each `setScore` round, [`tally`] checks the
-//! count after the increments, [`fds`] raises the open-file limit that a
-//! thousand tablets need, and [`report`] prints the summary and the markdown
-//! table.
-//!
-//! Like [`crate::bench`], this is tool code whose every failure ends the run
-//! with a message, so it uses `anyhow`.
+//! [`run`] takes every measurement; [`baseline`] is the minimal axum server
+//! the facade's reads are compared with, [`stack`] starts the herd and the
+//! facade, [`http_load`] is the HTTP load generator used for both,
+//! [`tablets`] hosts the push receivers and times each `setScore` round,
+//! [`tally`] checks the count after the increments, [`fds`] raises the
+//! open-file limit that a thousand tablets need, and [`report`] prints the
+//! summary and the markdown table.
 
 pub mod baseline;
 pub mod fds;
 pub mod http_load;
 pub mod report;
+pub mod run;
 pub mod stack;
 pub mod tablets;
 pub mod tally;

@@ -27,9 +27,9 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 
 use super::EVENT;
+use crate::harness::stats::nanos;
 use crate::olympic::facade::{Facade, FacadeError};
 use crate::olympic::push::Pushed;
-use crate::stats::nanos;
 
 /// How long a round waits for its pushes; a tablet not pushed by then has
 /// missed the round. The facade's own push deadline is 2 s.

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use base::topology::Topology;
+use base::topology::{ServerSpec, Topology, to_toml};
 use herd::server::{Options, RunningServer};
 
 /// The Cacofonix id written to the servers' id file. `CACOFONIX_ID` in the
@@ -213,16 +213,12 @@ pub fn topology_text(
     links: &[(String, String)],
     ports: &BTreeMap<String, Ports>,
 ) -> String {
-    let links: Vec<String> = (links.iter())
-        .map(|(a, b)| format!("[\"{a}\", \"{b}\"]"))
-        .collect();
-    let mut text = format!("links = [{}]\n", links.join(", "));
     let any = SocketAddr::from(([127, 0, 0, 1], 0));
-    for name in names {
-        let (client, peer) = (ports.get(name)).map_or((any, any), |p| (p.client, p.peer));
-        text.push_str(&format!(
-            "[servers.{name}]\naddr = \"{client}\"\npeer_addr = \"{peer}\"\n"
-        ));
-    }
-    text
+    let servers: BTreeMap<String, ServerSpec> = (names.iter())
+        .map(|name| {
+            let (addr, peer_addr) = (ports.get(name)).map_or((any, any), |p| (p.client, p.peer));
+            (name.clone(), ServerSpec { addr, peer_addr })
+        })
+        .collect();
+    to_toml(&servers, links, "")
 }

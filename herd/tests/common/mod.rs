@@ -10,7 +10,7 @@
 //! A server started again gets its old ports.
 //!
 //! Every process is killed when its [`TestHerd`] is dropped, panics included
-//! ([`process::KillOnDrop`]).
+//! ([`process::Supervised`]).
 //! Every wait is bounded.
 
 #![allow(dead_code)]
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 pub use in_process::Ports;
 use in_process::{start_rounds, topology_text};
-use process::KillOnDrop;
+use process::Supervised;
 
 /// The course's five servers and their links.
 pub const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
@@ -76,7 +76,7 @@ pub struct TestHerd {
     links: Vec<(String, String)>,
     /// TOML appended to the topology.
     extra: String,
-    children: BTreeMap<String, KillOnDrop>,
+    children: BTreeMap<String, Supervised>,
     env: Vec<(String, String)>,
     /// A command each server's `herd` runs under (e.g. `ip netns exec NS`);
     /// none for servers not listed.
@@ -208,8 +208,8 @@ impl TestHerd {
             cmd.env(k, v);
         }
         // A server started again replaces (and so kills) its old process.
-        self.children
-            .insert(name.to_string(), KillOnDrop::spawn(&mut cmd));
+        let process = Supervised::spawn(name, &mut cmd).unwrap_or_else(|e| panic!("{e}"));
+        self.children.insert(name.to_string(), process);
     }
 
     /// Waits until `name` accepts clients, learning its ports from its log
@@ -277,7 +277,7 @@ impl TestHerd {
 
     /// The process ID of `name`.
     pub fn pid(&self, name: &str) -> u32 {
-        self.children[name].0.id()
+        self.children[name].pid()
     }
 
     /// SIGKILLs `name` and reaps it.
@@ -288,7 +288,7 @@ impl TestHerd {
     /// Whether `name`'s process is still running.
     pub fn alive(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.0.try_wait().expect("try_wait").is_none(),
+            Some(child) => child.exited().expect("try_wait").is_none(),
             None => false,
         }
     }
@@ -296,7 +296,7 @@ impl TestHerd {
     /// Waits for `name` to exit by itself (after a signal sent elsewhere).
     pub fn wait_exit(&mut self, name: &str) -> bool {
         match self.children.get_mut(name) {
-            Some(child) => child.exit_within(WAIT).is_some(),
+            Some(child) => child.exit_within(WAIT).expect("wait").is_some(),
             None => true,
         }
     }

@@ -15,11 +15,8 @@ use anyhow::Context;
 use tokio::time::Instant;
 
 use crate::connection::Connection;
+use crate::harness::window::{Throughput, Window};
 use crate::protocol::{Shape, format_posix, is_at, now_nanos};
-use crate::stats::nanos;
-
-/// Latency samples kept per connection; past this only the count grows.
-pub const MAX_SAMPLES: usize = 4_000_000;
 
 /// The shape of a load run.
 #[derive(Debug, Clone)]
@@ -48,12 +45,8 @@ impl LoadConfig {
 /// What a load run measured.
 #[derive(Debug, Clone, Default)]
 pub struct LoadResult {
-    /// Replies completed inside the measured interval.
-    pub completed: u64,
-    /// The measured interval.
-    pub measured: Duration,
-    /// Latency of (up to [`MAX_SAMPLES`] per connection of) those replies, ns.
-    pub latencies: Vec<u64>,
+    /// Replies completed inside the measured interval, and their latencies.
+    pub throughput: Throughput,
     /// Replies that were not an AT line.
     pub bad_replies: u64,
     /// The first such reply, for the report.
@@ -63,12 +56,11 @@ pub struct LoadResult {
 impl LoadResult {
     /// Completed replies per second of the measured interval.
     pub fn ops_per_sec(&self) -> f64 {
-        self.completed as f64 / self.measured.as_secs_f64()
+        self.throughput.ops_per_sec()
     }
 
     fn merge(&mut self, other: LoadResult) {
-        self.completed += other.completed;
-        self.latencies.extend(other.latencies);
+        self.throughput.merge(other.throughput);
         self.bad_replies += other.bad_replies;
         if self.first_bad.is_none() {
             self.first_bad = other.first_bad;
@@ -82,15 +74,14 @@ pub async fn pipelined_iamat(addr: SocketAddr, config: &LoadConfig) -> anyhow::R
     for _ in 0..config.connections {
         conns.push(Connection::connect(addr).await?);
     }
-    let measure_from = Instant::now() + config.warmup;
-    let end = measure_from + config.duration;
+    let span = Window::starting_now(config.warmup, config.duration);
     let tasks: Vec<_> = conns
         .into_iter()
         .zip(config.client_ids())
-        .map(|(conn, client)| tokio::spawn(drive(conn, client, config.window, measure_from, end)))
+        .map(|(conn, client)| tokio::spawn(drive(conn, client, config.window, span)))
         .collect();
     let mut total = LoadResult {
-        measured: config.duration,
+        throughput: Throughput::over(&span),
         ..LoadResult::default()
     };
     for task in tasks {
@@ -101,13 +92,12 @@ pub async fn pipelined_iamat(addr: SocketAddr, config: &LoadConfig) -> anyhow::R
 
 /// One connection's loop: fill the window, then for every reply read take
 /// its latency and send a new command, batching the new commands of one
-/// read into one write; after `end`, stop sending and drain.
+/// read into one write; once `span` closes, stop sending and drain.
 async fn drive(
     mut conn: Connection,
     client: String,
     window: usize,
-    measure_from: Instant,
-    end: Instant,
+    span: Window,
 ) -> anyhow::Result<LoadResult> {
     let mut result = LoadResult::default();
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(window);
@@ -141,13 +131,8 @@ async fn drive(
                     .first_bad
                     .get_or_insert_with(|| String::from_utf8_lossy(&reply).into_owned());
             }
-            if now >= measure_from && now <= end {
-                result.completed += 1;
-                if result.latencies.len() < MAX_SAMPLES {
-                    result.latencies.push(nanos(now - sent));
-                }
-            }
-            if now < end {
+            result.throughput.record(&span, sent, now);
+            if span.is_open(now) {
                 push(&mut out, &mut in_flight);
             }
         }
@@ -179,8 +164,9 @@ mod tests {
         let result = pipelined_iamat(addr, &config).await.unwrap();
         server.abort();
         assert_eq!(result.bad_replies, 0, "{:?}", result.first_bad);
-        assert!(result.completed > 10, "{result:?}");
-        assert_eq!(result.latencies.len() as u64, result.completed);
-        assert!(result.latencies.iter().all(|&l| l < 1_000_000_000));
+        let measured = &result.throughput;
+        assert!(measured.completed > 10, "{result:?}");
+        assert_eq!(measured.latencies.len() as u64, measured.completed);
+        assert!(measured.latencies.iter().all(|&l| l < 1_000_000_000));
     }
 }

@@ -11,8 +11,8 @@ use tokio::time::{Instant, sleep};
 
 use crate::connection::Connection;
 use crate::exchange::{Timeouts, exchange};
+use crate::harness::stats::nanos;
 use crate::protocol::{Shape, format_posix, iamat, is_at, is_invalid, now_nanos, whatsat};
-use crate::stats::nanos;
 
 /// Longest a location may take to cross the herd before a sample counts as missed.
 pub const FLOOD_DEADLINE: Duration = Duration::from_secs(2);

@@ -1,0 +1,41 @@
+//! Proof that a herd's links carry floods end to end before anything is
+//! measured: a location reported at each server must reach every other.
+
+use anyhow::bail;
+use tokio::time::Instant;
+
+use crate::connection::Connection;
+use crate::harness::START_TIMEOUT;
+use crate::harness::herd::Herd;
+use crate::herd_bench::probe::poll_until_known;
+use crate::protocol::{Shape, format_posix, iamat, is_at, now_nanos};
+
+/// Reports one location at each server of `herd` and waits until every
+/// other server knows it, failing after [`START_TIMEOUT`].
+pub async fn wait_floods(herd: &mut Herd) -> anyhow::Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let addrs = herd.addrs.clone();
+    for (name, addr) in &addrs {
+        let client = format!("bench-ready-{name}");
+        let mut conn = Connection::connect(*addr).await?;
+        let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
+        let reply = conn.request(line.as_bytes(), Shape::Line).await?;
+        if !is_at(&reply) {
+            bail!(
+                "{name} answered IAMAT with {:?}",
+                String::from_utf8_lossy(&reply)
+            );
+        }
+        for (other, other_addr) in &addrs {
+            let mut conn = Connection::connect(*other_addr).await?;
+            if poll_until_known(&mut conn, &client, deadline, &mut Vec::new())
+                .await?
+                .is_none()
+            {
+                herd.check_alive()?;
+                bail!("a location reported at {name} never reached {other}");
+            }
+        }
+    }
+    Ok(())
+}
