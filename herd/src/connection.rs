@@ -1,12 +1,13 @@
 //! One client connection: read lines, answer each in order, close cleanly.
 //!
-//! Replies to the commands found in one read are gathered and written
-//! together, so every reply leaves whole in a single write and pipelined
-//! input costs one system call per batch. A command that may wait on an
-//! upstream (WHATSAT) first flushes what is already answered. The IAMAT
-//! reports of a batch are stored and flooded once per client when it is
-//! answered ([`ReportBatch`] says why nobody can tell). After the
-//! client half-closes, the last unterminated line is still a command; every
+//! Replies to the commands found in one read are gathered in a [`Batch`]
+//! and written together, so every reply leaves whole in a single write and
+//! pipelined input costs one system call per batch. A command that may wait
+//! on an upstream (WHATSAT) or a disk (MEDAL, SETSCORE) first flushes what
+//! is already answered. The IAMAT reports of a batch are stored and flooded
+//! once per client before any of its replies is written (the [`Batch`]
+//! says why nobody can tell, and makes it so). After the client
+//! half-closes, the last unterminated line is still a command; every
 //! pending reply is written before the server closes its side.
 //!
 //! After `SUBSCRIBE`, updates of the chosen events and teams are written
@@ -20,22 +21,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::cmd::{Command, PING_LINE, ReportBatch, Topics, redact};
+use crate::batch::Batch;
+use crate::cmd::{self, Feed};
 use crate::deadlines::{Deadlines, Due};
 use crate::metrics::{Outcome, RequestMeter, Verb};
 use crate::shared::Shared;
 use base::admission::{Activity, Admitted};
 use base::logging::Events;
-use olympic::Update;
+use proto::client::keepalive::PING_LINE;
+use proto::client::{Command, redact};
 use proto::codec::{Line, LineCodec};
-use tokio::sync::broadcast;
 
 /// Bytes read per system call; also bounds how many replies are gathered
 /// before a write.
@@ -43,16 +45,6 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Gathered replies are written once they pass this size, even mid-batch.
 const FLUSH_AT: usize = 64 * 1024;
-
-/// The next update of a subscribed connection; never resolves otherwise.
-async fn next_update(
-    updates: &mut Option<(broadcast::Receiver<Update>, Topics)>,
-) -> Result<Update, broadcast::error::RecvError> {
-    match updates {
-        Some((rx, _)) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
 
 /// Why a connection ended, for the log.
 #[derive(Debug)]
@@ -88,17 +80,15 @@ pub async fn serve(
     info!(event = "client_connected", conn = id, from = %peer);
     let _open = shared.metrics.connection_opened();
     let ended = Connection {
-        shared,
         stream,
         id,
         activity: admitted.activity,
         deadlines: Deadlines::new(&shared.limits, Instant::now()),
         codec: LineCodec::new(shared.limits.max_line),
         input: BytesMut::with_capacity(READ_CHUNK),
-        output: BytesMut::new(),
-        updates: None,
+        batch: Batch::new(shared),
+        feed: Feed::default(),
         events: Events::new(),
-        reports: ReportBatch::default(),
         meter: RequestMeter::default(),
     }
     .run(&shutdown, &admitted.cancel)
@@ -111,7 +101,6 @@ pub async fn serve(
 
 /// The state of one connection.
 struct Connection<'a> {
-    shared: &'a Shared,
     stream: TcpStream,
     /// Connection number, for correlating log lines.
     id: u64,
@@ -123,18 +112,15 @@ struct Connection<'a> {
     codec: LineCodec,
     /// Bytes read but not yet framed.
     input: BytesMut,
-    /// Whole replies not yet written.
-    output: BytesMut,
-    /// Set once the client subscribes: the update feed and what it wants of it.
-    updates: Option<(broadcast::Receiver<Update>, Topics)>,
+    /// Replies not yet written, and the IAMAT reports they answer; the
+    /// only way to the server's state.
+    batch: Batch<'a>,
+    /// What the connection is subscribed to, once it is.
+    feed: Feed,
     /// Lines in and replies out, logged and handed to the log writer once
     /// per batch; flushed before anything else about this connection is
     /// logged, and when the connection ends (on drop).
     events: Events,
-    /// IAMAT reports of the batch being answered, stored and flooded once
-    /// per client before any reply is written, anything is awaited, or
-    /// another command is answered.
-    reports: ReportBatch,
     /// Requests answered and replies not yet written, added to the server's
     /// metrics once per batch.
     meter: RequestMeter,
@@ -143,24 +129,21 @@ struct Connection<'a> {
 impl Connection<'_> {
     async fn run(&mut self, shutdown: &CancellationToken, shed: &CancellationToken) -> Ended {
         let ended = self.serve(shutdown, shed).await;
-        self.hand_off();
+        self.log_batch();
         ended
     }
 
-    /// Stores and floods this batch's reports and hands its log lines to
-    /// the writer.
-    fn hand_off(&mut self) {
-        self.reports.commit(&self.shared.db, &self.shared.peers);
+    /// Hands this batch's log lines to the writer and its counts to the
+    /// server's metrics.
+    fn log_batch(&mut self) {
         self.events.flush();
-        self.meter.flush(&self.shared.metrics.requests);
+        self.meter.flush(&self.batch.metrics().requests);
     }
 
     async fn serve(&mut self, shutdown: &CancellationToken, shed: &CancellationToken) -> Ended {
         let mut eof = false;
         loop {
-            let answered = self.answer_buffered(eof).await;
-            self.hand_off();
-            if let Err(ended) = answered {
+            if let Err(ended) = self.answer_buffered(eof).await {
                 return ended;
             }
             if let Err(ended) = self.flush().await {
@@ -171,7 +154,7 @@ impl Connection<'_> {
                 return Ended::Finished;
             }
             self.input.reserve(READ_CHUNK);
-            let (deadline, due) = self.deadlines.next(self.updates.is_some());
+            let (deadline, due) = self.deadlines.next(self.feed.is_on());
             let read = tokio::select! {
                 read = self.stream.read_buf(&mut self.input) => read,
                 () = tokio::time::sleep_until(deadline.into()) => match due {
@@ -182,8 +165,8 @@ impl Connection<'_> {
                     Due::Idle => return Ended::Idle,
                     Due::SlowLine => return Ended::SlowLine,
                 },
-                update = next_update(&mut self.updates) => {
-                    self.push_update(update);
+                next = self.feed.next() => {
+                    self.push_update(next);
                     continue;
                 }
                 () = shed.cancelled() => return Ended::Shed,
@@ -198,7 +181,7 @@ impl Connection<'_> {
     }
 
     /// Answers every complete line in the input buffer (and, at end of
-    /// stream, the unterminated rest), gathering replies in `output`.
+    /// stream, the unterminated rest), gathering replies in the batch.
     async fn answer_buffered(&mut self, eof: bool) -> Result<(), Ended> {
         let mut completed = false;
         loop {
@@ -210,12 +193,9 @@ impl Connection<'_> {
             let line = match frame {
                 Ok(Some(Line::Complete(line))) => line,
                 Ok(Some(Line::TooLong)) => {
-                    self.hand_off();
-                    warn!(
-                        event = "client_line_too_long",
-                        conn = self.id,
-                        limit = self.shared.limits.max_line
-                    );
+                    self.log_batch();
+                    let limit = self.batch.limits().max_line;
+                    warn!(event = "client_line_too_long", conn = self.id, limit);
                     self.flush().await?;
                     return Err(Ended::LineTooLong);
                 }
@@ -226,52 +206,30 @@ impl Connection<'_> {
                 Err(proto::codec::CodecError::Io(e)) => return Err(Ended::Io(e)),
             };
             completed = true;
-            let received = SystemTime::now();
-            self.events.client_in(self.id, &redact(&line), received);
-            let command = Command::parse(line.clone(), &self.shared.limits);
-            if command.may_wait() {
-                self.hand_off();
-                self.flush().await?;
-            }
-            match command {
-                Command::IAmAt(iamat) if !self.shared.db.refuses(iamat.client()) => {
-                    self.answer_iamat(iamat, received)
-                }
-                Command::IAmAt(_) => {
-                    // The store is full and this client is new: refused.
-                    let reply = crate::cmd::Invalid::new(line).reply();
-                    self.push_reply(Verb::IAmAt, &reply);
-                }
-                Command::Subscribe(subscribe) => {
-                    self.reports.commit(&self.shared.db, &self.shared.peers);
-                    let reply = self.subscribe(subscribe, &line);
-                    self.push_reply(Verb::Subscribe, &reply);
-                }
-                command => {
-                    self.reports.commit(&self.shared.db, &self.shared.peers);
-                    let reply = command.apply(self.shared, &line).await;
-                    self.push_reply(Verb::of_line(&line), &reply);
-                }
-            }
-            if self.output.len() >= FLUSH_AT {
-                self.hand_off();
+            self.answer(line).await?;
+            if self.batch.len() >= FLUSH_AT {
                 self.flush().await?;
             }
         }
     }
 
-    /// The hot path: answers an IAMAT straight into the output and holds
-    /// its report for the batch's commit.
-    fn answer_iamat(&mut self, iamat: crate::cmd::IAmAt, received: SystemTime) {
-        let location = iamat.answer(&self.shared.name, received);
-        let start = self.output.len();
-        self.output.extend_from_slice(location.at_line());
-        self.output.extend_from_slice(b"\n");
-        self.events
-            .client_out(self.id, &redact(&self.output[start..]));
-        self.meter.answered(Verb::IAmAt, Outcome::Ok);
-        let shared = self.shared;
-        self.reports.add(&shared.db, &shared.peers, location);
+    /// Answers one line into the batch, logging and counting it.
+    async fn answer(&mut self, line: Bytes) -> Result<(), Ended> {
+        let received = SystemTime::now();
+        self.events.client_in(self.id, &redact(&line), received);
+        let command = Command::parse(line.clone(), self.batch.limits().max_client_id);
+        if cmd::may_wait(&command) {
+            self.flush().await?;
+        }
+        let verb = Verb::of(&command, &line);
+        let start = self.batch.len();
+        cmd::apply(command, &line, received, &mut self.batch, &mut self.feed).await;
+        let reply = self.batch.since(start);
+        self.meter.answered(verb, Outcome::of_reply(reply));
+        if !reply.is_empty() {
+            self.events.client_out(self.id, &redact(reply));
+        }
+        Ok(())
     }
 
     /// Records that the input was framed: whether a line completed (the
@@ -290,64 +248,36 @@ impl Connection<'_> {
     fn push_ping(&mut self) {
         self.deadlines.pinged(Instant::now());
         self.events.client_out(self.id, PING_LINE);
-        self.output.extend_from_slice(PING_LINE);
+        self.batch.push(PING_LINE);
     }
 
-    /// Logs and counts the reply to a `verb` request and gathers it for the
-    /// next write; an empty reply (to `PONG`) is counted only.
-    fn push_reply(&mut self, verb: Verb, reply: &[u8]) {
-        self.meter.answered(verb, Outcome::of_reply(reply));
-        if reply.is_empty() {
-            return;
-        }
-        self.events.client_out(self.id, &redact(reply));
-        self.output.extend_from_slice(reply);
-    }
-
-    /// Starts (or widens) this connection's subscription.
-    fn subscribe(&mut self, subscribe: crate::cmd::Subscribe, line: &bytes::Bytes) -> bytes::Bytes {
-        let Some((reply, topics)) = subscribe.apply(self.shared) else {
-            return crate::cmd::Invalid::new(line.clone()).reply();
-        };
-        match &mut self.updates {
-            Some((_, held)) => held.extend(topics),
-            None => self.updates = Some((self.shared.olympics.subscribe(), topics)),
-        }
-        reply
-    }
-
-    /// Queues the line for one update from the feed, if it is wanted, or
+    /// Gathers the line for one update from the feed, if it is wanted, or
     /// `LAGGED n` if the feed overran this connection.
-    fn push_update(&mut self, update: Result<Update, broadcast::error::RecvError>) {
-        let line = match update {
-            Ok(update) => match &self.updates {
-                Some((_, topics)) if topics.wants(&update) => {
-                    crate::cmd::olympic_reply::update_line(&update)
-                }
-                _ => return,
-            },
-            Err(broadcast::error::RecvError::Lagged(missed)) => format!("LAGGED {missed}\n"),
-            Err(broadcast::error::RecvError::Closed) => {
-                self.updates = None;
-                return;
-            }
-        };
-        self.events.client_out(self.id, line.as_bytes());
-        self.output.extend_from_slice(line.as_bytes());
+    fn push_update(
+        &mut self,
+        next: Result<olympic::Update, tokio::sync::broadcast::error::RecvError>,
+    ) {
+        if let Some(line) = self.feed.line(next) {
+            let start = self.batch.len();
+            self.batch.reply(&line);
+            self.events.client_out(self.id, self.batch.since(start));
+        }
     }
 
-    /// Writes all gathered replies in one write, within the write timeout.
+    /// Logs the batch, then writes all gathered replies in one write,
+    /// within the write timeout; the batch stores its reports first.
     async fn flush(&mut self) -> Result<(), Ended> {
-        if self.output.is_empty() {
+        self.log_batch();
+        if self.batch.is_empty() {
             return Ok(());
         }
-        let limit: Duration = self.shared.limits.write_timeout();
-        match tokio::time::timeout(limit, self.stream.write_all(&self.output)).await {
+        let limit: Duration = self.batch.limits().write_timeout();
+        match tokio::time::timeout(limit, self.stream.write_all(self.batch.to_write())).await {
             Err(_) => Err(Ended::SlowReader),
             Ok(Err(e)) => Err(Ended::Io(e)),
             Ok(Ok(())) => {
-                self.output.clear();
-                self.meter.written(&self.shared.metrics.reply_latency);
+                self.batch.written();
+                self.meter.written(&self.batch.metrics().reply_latency);
                 Ok(())
             }
         }

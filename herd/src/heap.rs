@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
+pub use proto::reply::Heap;
 
 /// Set once the process's global allocator is jemalloc.
 static ON_JEMALLOC: AtomicBool = AtomicBool::new(false);
@@ -23,15 +23,6 @@ pub fn running_on_jemalloc() {
     if let Err(error) = tikv_jemalloc_ctl::background_thread::write(true) {
         tracing::debug!(%error, "jemalloc background thread not started");
     }
-}
-
-/// The allocator's figures, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Heap {
-    /// Bytes the program has allocated and not freed.
-    pub allocated: u64,
-    /// Bytes of memory the allocator holds in physical pages.
-    pub resident: u64,
 }
 
 /// The allocator's figures now, if the process runs on jemalloc.

@@ -1,5 +1,6 @@
 //! One server's health, as `STATUS` answers it: its links, its journal, its
-//! load, and whether it is `degraded`.
+//! load, and whether it is `degraded`. The shape of the reply is
+//! [`proto::reply::status`]; this module fills it in.
 //!
 //! A server is degraded while a configured neighbour has been unreachable
 //! for longer than `[limits] degraded_after_secs` (a neighbour never reached
@@ -11,116 +12,28 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-
 use crate::peer::LinkView;
 use crate::shared::Shared;
 
-/// The word that starts the reply line.
-pub const STATUS_VERB: &str = "STATUS";
+pub use proto::reply::status::{JournalStatus, LinkStatus, STATUS_VERB, Status};
 
-/// A server's health.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Status {
-    /// The server's name.
-    pub server: String,
-    /// Seconds since it started.
-    pub uptime_secs: f64,
-    /// True when a neighbour has been cut off longer than the threshold, or
-    /// the journal has failed.
-    pub degraded: bool,
-    /// Why it is degraded, one cause each; empty when it is not.
-    pub reasons: Vec<String>,
-    /// The threshold for a cut-off neighbour, in seconds.
-    pub degraded_after_secs: u64,
-    /// Every configured neighbour, in name order.
-    pub links: Vec<LinkStatus>,
-    /// The Olympic journal.
-    pub journal: JournalStatus,
-    /// Clients whose location this server holds.
-    pub clients: usize,
-    /// Client connections open.
-    pub connections: u64,
-    /// The allocator's figures, when the server runs on jemalloc (the
-    /// `herd` binary does).
-    pub heap: Option<crate::heap::Heap>,
-}
-
-/// One neighbour's link.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkStatus {
-    /// The neighbour's name.
-    pub peer: String,
-    /// Whether an authenticated link is up.
-    pub up: bool,
-    /// When it came up or went down (or the server started, if never up).
-    pub since: f64,
-    /// Seconds in that state.
-    pub for_secs: f64,
-    /// When a full sync was last sent to the neighbour, if ever.
-    pub last_sync: Option<f64>,
-    /// Why the link last ended or failed to start, if it ever did.
-    pub last_error: Option<String>,
-}
-
-/// The Olympic journal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JournalStatus {
-    /// The journal file.
-    pub path: String,
-    /// False once a write, fsync or compaction failed: writes are refused.
-    pub healthy: bool,
-    /// Why it failed, if it did.
-    pub error: Option<String>,
-    /// The origin this server's own Olympic changes carry.
-    pub origin: String,
-    /// Records appended since start.
-    pub records: u64,
-    /// Batches made durable since start, one fsync each.
-    pub fsyncs: u64,
-    /// Records in the file now (a snapshot counts as one).
-    pub records_in_file: u64,
-}
-
-impl Status {
-    /// The health of the server that owns `shared`, now.
-    pub fn of(shared: &Shared) -> Status {
-        let after = shared.limits.degraded_after();
-        let views = shared.peers.states().view();
-        let journal = journal_status(shared);
-        let reasons = reasons(&views, &journal, after);
-        Status {
-            server: shared.name.clone(),
-            uptime_secs: millis(shared.metrics.uptime()),
-            degraded: !reasons.is_empty(),
-            reasons,
-            degraded_after_secs: after.as_secs(),
-            links: views.iter().map(link_status).collect(),
-            journal,
-            clients: shared.db.len(),
-            connections: shared.metrics.connections_open(),
-            heap: crate::heap::heap(),
-        }
-    }
-
-    /// `STATUS <json>\n`: compact JSON, so the reply is one line.
-    pub fn line(&self) -> Bytes {
-        let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(STATUS_VERB.as_bytes());
-        out.push(b' ');
-        serde_json::to_writer(&mut out, self).expect("a status always serialises");
-        out.push(b'\n');
-        Bytes::from(out)
-    }
-
-    /// Reads a `STATUS <json>` line (terminator optional).
-    pub fn parse_line(line: &str) -> Result<Status, serde_json::Error> {
-        let json = line
-            .strip_prefix(STATUS_VERB)
-            .map(str::trim)
-            .unwrap_or(line);
-        serde_json::from_str(json)
+/// The health of the server that owns `shared`, now.
+pub fn of(shared: &Shared) -> Status {
+    let after = shared.limits.degraded_after();
+    let views = shared.peers.states().view();
+    let journal = journal_status(shared);
+    let reasons = reasons(&views, &journal, after);
+    Status {
+        server: shared.name.clone(),
+        uptime_secs: millis(shared.metrics.uptime()),
+        degraded: !reasons.is_empty(),
+        reasons,
+        degraded_after_secs: after.as_secs(),
+        links: views.iter().map(link_status).collect(),
+        journal,
+        clients: shared.db.len(),
+        connections: shared.metrics.connections_open(),
+        heap: crate::heap::heap(),
     }
 }
 
@@ -215,26 +128,5 @@ mod tests {
     fn a_failed_journal_is_a_reason() {
         let got = reasons(&[], &journal(Some("write: disk full")), Duration::ZERO);
         assert_eq!(got, ["journal refuses writes: write: disk full"]);
-    }
-
-    #[test]
-    fn the_line_is_one_line_and_reads_back() {
-        let status = Status {
-            server: "A".into(),
-            uptime_secs: 1.5,
-            degraded: true,
-            reasons: vec!["x\ny".into()],
-            degraded_after_secs: 10,
-            links: vec![],
-            journal: journal(None),
-            clients: 3,
-            connections: 1,
-            heap: None,
-        };
-        let line = status.line();
-        let text = std::str::from_utf8(&line).unwrap();
-        assert!(text.starts_with("STATUS {"), "{text}");
-        assert_eq!(text.matches('\n').count(), 1, "{text}");
-        assert_eq!(Status::parse_line(text).unwrap(), status);
     }
 }

@@ -1,32 +1,12 @@
 //! What readers see: a team's medal tally, an event's score, and the update
-//! published whenever either changes.
+//! published whenever either changes. A tally is shown exactly as the wire
+//! carries it ([`Tally`] is the reply type); a score keeps its whole stamp
+//! here and is shown with the server's name alone ([`EventScore::shown`]).
 
 use proto::change::{Change, Stamp};
-use proto::medal::Medal;
+use proto::reply::{Score, SetBy, View};
 
-/// A team's medal totals, summed over every server's count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tally {
-    /// Canonical team name.
-    pub team: String,
-    /// Gold medals.
-    pub gold: u64,
-    /// Silver medals.
-    pub silver: u64,
-    /// Bronze medals.
-    pub bronze: u64,
-}
-
-impl Tally {
-    /// The total for one medal kind.
-    pub fn get(&self, medal: Medal) -> u64 {
-        match medal {
-            Medal::Gold => self.gold,
-            Medal::Silver => self.silver,
-            Medal::Bronze => self.bronze,
-        }
-    }
-}
+pub use proto::reply::Tally;
 
 /// The current score of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +20,21 @@ pub struct EventScore {
     pub stamp: Option<Stamp>,
 }
 
+impl EventScore {
+    /// The score as clients are shown it: when it was set, and by which
+    /// server (without its incarnation).
+    pub fn shown(&self) -> Score {
+        Score {
+            event: self.event.clone(),
+            scores: self.scores.clone(),
+            set: self.stamp.as_ref().map(|stamp| SetBy {
+                time_ns: stamp.time_ns,
+                server: stamp.server().to_owned(),
+            }),
+        }
+    }
+}
+
 /// A visible change of state, published to subscribers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {
@@ -47,6 +42,16 @@ pub enum Update {
     Tally(Tally),
     /// An event's score changed; this is the new score.
     Score(EventScore),
+}
+
+impl Update {
+    /// The new tally or score as clients are shown it.
+    pub fn shown(&self) -> View {
+        match self {
+            Update::Tally(tally) => View::Tally(tally.clone()),
+            Update::Score(score) => View::Score(score.shown()),
+        }
+    }
 }
 
 /// The result of a change that advanced the state.

@@ -19,6 +19,7 @@
 
 use std::fmt::Write as _;
 
+use crate::fields;
 use crate::medal::Medal;
 
 /// The identity of one operation: which server made it, and its number there.
@@ -157,19 +158,12 @@ fn name(word: &str) -> Option<String> {
 
 /// Plain decimal digits.
 fn unsigned(word: &str) -> Option<u64> {
-    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    word.parse().ok()
+    fields::unsigned(word.as_bytes())
 }
 
 /// Decimal digits with an optional leading `-`.
 fn signed(word: &str) -> Option<i128> {
-    let digits = word.strip_prefix('-').unwrap_or(word);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    word.parse().ok()
+    fields::signed(word.as_bytes())
 }
 
 /// True if `name` can be one token of a change line: non-empty, no white

@@ -38,6 +38,9 @@ pub struct Location {
 }
 
 impl Location {
+    /// The first field of an `AT` line.
+    pub const VERB: &[u8] = b"AT";
+
     /// Parses an `AT server diff client coords time` line, as stored and
     /// flooded. Returns `None` for anything not of that exact shape. The
     /// stored line is re-joined with single spaces, so what is kept and
@@ -52,7 +55,7 @@ impl Location {
             it.next()?,
             it.next()?,
         );
-        if it.next().is_some() || verb != b"AT" || !valid_diff(diff) {
+        if it.next().is_some() || verb != Self::VERB || !valid_diff(diff) {
             return None;
         }
         std::str::from_utf8(server).ok()?;
@@ -87,6 +90,13 @@ impl Location {
     /// The `AT` line, without a terminator.
     pub fn at_line(&self) -> &[u8] {
         &self.at_line
+    }
+
+    /// Appends the `AT` line and a newline: the reply to the IAMAT that
+    /// made it.
+    pub fn write(&self, out: &mut impl bytes::BufMut) {
+        out.put_slice(&self.at_line);
+        out.put_u8(b'\n');
     }
 
     /// The client ID's bytes (valid UTF-8).

@@ -39,19 +39,51 @@ pub fn parse_posix_nanos(text: &[u8]) -> Option<i128> {
     }
     let mut nanos = whole * NANOS;
     if let Some(frac) = frac {
-        if frac.is_empty()
-            || frac.len() > MAX_FRACTION_DIGITS
-            || !frac.iter().all(u8::is_ascii_digit)
-        {
-            return None;
-        }
-        let mut part = frac.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
-        for _ in frac.len()..MAX_FRACTION_DIGITS {
-            part *= 10;
-        }
-        nanos += i128::from(part);
+        nanos += i128::from(fraction_nanos(frac)?);
     }
     Some(nanos)
+}
+
+/// One to nine fraction digits as nanoseconds.
+fn fraction_nanos(frac: &[u8]) -> Option<u32> {
+    if frac.is_empty() || frac.len() > MAX_FRACTION_DIGITS || !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut part = frac.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+    for _ in frac.len()..MAX_FRACTION_DIGITS {
+        part *= 10;
+    }
+    Some(part)
+}
+
+/// Reads a time as [`format_posix`] writes it: an optional `-`, seconds,
+/// and an optional fraction of at most nine digits. Any `i128` of
+/// nanoseconds reads back; `None` for anything else.
+pub fn parse_posix_signed(text: &[u8]) -> Option<i128> {
+    let (negative, text) = match text.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (secs, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], Some(&text[dot + 1..])),
+        None => (text, None),
+    };
+    if secs.is_empty() || !secs.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs: u128 = std::str::from_utf8(secs).ok()?.parse().ok()?;
+    let part = match frac {
+        Some(frac) => fraction_nanos(frac)?,
+        None => 0,
+    };
+    let magnitude = secs
+        .checked_mul(NANOS as u128)?
+        .checked_add(u128::from(part))?;
+    if negative {
+        0i128.checked_sub_unsigned(magnitude)
+    } else {
+        i128::try_from(magnitude).ok()
+    }
 }
 
 /// The system clock now, in nanoseconds since the epoch (negative before 1970).
@@ -163,6 +195,36 @@ mod tests {
         );
         assert_eq!(format_posix(0), "0.000000000");
         assert_eq!(format_posix(-1), "-0.000000001");
+    }
+
+    #[test]
+    fn signed_posix_times_read_back_over_the_whole_range() {
+        for nanos in [0, -1, 1_520_023_934_918_963_997, i128::MIN, i128::MAX] {
+            assert_eq!(
+                parse_posix_signed(format_posix(nanos).as_bytes()),
+                Some(nanos)
+            );
+        }
+        assert_eq!(parse_posix_signed(b"11"), Some(11_000_000_000));
+        assert_eq!(parse_posix_signed(b"-0.5"), Some(-500_000_000));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b"1.",
+            b"1.0000000001",
+            b"--1",
+            b"170141183460469231731687303715.884105728",
+        ] {
+            assert_eq!(parse_posix_signed(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_posix_time_reads_back(nanos: i128) {
+            proptest::prop_assert_eq!(parse_posix_signed(format_posix(nanos).as_bytes()), Some(nanos));
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use herd::cmd::MAX_SCORE;
+use proto::client::MAX_SCORE;
 use serde_json::{Map, Value, json};
 
 use super::AppState;

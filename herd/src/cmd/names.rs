@@ -1,32 +1,17 @@
-//! `TEAMS` and `EVENTS`: the configured names, so clients (the REST facade)
-//! can tell an unknown name from a malformed request.
+//! `TEAMS` and `EVENTS`: the configured names, in configured order.
 
-use bytes::Bytes;
+use super::Refused;
+use crate::batch::Batch;
+use proto::client::Names;
+use proto::reply::Reply;
 
-use crate::shared::Shared;
-
-/// Which list to give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Names {
-    /// `TEAMS`
-    Teams,
-    /// `EVENTS`
-    Events,
-}
-
-impl Names {
-    /// `TEAMS <team> ...` or `EVENTS <event> ...`, in configured order.
-    pub fn apply(self, shared: &Shared) -> Bytes {
-        let (verb, names) = match self {
-            Names::Teams => ("TEAMS", shared.olympics.teams()),
-            Names::Events => ("EVENTS", shared.olympics.events()),
-        };
-        let mut line = String::from(verb);
-        for name in names {
-            line.push(' ');
-            line.push_str(name);
-        }
-        line.push('\n');
-        Bytes::from(line)
-    }
+/// Lists the teams or the events.
+pub fn apply(names: Names, batch: &mut Batch<'_>) -> Result<(), Refused> {
+    let olympics = &batch.stored().olympics;
+    let reply = match names {
+        Names::Teams => Reply::Teams(olympics.teams().to_vec()),
+        Names::Events => Reply::Events(olympics.events().to_vec()),
+    };
+    batch.reply(&reply);
+    Ok(())
 }

@@ -27,7 +27,6 @@ use prometheus_client::registry::Registry;
 
 use crate::peer::LinkView;
 use crate::shared::Shared;
-use crate::status::Status;
 
 /// The `Content-Type` of what [`encode`] writes.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -97,7 +96,7 @@ impl Collector for ServerCollector {
         let healthy = f64::from(u8::from(olympics.journal_failure().is_none()));
         let help = "1 while the Olympic journal accepts writes, 0 once it has failed.";
         scalar(e, "herd_journal_healthy", help, Gauge, healthy)?;
-        let degraded = f64::from(u8::from(Status::of(shared).degraded));
+        let degraded = f64::from(u8::from(crate::status::of(shared).degraded));
         let help = "1 while a neighbour has been cut off longer than the threshold, or the journal has failed.";
         scalar(e, "herd_degraded", help, Gauge, degraded)?;
         let uptime = metrics.uptime().as_secs_f64();

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::histogram::LatencyHistogram;
+use proto::client::{Command, Names};
 use proto::fields::fields;
 
 /// The command a line asked for, by its first field.
@@ -60,6 +61,25 @@ impl Verb {
         Verb::Status,
         Verb::Other,
     ];
+
+    /// The verb of a parsed `command`; for an invalid one, the first field
+    /// of its `line` (see [`Verb::of_line`]). `PING` and `PONG` are `Other`.
+    pub fn of(command: &Command, line: &[u8]) -> Verb {
+        match command {
+            Command::IAmAt(_) => Verb::IAmAt,
+            Command::WhatsAt(_) => Verb::WhatsAt,
+            Command::Names(Names::Teams) => Verb::Teams,
+            Command::Names(Names::Events) => Verb::Events,
+            Command::Tally(_) => Verb::Tally,
+            Command::Score(_) => Verb::Score,
+            Command::Medal(_) => Verb::Medal,
+            Command::SetScore(_) => Verb::SetScore,
+            Command::Subscribe(_) => Verb::Subscribe,
+            Command::Status(_) => Verb::Status,
+            Command::KeepAlive(_) => Verb::Other,
+            Command::Invalid(_) => Verb::of_line(line),
+        }
+    }
 
     /// The verb of `line`, valid or not: `IAMAT` with bad coordinates is
     /// still an `IAMAT` (answered `invalid`).

@@ -1,7 +1,11 @@
 //! proptest strategies for the values that travel on peer links and in the
-//! journal, shared by the property tests of the types that parse them.
-//! Each strategy covers the whole shape its parser accepts (any script,
-//! any number in range), not just the names a test herd uses.
+//! journal (here), from clients ([`client`]) and back to them ([`reply`]),
+//! shared by the property tests of the types that parse them. Each
+//! strategy covers the whole shape its parser accepts (any script, any
+//! number in range), not just the names a test herd uses.
+
+pub mod client;
+pub mod reply;
 
 use std::sync::Arc;
 
