@@ -104,7 +104,8 @@ def haversine_km(lat1, lng1, lat2, lng2):
     """Great-circle distance, the herd's formula."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dlat, dlng = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlng / 2) ** 2
+    a, b = math.sin(dlat / 2), math.sin(dlng / 2)
+    h = a * a + math.cos(p1) * math.cos(p2) * b * b
     return 2 * EARTH_RADIUS_KM * math.asin(min(math.sqrt(h), 1.0))
 
 
@@ -227,18 +228,12 @@ class Link:
                 self.wakeup.clear()
                 batch, self.pending = self.pending, {}
                 lines = list(batch.values())
-                try:
-                    for i in range(0, len(lines), PEER_BATCH):
-                        chunk = lines[i:i + PEER_BATCH]
-                        for line in chunk:
-                            self.server.log("peer_out", self.peer, line)
-                        writer.write(b"\n".join(chunk) + b"\n")
-                        await asyncio.wait_for(writer.drain(), PEER_WRITE_TIMEOUT)
-                except BaseException:
-                    # Not known to have arrived: owe it again, unless superseded.
-                    for client, line in batch.items():
-                        self.pending.setdefault(client, line)
-                    raise
+                for i in range(0, len(lines), PEER_BATCH):
+                    chunk = lines[i:i + PEER_BATCH]
+                    for line in chunk:
+                        self.server.log("peer_out", self.peer, line)
+                    writer.write(b"\n".join(chunk) + b"\n")
+                    await asyncio.wait_for(writer.drain(), PEER_WRITE_TIMEOUT)
             raise ConnectionError("closed by the neighbour")
         finally:
             if closed.done() and not closed.cancelled():

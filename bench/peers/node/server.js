@@ -90,7 +90,9 @@ function haversineKm(lat1, lng1, lat2, lng2) {
   const p2 = radians(lat2);
   const dlat = p2 - p1;
   const dlng = radians(lng2 - lng1);
-  const h = Math.sin(dlat / 2) ** 2 + Math.cos(p1) * Math.cos(p2) * Math.sin(dlng / 2) ** 2;
+  const a = Math.sin(dlat / 2);
+  const b = Math.sin(dlng / 2);
+  const h = a * a + Math.cos(p1) * Math.cos(p2) * b * b;
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(Math.sqrt(h), 1));
 }
 
