@@ -236,7 +236,7 @@ class Link {
     this.socket = null;
     this.writing = false;
     this.scheduled = false;
-    this.up = false;
+    this.up = false; // null once a failure has been logged, until the link is up again
     this.connect();
   }
 
@@ -271,8 +271,10 @@ class Link {
       this.up = null;
     });
     socket.on('close', () => {
-      if (this.up) this.server.log.write('peer_down', this.peer, 'closed');
-      if (this.up) this.up = false;
+      if (this.up) {
+        this.server.log.write('peer_down', this.peer, 'closed');
+        this.up = false;
+      }
       clearInterval(this.ping);
       this.socket = null;
       this.writing = false;
