@@ -223,7 +223,9 @@ class Link:
                 try:
                     await asyncio.wait_for(self.wakeup.wait(), PING_INTERVAL)
                 except asyncio.TimeoutError:
-                    writer.write(b"PING\n")
+                    # A ping only on an empty buffer, so a neighbour that stops reading is not sent more.
+                    if not writer.transport.get_write_buffer_size():
+                        writer.write(b"PING\n")
                     continue
                 self.wakeup.clear()
                 batch, self.pending = self.pending, {}

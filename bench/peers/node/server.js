@@ -261,7 +261,8 @@ class Link {
       this.up = true;
       this.server.log.write('peer_up', this.peer);
       socket.write(`HELLO ${this.server.name}\n`);
-      this.ping = setInterval(() => socket.write('PING\n'), PING_INTERVAL_MS);
+      // A ping only on an empty buffer, so a neighbour that stops reading is not sent more.
+      this.ping = setInterval(() => socket.writableLength === 0 && socket.write('PING\n'), PING_INTERVAL_MS);
       this.kick();
     });
     socket.on('timeout', () => socket.destroy(new Error('connect timed out')));
