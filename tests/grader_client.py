@@ -2,16 +2,24 @@
 """Grader-style checks of a real herd, written the way the course's asyncio
 grading client talks: open a connection, write, write_eof, one read.
 
-Starts its own five-server herd on free loopback ports from the given `herd`
-binary, and kills every server it started when it finishes, pass or fail.
+Starts its own five-server herd on free loopback ports, and kills every
+server it started when it finishes, pass or fail. The servers are either the
+`herd` binary, started the grader's way (only the name, from a folder
+holding topology.toml), or any command prefix that takes
+`NAME --topology FILE --log-dir DIR`, such as a reference herd:
 
     python3 tests/grader_client.py target/debug/herd
+    python3 tests/grader_client.py --runner "python3 bench/peers/asyncio/server.py"
+    python3 tests/grader_client.py --runner "node bench/peers/node/server.js"
+    python3 tests/grader_client.py --runner "java -cp target/peers-java Server"
 """
 
+import argparse
 import asyncio
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -54,7 +62,47 @@ async def grader_send(port, message, read_size=100000):
     return data.decode()
 
 
-async def main(herd_bin):
+def starter(herd_bin, runner, tmp, topo):
+    """A function that starts server NAME and returns its process."""
+    logs = os.path.join(tmp, "logs")
+    stderr = open(os.path.join(tmp, "stderr.txt"), "ab")
+
+    def start(name):
+        if runner:
+            # A reference herd: from the caller's folder, so relative paths in
+            # the runner hold, with the topology and log folder named.
+            return subprocess.Popen(shlex.split(runner) + [name, "--topology", topo, "--log-dir", logs],
+                                    stdout=subprocess.DEVNULL, stderr=stderr)
+        # The grader starts each server with only its name, from its own folder.
+        return subprocess.Popen([os.path.abspath(herd_bin), name], cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+    return start
+
+
+def wait_listening(name, port, seconds=20):
+    """Waits for a client port to accept; Java takes a moment to start."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.time() > deadline:
+                raise RuntimeError(f"{name} never listened")
+            time.sleep(0.02)
+
+
+async def eventually(port, message, ok, seconds=10):
+    """Sends `message` every 100 ms until `ok(reply)` or `seconds` pass; the last reply."""
+    deadline = time.time() + seconds
+    while True:
+        reply = await grader_send(port, message)
+        if ok(reply) or time.time() > deadline:
+            return reply
+        await asyncio.sleep(0.1)
+
+
+async def main(herd_bin, runner):
     ports = {n: (free_port(), free_port()) for n in NAMES}
     tmp = tempfile.mkdtemp(prefix="herd-grader-")
     topo = os.path.join(tmp, "topology.toml")
@@ -62,22 +110,13 @@ async def main(herd_bin):
         f.write("links = [" + ", ".join(f'["{a}", "{b}"]' for a, b in LINKS) + "]\n")
         for n, (c, p) in ports.items():
             f.write(f'[servers.{n}]\naddr = "127.0.0.1:{c}"\npeer_addr = "127.0.0.1:{p}"\n')
+    start = starter(herd_bin, runner, tmp, topo)
     procs = {}
     try:
         for n in NAMES:
-            # The grader starts each server with only its name, from its own folder.
-            procs[n] = subprocess.Popen([os.path.abspath(herd_bin), n], cwd=tmp,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
+            procs[n] = start(n)
         for n in NAMES:
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", ports[n][0]), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.time() > deadline:
-                        raise RuntimeError(f"{n} never listened")
-                    time.sleep(0.02)
+            wait_listening(n, ports[n][0])
         # Links come up in well under a second; give them that.
         await asyncio.sleep(1.0)
 
@@ -136,6 +175,30 @@ async def main(herd_bin):
             await asyncio.sleep(0.02)
             reply = await grader_send(ports["Welsh"][0], "WHATSAT after.kill 1 1\n")
         check("flooding goes around the dead server", reply.startswith("AT Hands "), repr(reply[:80]))
+
+        # The same time reported at two servers: everyone keeps the greater AT
+        # line, which starts with the greater server name (Welsh > Hands).
+        tie = "IAMAT tie.example +2+2 1520023950.5\n"
+        await asyncio.gather(grader_send(ports["Hands"][0], tie), grader_send(ports["Welsh"][0], tie))
+        for n in NAMES[1:]:
+            reply = await eventually(ports[n][0], "WHATSAT tie.example 1 1\n", lambda r: r.startswith("AT Welsh "), 5)
+            check(f"{n} keeps the greater AT line of a tie", reply.startswith("AT Welsh "), repr(reply[:80]))
+
+        # A dead neighbour comes back: the herd talks to it again.
+        procs["Goloman"] = start("Goloman")
+        wait_listening("Goloman", ports["Goloman"][0])
+        await grader_send(ports["Hands"][0], "IAMAT back.again +3+3 1520024000\n")
+        reply = await eventually(ports["Goloman"][0], "WHATSAT back.again 1 1\n", lambda r: r.startswith("AT "))
+        check("a restarted server gets floods again", reply.startswith("AT Hands "), repr(reply[:80]))
+
+        log = os.path.join(tmp, "logs", "Hands.log")
+        seen = False
+        for _ in range(50):
+            seen = os.path.exists(log) and "kiwi.cs.ucla.edu" in open(log, errors="replace").read()
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+        check("Hands logged the lines it took", seen, log)
     finally:
         for p in procs.values():
             if p.poll() is None:
@@ -146,6 +209,10 @@ async def main(herd_bin):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: grader_client.py PATH/TO/herd")
-    sys.exit(asyncio.run(main(sys.argv[1])))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("herd", nargs="?", help="the herd binary, started as `herd NAME`")
+    parser.add_argument("--runner", help="a command prefix started as `RUNNER NAME --topology FILE --log-dir DIR`")
+    args = parser.parse_args()
+    if bool(args.herd) == bool(args.runner):
+        parser.error("give either the herd binary or --runner")
+    sys.exit(asyncio.run(main(args.herd, args.runner)))

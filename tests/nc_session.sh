@@ -2,17 +2,28 @@
 # An nc session as a person would type it: CRLF line endings (nc -C),
 # stdin closed at the end (nc -N), replies checked byte for byte.
 #   bash tests/nc_session.sh target/debug/herd
+#   bash tests/nc_session.sh --runner "node bench/peers/node/server.js"   # NAME --topology FILE --log-dir DIR
 set -euo pipefail
-herd_bin=$(realpath "$1")
+runner=
+if [ "${1:-}" = --runner ]; then
+  runner=$2
+else
+  herd_bin=$(realpath "$1")
+fi
 command -v nc >/dev/null || { echo "nc (netcat-openbsd) is required" >&2; exit 1; }
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 peer=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 printf 'links = []\n[servers.Solo]\naddr = "127.0.0.1:%s"\npeer_addr = "127.0.0.1:%s"\n' "$port" "$peer" > "$dir/topology.toml"
-(cd "$dir" && exec "$herd_bin" Solo) >/dev/null 2>&1 &
+if [ -n "$runner" ]; then
+  # shellcheck disable=SC2086 # the runner is a command prefix, split on purpose
+  $runner Solo --topology "$dir/topology.toml" --log-dir "$dir/logs" >/dev/null 2>&1 &
+else
+  (cd "$dir" && exec "$herd_bin" Solo) >/dev/null 2>&1 &
+fi
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 400); do nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.05; done
 out=$(printf 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997\nWHATSAT kiwi.cs.ucla.edu 10 2\nhello there\n' \
       | timeout 10 nc -C -N 127.0.0.1 "$port")
 passed=0 failed=0
