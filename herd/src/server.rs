@@ -138,7 +138,9 @@ pub async fn start(
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, metrics = ?topology.metrics.listen_of(name), places = ?topology.places.provider);
+    let metrics_addr = (metrics_listener.as_ref()).and_then(|listener| listener.local_addr().ok());
+    let metrics_shown = metrics_addr.map_or_else(|| "none".to_owned(), |addr| addr.to_string());
+    info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, metrics = %metrics_shown, places = ?topology.places.provider);
     tasks.spawn(accept_clients(
         Arc::clone(&shared),
         client_listener,
@@ -153,19 +155,14 @@ pub async fn start(
         key,
         shutdown.clone(),
     ));
-    let metrics_addr = match metrics_listener {
-        Some(listener) => {
-            let addr = listener.local_addr().ok();
-            tasks.spawn(metrics::listener::run(
-                listener,
-                Arc::clone(&shared),
-                shutdown.clone(),
-                tasks.clone(),
-            ));
-            addr
-        }
-        None => None,
-    };
+    if let Some(listener) = metrics_listener {
+        tasks.spawn(metrics::listener::run(
+            listener,
+            Arc::clone(&shared),
+            shutdown.clone(),
+            tasks.clone(),
+        ));
+    }
     Ok(RunningServer {
         shared,
         client_addr,

@@ -139,6 +139,7 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
         "herd_link_up",
         "herd_link_queue_depth",
         "herd_link_dropped_total",
+        "herd_link_locations_sent_total",
         "herd_antientropy_repairs_total",
         "herd_journal_fsync_seconds_count",
         "herd_journal_healthy",
@@ -174,7 +175,14 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
     let after = loop {
         let text = scrape(metrics).await;
         let linked = sample(&text, "herd_link_up", &[("peer", "Hands")]) == Some(1.0);
-        if linked || Instant::now() > deadline {
+        // kiwi reaches Hands by the flood or, if the link came up later,
+        // by anti-entropy: either way one location sent whole.
+        let sent = sample(
+            &text,
+            "herd_link_locations_sent_total",
+            &[("peer", "Hands")],
+        );
+        if (linked && sent >= Some(1.0)) || Instant::now() > deadline {
             break text;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -194,6 +202,12 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
     assert_eq!(replies(&after) - replies(&before), 6.0);
     assert!(fsyncs(&after) > fsyncs(&before), "the MEDAL was fsynced");
     assert_eq!(sample(&after, "herd_clients_stored", &[]), Some(1.0));
+    let sent = sample(
+        &after,
+        "herd_link_locations_sent_total",
+        &[("peer", "Hands")],
+    );
+    assert!(sent >= Some(1.0), "kiwi was sent to Hands: {after}");
     assert_eq!(
         sample(&after, "herd_link_up", &[("peer", "Hands")]),
         Some(1.0),

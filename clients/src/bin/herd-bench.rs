@@ -27,6 +27,12 @@ use clients::harness::layout::Layout;
 use clients::herd_bench::load::{LoadConfig, pipelined_iamat};
 use clients::herd_bench::report::Settings;
 
+/// Most distinct clients one load connection reports for.
+const MAX_LOAD_CLIENTS: usize = 1_000_000;
+
+/// Clients a herd server stores by default (`[limits] max_clients`).
+const HERD_MAX_CLIENTS: usize = base::topology::DEFAULT_MAX_CLIENTS;
+
 /// Benchmark the herd against a minimal baseline server.
 #[derive(Debug, Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
@@ -55,8 +61,11 @@ enum Command {
         #[arg(long)]
         addr: SocketAddr,
         /// Pipelined connections.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 32)]
         connections: usize,
+        /// Distinct clients each connection reports for, in turn.
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
         /// Commands in flight per connection.
         #[arg(long, default_value_t = 32)]
         window: usize,
@@ -80,9 +89,15 @@ struct RunArgs {
     /// Warm-up seconds before each throughput run [default: 1, quick: 0.25].
     #[arg(long)]
     warmup: Option<f64>,
-    /// Pipelined connections for the throughput runs.
-    #[arg(long, default_value_t = 8)]
+    /// Pipelined connections of the many-client throughput run (a1).
+    #[arg(long, default_value_t = 32)]
     connections: usize,
+    /// Distinct clients each (a1) connection reports for, in turn.
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Pipelined connections of the one-client-per-connection run (a2).
+    #[arg(long, default_value_t = 8)]
+    single_connections: usize,
     /// Commands in flight per connection.
     #[arg(long, default_value_t = 32)]
     window: usize,
@@ -109,9 +124,18 @@ struct RunArgs {
 
 impl RunArgs {
     fn settings(&self) -> anyhow::Result<Settings> {
+        for (flag, connections) in [
+            ("--connections", self.connections),
+            ("--single-connections", self.single_connections),
+        ] {
+            ensure!(
+                (1..=1024).contains(&connections),
+                "{flag} must be 1 to 1024"
+            );
+        }
         ensure!(
-            (1..=1024).contains(&self.connections),
-            "--connections must be 1 to 1024"
+            (1..=MAX_LOAD_CLIENTS).contains(&self.clients),
+            "--clients must be 1 to {MAX_LOAD_CLIENTS}"
         );
         ensure!(
             (1..=4096).contains(&self.window),
@@ -133,6 +157,12 @@ impl RunArgs {
             (1..=900_000).contains(&memory_clients),
             "--memory-clients must be 1 to 900000 (the herd stores at most 1000000 by default)"
         );
+        let stored = self.connections * self.clients + memory_clients;
+        ensure!(
+            stored <= HERD_MAX_CLIENTS,
+            "--connections × --clients + --memory-clients is {stored}: more than the \
+             {HERD_MAX_CLIENTS} clients a herd server stores by default"
+        );
         let samples = self.samples.unwrap_or(samples);
         ensure!(
             (1..=1_000_000).contains(&samples),
@@ -140,6 +170,9 @@ impl RunArgs {
         );
         Ok(Settings {
             connections: self.connections,
+            clients_per_connection: self.clients,
+            single_connections: self.single_connections,
+            servers: five.servers.len(),
             window: self.window,
             duration: seconds(self.duration.unwrap_or(duration), "--duration")?,
             warmup: seconds_or_zero(self.warmup.unwrap_or(warmup), "--warmup")?,
@@ -186,6 +219,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Load {
             addr,
             connections,
+            clients,
             window,
             duration,
             warmup,
@@ -195,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
                 window,
                 warmup: seconds_or_zero(warmup, "--warmup")?,
                 duration: seconds(duration, "--duration")?,
+                clients_per_connection: clients.clamp(1, MAX_LOAD_CLIENTS),
                 client_prefix: "bench-load".into(),
             };
             let result = pipelined_iamat(addr, &config).await?;

@@ -35,6 +35,11 @@ impl Verdict {
         Self::of(ratio.map(|r| r >= target))
     }
 
+    /// Whether `value` is at most `target`.
+    pub fn at_most(value: Option<f64>, target: f64) -> Self {
+        Self::of(value.map(|v| v <= target))
+    }
+
     /// Whether the p99 of `samples` is under `target`.
     pub fn p99_under(samples: Option<&[u64]>, target: Duration) -> Self {
         let summary = samples.and_then(|s| Summary::of(s.to_vec()));
@@ -54,15 +59,19 @@ impl fmt::Display for Verdict {
 
 /// `12,345 ops/s`: a rate rounded to a whole number, with thousands separators.
 pub fn per_second(rate: f64) -> String {
-    let digits = format!("{rate:.0}");
+    thousands(&format!("{rate:.0}")) + " ops/s"
+}
+
+/// `12,345`: a whole number's decimal `digits` with thousands separators.
+pub fn thousands(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    out + " ops/s"
+    out
 }
 
 /// A ratio to two decimals, or a dash.
@@ -102,6 +111,8 @@ mod tests {
         assert_eq!(Verdict::at_least(Some(0.5), 0.5).to_string(), "met");
         assert_eq!(Verdict::at_least(Some(0.49), 0.5).to_string(), "missed");
         assert_eq!(Verdict::at_least(None, 0.5).to_string(), "not run");
+        assert_eq!(Verdict::at_most(Some(4.0), 4.0), Verdict::Met);
+        assert_eq!(Verdict::at_most(Some(4.1), 4.0), Verdict::Missed);
         let ms = Duration::from_millis(1);
         assert_eq!(Verdict::p99_under(Some(&[999_999]), ms), Verdict::Met);
         assert_eq!(Verdict::p99_under(Some(&[1_000_000]), ms), Verdict::Missed);

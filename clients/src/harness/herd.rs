@@ -10,8 +10,9 @@ use std::process::Command;
 use anyhow::Context;
 use base::process::{Processes, Supervised, Watched, wait_ready};
 
-use super::herd_log::{LogStats, PEER_UP, log_stats, read_started_addr};
+use super::herd_log::{LogStats, PEER_UP, log_bytes, log_stats, read_started};
 use super::layout::Layout;
+use super::metrics::{LOCATIONS_SENT, scrape_total};
 use super::{START_TIMEOUT, run_tag};
 
 /// The environment variable that carries the herd's link key.
@@ -27,6 +28,8 @@ const LOG_LEVEL_ENV: &str = "RUST_LOG";
 pub struct Herd {
     /// Client address of each server, by name, as each logged it.
     pub addrs: BTreeMap<String, SocketAddr>,
+    /// Metrics address of each server that serves metrics, as each logged it.
+    metrics: BTreeMap<String, SocketAddr>,
     /// The servers and links.
     layout: Layout,
     /// The processes, by server name.
@@ -67,17 +70,21 @@ impl Herd {
                 .envs(env.iter().copied());
             processes.add(Supervised::spawn_logged(name, &mut command, dir)?);
         }
-        let mut addrs = BTreeMap::new();
+        let (mut addrs, mut metrics) = (BTreeMap::new(), BTreeMap::new());
         for name in &layout.servers {
             let what = format!("{name} logged no client address");
-            let addr = wait_ready(&what, START_TIMEOUT, &mut processes, async || {
-                read_started_addr(dir, name)
+            let started = wait_ready(&what, START_TIMEOUT, &mut processes, async || {
+                read_started(dir, name)
             })
             .await?;
-            addrs.insert(name.clone(), addr);
+            addrs.insert(name.clone(), started.clients);
+            if let Some(addr) = started.metrics {
+                metrics.insert(name.clone(), addr);
+            }
         }
         Ok(Self {
             addrs,
+            metrics,
             layout: layout.clone(),
             processes,
             dir: dir.to_owned(),
@@ -128,6 +135,25 @@ impl Herd {
     /// Fails if any server has died, naming it and quoting its stderr.
     pub fn check_alive(&mut self) -> anyhow::Result<()> {
         Ok(self.processes.check_running()?)
+    }
+
+    /// Locations sent whole on every link of every server so far (the
+    /// `herd_link_locations_sent_total` series); `None` if a server serves
+    /// no metrics.
+    pub async fn locations_sent(&self) -> anyhow::Result<Option<u64>> {
+        if self.metrics.len() < self.layout.servers.len() {
+            return Ok(None);
+        }
+        let mut total = 0;
+        for addr in self.metrics.values() {
+            total += scrape_total(*addr, LOCATIONS_SENT).await?;
+        }
+        Ok(Some(total))
+    }
+
+    /// Bytes in the servers' log files so far.
+    pub fn log_bytes(&self) -> anyhow::Result<u64> {
+        log_bytes(&self.dir, &self.layout.servers)
     }
 
     /// Totals over the servers' log files, with the lines that mention

@@ -4,17 +4,39 @@
 //! A server's peer address is a loopback port picked free just before the
 //! servers start, since its neighbours must be told it in advance; its
 //! client address is port 0, and the harness reads the port it got from
-//! its log ([`super::herd_log::started_addr`]).
+//! its log ([`super::herd_log::started`]).
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use anyhow::Context;
 use base::topology::{BUILT_IN, ServerSpec, Topology, to_toml};
+use serde::Serialize;
 
 /// Sections every run's topology gets: WHATSAT answered offline, by the
 /// places shipped with the herd.
 pub const SECTIONS: &str = "[places]\nprovider = \"local\"\n";
+
+/// Rotated log files each server keeps in a run: enough that none is
+/// deleted (the run directory is removed at its end).
+const KEEP_LOGS: usize = 1000;
+
+/// The `[metrics]` and `[logs]` sections of a run's topology.
+#[derive(Serialize)]
+struct Observed<'a> {
+    metrics: MetricsSection<'a>,
+    logs: LogsSection,
+}
+
+#[derive(Serialize)]
+struct MetricsSection<'a> {
+    listen: BTreeMap<&'a str, String>,
+}
+
+#[derive(Serialize)]
+struct LogsSection {
+    keep: usize,
+}
 
 /// Servers and the links between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +76,7 @@ impl Layout {
     }
 
     /// The topology text: client addresses on port 0, peer addresses on
-    /// free loopback ports, then [`SECTIONS`].
+    /// free loopback ports, then [`SECTIONS`] and [`Self::observed`].
     pub fn topology(&self) -> anyhow::Result<String> {
         let mut specs = BTreeMap::new();
         for name in &self.servers {
@@ -64,7 +86,24 @@ impl Layout {
             };
             specs.insert(name.clone(), spec);
         }
-        Ok(to_toml(&specs, &self.links, SECTIONS))
+        let sections = format!("{SECTIONS}{}", self.observed()?);
+        Ok(to_toml(&specs, &self.links, &sections))
+    }
+
+    /// What lets a run see the herd's costs: every server serves metrics
+    /// on a port of its own (port 0; each logs the one it got), and no log
+    /// file is deleted by rotation while the run lasts, so the bytes logged
+    /// can be counted.
+    fn observed(&self) -> anyhow::Result<String> {
+        let any: SocketAddr = (Ipv4Addr::LOCALHOST, 0).into();
+        let listen: BTreeMap<&str, String> = (self.servers.iter())
+            .map(|name| (name.as_str(), any.to_string()))
+            .collect();
+        let sections = Observed {
+            metrics: MetricsSection { listen },
+            logs: LogsSection { keep: KEEP_LOGS },
+        };
+        toml::to_string(&sections).context("cannot write the [metrics] and [logs] sections")
     }
 }
 
@@ -102,5 +141,8 @@ mod tests {
             topology.places.provider,
             base::topology::ProviderKind::Local
         );
+        let any = (Ipv4Addr::LOCALHOST, 0).into();
+        assert_eq!(topology.metrics.listen_of("Wilkes"), Some(any));
+        assert_eq!(topology.logs.keep, KEEP_LOGS);
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A run keeps its files in a [`run_dir::RunDir`]. It starts its herd from
 //! a [`layout::Layout`] (which writes the topology) with [`herd::Herd`],
-//! reads the servers' logs with [`herd_log`], and compares with a
+//! reads the servers' logs with [`herd_log`] and their counters with
+//! [`metrics`], and compares with a
 //! [`baseline::Baseline`] process; children started on port 0 say where
 //! they listen on their first line ([`announce`]), and [`binaries`] finds
 //! the programs. Every process is held by [`base::process`], so it dies
@@ -26,6 +27,7 @@ pub mod herd;
 pub mod herd_log;
 pub mod layout;
 pub mod machine;
+pub mod metrics;
 pub mod run_dir;
 pub mod stats;
 pub mod table;

@@ -1,10 +1,12 @@
 //! The benchmark behind `herd-bench`, on the shared [`crate::harness`]:
 //! [`run`] starts the baseline and the five herd servers and takes every
 //! measurement, [`linked`] checks that floods cross the herd first,
-//! [`load`] drives pipelined IAMAT load, [`probe`] takes one-at-a-time
+//! [`load`] drives pipelined IAMAT load and [`cost`] what it cost the
+//! servers, [`probe`] takes one-at-a-time
 //! latency samples, [`memory`] measures memory per stored client, and
 //! [`report`] prints the results.
 
+pub mod cost;
 pub mod linked;
 pub mod load;
 pub mod memory;

@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::time::{Instant, sleep};
 
+use super::cost::{Cost, Snapshot};
 use super::linked::wait_floods;
 use super::load::{LoadConfig, pipelined_iamat};
 use super::memory::memory_per_client;
 use super::probe::{
     AGREEMENT_WAIT, FLOOD_DEADLINE, MAX_MISSES, disagreements, flood, grader_style, whatsat_latency,
 };
-use super::report::{Agreement, Report, Settings};
+use super::report::{Agreement, LoadShape, Report, Settings};
 use crate::harness::baseline::Baseline;
 use crate::harness::herd::Herd;
 use crate::harness::layout::Layout;
@@ -52,34 +53,44 @@ pub async fn run(
     Ok(report)
 }
 
-/// The load shape of the settings, for clients named `PREFIX-N`.
-fn load_config(s: &Settings, prefix: &str) -> LoadConfig {
+/// Clients of a load checked at every server afterwards.
+const AGREEMENT_SAMPLE: usize = 256;
+
+/// The load of `shape`, for clients named `PREFIX-…`.
+fn load_config(s: &Settings, shape: &LoadShape, prefix: &str) -> LoadConfig {
     LoadConfig {
-        connections: s.connections,
+        connections: shape.connections,
         window: s.window,
         warmup: s.warmup,
         duration: s.duration,
-        client_prefix: prefix.to_owned(),
+        clients_per_connection: shape.clients_per_connection,
+        client_prefix: format!("{prefix}-{}", shape.tag),
     }
 }
 
-/// (a) and (b) against the baseline, which is stopped afterwards.
+/// (a1), (a2) and (b) against the baseline, which is stopped afterwards.
 async fn measure_baseline(dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let s = report.settings.clone();
     let exe = std::env::current_exe().context("cannot find this executable")?;
     let mut baseline = Baseline::start(&exe, &["--name", &s.target], dir).await?;
     eprintln!("baseline listening on {}", baseline.addr);
-    eprintln!("(a) pipelined IAMAT against the baseline");
-    report.baseline_load =
-        Some(pipelined_iamat(baseline.addr, &load_config(&s, "bench-base")).await?);
-    sleep(SETTLE).await;
+    for run in &mut report.loads {
+        eprintln!("({}) pipelined IAMAT against the baseline", run.shape.tag);
+        let config = load_config(&s, &run.shape, "bench-base");
+        let before = Snapshot::of_process(baseline.process())?;
+        let load = pipelined_iamat(baseline.addr, &config).await?;
+        let after = Snapshot::of_process(baseline.process())?;
+        run.baseline_cost = Some(Cost::between(before, after, load.replies));
+        run.baseline = Some(load);
+        sleep(SETTLE).await;
+    }
     eprintln!("(b) grader-style IAMAT against the baseline");
     report.baseline_grader = Some(grader_style(baseline.addr, s.samples, "grader-base").await?);
     baseline.check_alive()
 }
 
 /// Every measurement of the herd. Its idle probes (c, d, b) come before
-/// its load run (a), so the floods the load leaves queued cannot slow them.
+/// its load runs (a1, a2), so the floods the load leaves queued cannot slow them.
 async fn measure_herd(bin: &Path, dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let s = report.settings.clone();
     let mut herd = Herd::start(bin, &Layout::five(), dir, &[]).await?;
@@ -116,42 +127,48 @@ async fn measure_herd(bin: &Path, dir: &Path, report: &mut Report) -> anyhow::Re
     Ok(())
 }
 
-/// (a) against the herd's target, then whether every other server holds
-/// the target's newest location for each load client.
+/// (a1) and (a2) against the herd's target, each with what it cost the
+/// herd and whether every other server then holds the target's newest
+/// location for a sample of the load's clients.
 async fn measure_herd_load(herd: &Herd, report: &mut Report) -> anyhow::Result<()> {
     let s = report.settings.clone();
     let target = herd.addr(&s.target)?;
-    eprintln!("(a) pipelined IAMAT against {}", s.target);
-    let config = load_config(&s, "bench-herd");
-    report.herd_load = Some(pipelined_iamat(target, &config).await?);
-    sleep(SETTLE).await;
-    eprintln!("(a) checking that every server holds the newest locations");
     let others: Vec<(String, SocketAddr)> = herd
         .addrs
         .iter()
         .filter(|(name, _)| **name != s.target)
         .map(|(name, addr)| (name.clone(), *addr))
         .collect();
-    let clients = config.client_ids();
-    let deadline = Instant::now() + AGREEMENT_WAIT;
-    report.agreement = Some(Agreement {
-        pairs: clients.len() * others.len(),
-        differ: disagreements(target, &others, &clients, deadline).await?,
-    });
+    for run in &mut report.loads {
+        let tag = run.shape.tag;
+        eprintln!("({tag}) pipelined IAMAT against {}", s.target);
+        let config = load_config(&s, &run.shape, "bench-herd");
+        let before = Snapshot::of_herd_when_quiet(herd).await?;
+        let load = pipelined_iamat(target, &config).await?;
+        let after = Snapshot::of_herd_when_quiet(herd).await?;
+        run.herd_cost = Some(Cost::between(before, after, load.replies));
+        run.herd = Some(load);
+        eprintln!("({tag}) checking that every server holds the newest locations");
+        let clients = config.sample_client_ids(AGREEMENT_SAMPLE);
+        let deadline = Instant::now() + AGREEMENT_WAIT;
+        run.agreement = Some(Agreement {
+            pairs: clients.len() * others.len(),
+            differ: disagreements(target, &others, &clients, deadline).await?,
+        });
+    }
     Ok(())
 }
 
 /// Turns bad replies and missed floods into problems, which fail the run.
 fn note_failures(report: &mut Report) {
-    for (who, load) in [
-        ("baseline", &report.baseline_load),
-        ("herd", &report.herd_load),
-    ] {
-        if let Some(load) = load.as_ref().filter(|l| l.bad_replies > 0) {
-            report.problems.push(format!(
-                "(a) {who}: {} replies were not AT lines, the first {:?}",
-                load.bad_replies, load.first_bad
-            ));
+    for run in &report.loads {
+        for (who, load) in [("baseline", &run.baseline), ("herd", &run.herd)] {
+            if let Some(load) = load.as_ref().filter(|l| l.bad_replies > 0) {
+                report.problems.push(format!(
+                    "({}) {who}: {} replies were not AT lines, the first {:?}",
+                    run.shape.tag, load.bad_replies, load.first_bad
+                ));
+            }
         }
     }
     if let Some(missed) = report.flood.as_ref().map(|f| f.missed).filter(|&m| m > 0) {

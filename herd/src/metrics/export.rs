@@ -11,6 +11,7 @@
 //! | `herd_link_up{peer}` | gauge | 1 while the link to `peer` is up |
 //! | `herd_link_queue_depth{peer}` | gauge | messages waiting on that link |
 //! | `herd_link_dropped_total{peer}` | counter | messages a full link queue dropped |
+//! | `herd_link_locations_sent_total{peer}` | counter | locations sent whole (`AT` lines) |
 //! | `herd_antientropy_repairs_total{peer}` | counter | entries anti-entropy repaired |
 //! | `herd_journal_fsync_seconds` | histogram | one batch's write and fsync |
 //! | `herd_journal_records_total` | counter | records appended |
@@ -208,6 +209,16 @@ fn links(encoder: &mut DescriptorEncoder, shared: &Shared) -> Result<(), std::fm
         help,
         Counter,
         dropped.into_iter(),
+    )?;
+    let sent =
+        named(&|v| v.locations_sent_before + peers.stats(&v.peer).unwrap_or_default().at_sent);
+    let help = "Locations sent whole (AT lines: floods, grafts and repairs) on the link.";
+    per_peer(
+        encoder,
+        "herd_link_locations_sent",
+        help,
+        Counter,
+        sent.into_iter(),
     )?;
     let repairs = named(&|v| v.repairs);
     let help = "Entries anti-entropy found missing or stale and repaired on the link.";

@@ -27,7 +27,7 @@ use super::merge;
 use super::outbox::{Outbox, Taken};
 use super::registry::{Counters, Registration};
 use super::spread;
-use super::{LINGER, MAX_BATCH_BYTES, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
+use super::{LINGER, MAX_BATCH_BYTES, MAX_WRITE_STALL, PING_EVERY, READ_TIMEOUT, WRITE_TIMEOUT};
 use crate::shared::Shared;
 use base::logging::Events;
 use proto::codec::{CodecError, Line};
@@ -103,7 +103,7 @@ where
     };
     shared.peers.unregister(peer, id);
     let stats = counters.stats();
-    states.note_down(peer, id, &end, stats.dropped);
+    states.note_down(peer, id, &end, stats);
     macro_rules! down {
         ($level:ident) => {
             tracing::$level!(
@@ -345,7 +345,8 @@ impl Batch {
         self.buf.len() >= MAX_BATCH_BYTES
     }
 
-    /// Writes and flushes everything gathered, within [`WRITE_TIMEOUT`].
+    /// Writes and flushes everything gathered, within [`WRITE_TIMEOUT`] of
+    /// silence from the neighbour and [`MAX_WRITE_STALL`] in all.
     async fn write<W: AsyncWrite + Unpin>(
         &mut self,
         writer: &mut Writer<W>,
@@ -355,10 +356,22 @@ impl Batch {
             return Ok(());
         }
         let bytes = self.buf.split().freeze();
-        match timeout(WRITE_TIMEOUT, writer.send(bytes)).await {
-            Err(_) => return Err(LinkError::WriteTimeout(WRITE_TIMEOUT)),
-            Ok(Err(e)) => return Err(e.into()),
-            Ok(Ok(())) => {}
+        let started = Instant::now();
+        let mut send = std::pin::pin!(writer.send(bytes));
+        let mut heard = counters.received.load(Ordering::Relaxed);
+        loop {
+            match timeout(WRITE_TIMEOUT, send.as_mut()).await {
+                Ok(sent) => break sent?,
+                Err(_) => {
+                    // A neighbour that still sends is alive, only busy:
+                    // wait on, up to MAX_WRITE_STALL in all.
+                    let now_heard = counters.received.load(Ordering::Relaxed);
+                    if now_heard == heard || started.elapsed() >= MAX_WRITE_STALL {
+                        return Err(LinkError::WriteTimeout(started.elapsed()));
+                    }
+                    heard = now_heard;
+                }
+            }
         }
         counters
             .sent

@@ -18,6 +18,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::registry::LinkStats;
+
 /// Longest failure reason kept, in bytes; a longer one is cut.
 pub const MAX_REASON_LEN: usize = 256;
 
@@ -45,6 +47,9 @@ struct Entry {
     /// Messages dropped by links to this neighbour that have ended, so the
     /// drop count does not restart with each link.
     dropped_before: AtomicU64,
+    /// Locations sent whole (`AT` lines) by links to this neighbour that
+    /// have ended, for the same reason.
+    locations_sent_before: AtomicU64,
     /// Entries repaired by anti-entropy on links to this neighbour.
     repairs: AtomicU64,
 }
@@ -66,6 +71,8 @@ pub struct LinkView {
     pub last_error: Option<String>,
     /// Messages dropped on links to this neighbour that have ended.
     pub dropped_before: u64,
+    /// Locations sent whole on links to this neighbour that have ended.
+    pub locations_sent_before: u64,
     /// Entries repaired by anti-entropy on links to this neighbour.
     pub repairs: u64,
 }
@@ -100,6 +107,7 @@ impl LinkStates {
                     last_error: None,
                 }),
                 dropped_before: AtomicU64::new(0),
+                locations_sent_before: AtomicU64::new(0),
                 repairs: AtomicU64::new(0),
             })
             .collect();
@@ -119,14 +127,17 @@ impl LinkStates {
         });
     }
 
-    /// Link `id` to `peer` ended for `reason` after dropping `dropped`
-    /// messages. A link that a newer one already replaced changes nothing
-    /// but the drop count.
-    pub fn note_down(&self, peer: &str, id: u64, reason: &dyn std::fmt::Display, dropped: u64) {
+    /// Link `id` to `peer` ended for `reason` with its counters at `ended`.
+    /// A link that a newer one already replaced changes nothing but the
+    /// running totals.
+    pub fn note_down(&self, peer: &str, id: u64, reason: &dyn std::fmt::Display, ended: LinkStats) {
         let Some(entry) = self.entry(peer) else {
             return;
         };
-        entry.dropped_before.fetch_add(dropped, Ordering::Relaxed);
+        entry
+            .dropped_before
+            .fetch_add(ended.dropped, Ordering::Relaxed);
+        (entry.locations_sent_before).fetch_add(ended.at_sent, Ordering::Relaxed);
         let mut state = lock(entry);
         if state.live == Some(id) {
             state.live = None;
@@ -169,6 +180,7 @@ impl LinkStates {
                     last_sync: state.last_sync,
                     last_error: state.last_error.clone(),
                     dropped_before: entry.dropped_before.load(Ordering::Relaxed),
+                    locations_sent_before: entry.locations_sent_before.load(Ordering::Relaxed),
                     repairs: entry.repairs.load(Ordering::Relaxed),
                 }
             })
@@ -238,12 +250,18 @@ mod tests {
         states.note_synced("Hands");
         let hands = of(&states.view(), "Hands").clone();
         assert!(hands.up && hands.last_sync.is_some());
-        states.note_down("Hands", 1, &"closed by the neighbour", 3);
+        let ended = LinkStats {
+            dropped: 3,
+            at_sent: 7,
+            ..LinkStats::default()
+        };
+        states.note_down("Hands", 1, &"closed by the neighbour", ended);
         let hands = of(&states.view(), "Hands").clone();
         assert!(!hands.up);
         assert!(!hands.cut_off(Duration::from_secs(1)));
         assert_eq!(hands.last_error.as_deref(), Some("closed by the neighbour"));
         assert_eq!(hands.dropped_before, 3);
+        assert_eq!(hands.locations_sent_before, 7);
     }
 
     #[test]
@@ -251,7 +269,12 @@ mod tests {
         let states = states();
         states.note_up("Hands", 1);
         states.note_up("Hands", 2);
-        states.note_down("Hands", 1, &"replaced by a newer link", 0);
+        states.note_down(
+            "Hands",
+            1,
+            &"replaced by a newer link",
+            LinkStats::default(),
+        );
         assert!(of(&states.view(), "Hands").up);
     }
 

@@ -76,9 +76,14 @@ pub const PING_EVERY: Duration = Duration::from_secs(1);
 /// dropped: the neighbour is dead or the connection half-open.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A write that cannot finish in this long drops the link: the neighbour has
+/// A write that makes no progress for this long, while nothing arrives from
+/// the neighbour either, drops the link: the neighbour is gone or has
 /// stopped reading, and its queue would otherwise only fill.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest a write may wait on a neighbour that still sends (a busy
+/// neighbour reads slowly; one that sends but never reads is dropped).
+pub const MAX_WRITE_STALL: Duration = Duration::from_secs(60);
 
 /// First delay before redialing a neighbour that is down.
 pub const BACKOFF_START: Duration = Duration::from_millis(50);

@@ -9,15 +9,25 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::harness::cells::{DASH, Verdict, per_second};
+use crate::harness::cells::{DASH, Verdict, per_second, thousands};
 use crate::harness::herd_log::LogStats;
 use crate::harness::machine::Machine;
+use crate::herd_bench::cost::Cost;
 use crate::herd_bench::load::LoadResult;
 use crate::herd_bench::memory::{ID_LEN, MemoryResult};
 use crate::herd_bench::probe::{FloodResult, WhatsatResult};
 
-/// Herd throughput must be at least this fraction of the baseline's.
-pub const THROUGHPUT_TARGET: f64 = 0.5;
+/// Herd throughput with many clients must be at least this fraction of
+/// the baseline's.
+pub const MANY_CLIENTS_TARGET: f64 = 0.25;
+
+/// Herd throughput with one client per connection must be at least this
+/// fraction of the baseline's.
+pub const ONE_CLIENT_TARGET: f64 = 0.5;
+
+/// The herd's CPU time per report, summed over every server, must be at
+/// most this many times the baseline's per request.
+pub const CPU_TARGET: f64 = 8.0;
 
 /// Flood and WHATSAT p99 must be below this.
 pub const P99_TARGET: Duration = Duration::from_millis(1);
@@ -28,8 +38,12 @@ pub const MEMORY_TARGET: usize = 200 + ID_LEN;
 /// How the run was set up, printed with the results.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Pipelined connections.
+    /// Pipelined connections of the many-client load.
     pub connections: usize,
+    /// Distinct clients each of them reports for, in turn.
+    pub clients_per_connection: usize,
+    /// Pipelined connections of the one-client-per-connection load.
+    pub single_connections: usize,
     /// Commands in flight per connection.
     pub window: usize,
     /// Warm-up before each throughput measurement.
@@ -42,9 +56,59 @@ pub struct Settings {
     pub memory_clients: usize,
     /// The herd server that takes the throughput, grader and WHATSAT load.
     pub target: String,
+    /// Servers in the herd.
+    pub servers: usize,
 }
 
-/// Whether the herd converged after the load run.
+impl Settings {
+    /// The load shapes, the headline first.
+    pub fn shapes(&self) -> [LoadShape; 2] {
+        [
+            LoadShape {
+                tag: "a1",
+                connections: self.connections,
+                clients_per_connection: self.clients_per_connection,
+                target: MANY_CLIENTS_TARGET,
+            },
+            LoadShape {
+                tag: "a2",
+                connections: self.single_connections,
+                clients_per_connection: 1,
+                target: ONE_CLIENT_TARGET,
+            },
+        ]
+    }
+}
+
+/// The shape of one pipelined load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadShape {
+    /// How the report names it.
+    pub tag: &'static str,
+    /// Pipelined connections.
+    pub connections: usize,
+    /// Distinct clients each connection reports for.
+    pub clients_per_connection: usize,
+    /// The herd's throughput target, as a fraction of the baseline's.
+    pub target: f64,
+}
+
+impl LoadShape {
+    /// What the load is, for a row or a line.
+    fn describe(&self, window: usize) -> String {
+        let clients = if self.clients_per_connection == 1 {
+            "one client each".to_owned()
+        } else {
+            format!(
+                "{} clients each",
+                thousands(&self.clients_per_connection.to_string())
+            )
+        };
+        format!("{} conns × {clients}, {window} in flight", self.connections)
+    }
+}
+
+/// Whether the herd converged after a load run.
 #[derive(Debug, Clone, Default)]
 pub struct Agreement {
     /// (client, server) pairs checked.
@@ -66,6 +130,83 @@ impl Agreement {
     }
 }
 
+/// One load shape against the baseline and the herd.
+#[derive(Debug, Clone)]
+pub struct LoadRun {
+    /// The load.
+    pub shape: LoadShape,
+    /// Against the baseline.
+    pub baseline: Option<LoadResult>,
+    /// Against the herd's target server.
+    pub herd: Option<LoadResult>,
+    /// What it cost the baseline.
+    pub baseline_cost: Option<Cost>,
+    /// What it cost the whole herd.
+    pub herd_cost: Option<Cost>,
+    /// Whether the other servers hold the target's newest location for a
+    /// sample of the load's clients afterwards.
+    pub agreement: Option<Agreement>,
+}
+
+impl LoadRun {
+    /// Nothing measured yet.
+    pub fn new(shape: LoadShape) -> Self {
+        Self {
+            shape,
+            baseline: None,
+            herd: None,
+            baseline_cost: None,
+            herd_cost: None,
+            agreement: None,
+        }
+    }
+
+    /// Herd throughput over baseline throughput, when both ran.
+    pub fn ratio(&self) -> Option<f64> {
+        let base = self.baseline.as_ref()?.ops_per_sec();
+        let herd = self.herd.as_ref()?.ops_per_sec();
+        (base > 0.0).then(|| herd / base)
+    }
+
+    /// Whether the herd reached the shape's throughput target.
+    fn ratio_verdict(&self) -> Verdict {
+        Verdict::at_least(self.ratio(), self.shape.target)
+    }
+
+    /// Herd CPU per report over baseline CPU per request.
+    pub fn cpu_ratio(&self) -> Option<f64> {
+        let base = self.baseline_cost.as_ref()?.cpu_per_report()?;
+        let herd = self.herd_cost.as_ref()?.cpu_per_report()?;
+        (base > 0.0).then(|| herd / base)
+    }
+
+    /// Location messages on links per report.
+    pub fn payloads(&self) -> Option<f64> {
+        self.herd_cost.as_ref()?.payloads_per_report()
+    }
+}
+
+/// CPU time per report, or a dash.
+fn cpu_text(cost: Option<&Cost>) -> String {
+    cost.and_then(Cost::cpu_per_report)
+        .map_or(DASH.into(), |ns| format!("{:.1} µs", ns / 1e3))
+}
+
+/// Location messages per report and the relative redundancy
+/// `payloads / (servers − 1) − 1`, or a dash.
+fn payloads_text(run: &LoadRun, servers: usize) -> String {
+    let receivers = servers.saturating_sub(1).max(1) as f64;
+    run.payloads().map_or(DASH.into(), |p| {
+        format!("{p:.2} (redundancy {:+.2})", p / receivers - 1.0)
+    })
+}
+
+/// Log bytes per report, or a dash.
+fn log_text(cost: Option<&Cost>) -> String {
+    cost.and_then(Cost::log_bytes_per_report)
+        .map_or(DASH.into(), |b| format!("{b:.0} B"))
+}
+
 /// Everything measured; `None` for what was not run.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -73,10 +214,8 @@ pub struct Report {
     pub settings: Settings,
     /// The machine it ran on.
     pub machine: Machine,
-    /// (a) against the baseline.
-    pub baseline_load: Option<LoadResult>,
-    /// (a) against the herd target.
-    pub herd_load: Option<LoadResult>,
+    /// (a1) and (a2).
+    pub loads: Vec<LoadRun>,
     /// (b) against the baseline, ns.
     pub baseline_grader: Option<Vec<u64>>,
     /// (b) against the herd target, ns.
@@ -85,9 +224,6 @@ pub struct Report {
     pub flood: Option<FloodResult>,
     /// (d) at the herd target.
     pub whatsat: Option<WhatsatResult>,
-    /// After (a) against the herd: whether the other servers hold the
-    /// target's newest location for every load client.
-    pub agreement: Option<Agreement>,
     /// The herd's logs after the run, with `peer_queue_full` warnings counted.
     pub herd_logs: Option<LogStats>,
     /// (e) memory per stored client at every server.
@@ -99,32 +235,24 @@ pub struct Report {
 impl Report {
     /// A report of nothing measured yet.
     pub fn new(settings: Settings, machine: Machine) -> Self {
+        let loads = settings.shapes().into_iter().map(LoadRun::new).collect();
         Self {
             settings,
             machine,
-            baseline_load: None,
-            herd_load: None,
+            loads,
             baseline_grader: None,
             herd_grader: None,
             flood: None,
             whatsat: None,
-            agreement: None,
             herd_logs: None,
             memory: None,
             problems: Vec::new(),
         }
     }
 
-    /// Herd throughput over baseline throughput, when both ran.
-    pub fn ratio(&self) -> Option<f64> {
-        let base = self.baseline_load.as_ref()?.ops_per_sec();
-        let herd = self.herd_load.as_ref()?.ops_per_sec();
-        (base > 0.0).then(|| herd / base)
-    }
-
-    /// Whether the herd reached [`THROUGHPUT_TARGET`].
-    fn ratio_verdict(&self) -> Verdict {
-        Verdict::at_least(self.ratio(), THROUGHPUT_TARGET)
+    /// Location messages per report may be at most one per other server.
+    fn payloads_target(&self) -> f64 {
+        self.settings.servers.saturating_sub(1) as f64
     }
 
     /// The readable summary followed by the markdown table.

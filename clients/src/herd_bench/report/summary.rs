@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    MEMORY_TARGET, P99_TARGET, Report, THROUGHPUT_TARGET, latencies, memory_text, memory_verdict,
-    ops,
+    CPU_TARGET, LoadRun, MEMORY_TARGET, P99_TARGET, Report, cpu_text, latencies, log_text,
+    memory_text, memory_verdict, ops, payloads_text,
 };
 use crate::harness::cells::{DASH, Verdict, p50_90_99, p50_99, ratio};
 use crate::harness::stats::Summary;
@@ -33,23 +33,51 @@ impl Report {
         out
     }
 
-    /// (a): both load runs, the ratio, agreement afterwards, the logs.
+    /// (a1) and (a2): each load against both, the ratios, the costs,
+    /// agreement afterwards; then the logs.
     fn write_load(&self, out: &mut String) {
         let s = &self.settings;
         let _ = writeln!(
             out,
-            "(a) pipelined IAMAT: {} connections x {} in flight, {:?} measured after {:?} warm-up",
-            s.connections, s.window, s.duration, s.warmup
+            "(a) pipelined IAMAT, every report the newest for its client: {:?} measured after {:?} warm-up",
+            s.duration, s.warmup
         );
-        for (who, load) in [("baseline", &self.baseline_load), ("herd", &self.herd_load)] {
+        for run in &self.loads {
+            self.write_load_run(run, out);
+        }
+        if let Some(logs) = &self.herd_logs {
+            let _ = writeln!(
+                out,
+                "    herd logs after the whole run: {:.1} MB in {} files; {} link-queue-full warnings \
+                 (rate-limited, so a lower bound; each means floods were dropped)",
+                logs.bytes as f64 / 1e6,
+                logs.files,
+                logs.matching_lines
+            );
+        }
+    }
+
+    fn write_load_run(&self, run: &LoadRun, out: &mut String) {
+        let shape = &run.shape;
+        let _ = writeln!(
+            out,
+            "  ({}) {}",
+            shape.tag,
+            shape.describe(self.settings.window)
+        );
+        for (who, load, cost) in [
+            ("baseline", &run.baseline, &run.baseline_cost),
+            ("herd", &run.herd, &run.herd_cost),
+        ] {
             let Some(load) = load else { continue };
             let _ = writeln!(
                 out,
-                "    {who:<8} {:>16}  latency p50/p90/p99 {}  ({} replies, {} not AT)",
+                "    {who:<8} {:>16}  latency p50/p90/p99 {}  ({} replies, {} not AT); CPU per report {}",
                 ops(Some(load)),
                 p50_90_99(latencies(Some(load))),
                 load.throughput.completed,
-                load.bad_replies
+                load.bad_replies,
+                cpu_text(cost.as_ref()),
             );
             if let Some(bad) = &load.first_bad {
                 let _ = writeln!(out, "             first bad reply: {bad:?}");
@@ -57,11 +85,23 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "    herd / baseline = {} (target >= {THROUGHPUT_TARGET}: {})",
-            ratio(self.ratio()),
-            self.ratio_verdict()
+            "    herd / baseline = {} (target >= {}: {}); CPU per report herd / baseline = {} \
+             (target <= {CPU_TARGET}: {})",
+            ratio(run.ratio()),
+            run.shape.target,
+            run.ratio_verdict(),
+            ratio(run.cpu_ratio()),
+            Verdict::at_most(run.cpu_ratio(), CPU_TARGET),
         );
-        if let Some(a) = &self.agreement {
+        let _ = writeln!(
+            out,
+            "    per report: location messages on links {} (target <= {}: {}), log bytes {}",
+            payloads_text(run, self.settings.servers),
+            self.payloads_target(),
+            Verdict::at_most(run.payloads(), self.payloads_target()),
+            log_text(run.herd_cost.as_ref()),
+        );
+        if let Some(a) = &run.agreement {
             let differ = if a.differ.is_empty() {
                 String::new()
             } else {
@@ -72,18 +112,8 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "    after the load, {} (client, server) pairs hold the target's newest location{differ}",
+                "    after the load, {} (sampled client, server) pairs hold the target's newest location{differ}",
                 a.fraction()
-            );
-        }
-        if let Some(logs) = &self.herd_logs {
-            let _ = writeln!(
-                out,
-                "    herd logs after the whole run: {:.1} MB in {} files; {} link-queue-full warnings \
-                 (rate-limited, so a lower bound; each means floods were dropped)",
-                logs.bytes as f64 / 1e6,
-                logs.files,
-                logs.matching_lines
             );
         }
     }

@@ -2,8 +2,8 @@
 //! paste into the README.
 
 use super::{
-    Agreement, MEMORY_TARGET, Report, THROUGHPUT_TARGET, latencies, memory_text, memory_verdict,
-    ops,
+    Agreement, CPU_TARGET, LoadRun, MEMORY_TARGET, Report, cpu_text, latencies, log_text,
+    memory_text, memory_verdict, ops, payloads_text,
 };
 use crate::harness::cells::{DASH, Verdict, p50_90_99, p50_99, ratio};
 use crate::harness::table::Table;
@@ -13,7 +13,7 @@ use crate::herd_bench::probe::{WHATSAT_BOUND, WHATSAT_RADIUS};
 use super::P99_TARGET;
 
 impl Report {
-    /// Rows (a) to (e).
+    /// Rows (a1) to (e).
     pub(super) fn table(&self) -> Table<5> {
         let mut table = Table::new([
             "Measurement",
@@ -39,30 +39,63 @@ impl Report {
         table
     }
 
-    /// (a): throughput, latency under load, agreement afterwards.
+    /// (a1) and (a2): throughput, latency under load, what each report
+    /// cost, agreement afterwards.
     fn load_rows(&self, table: &mut Table<5>) {
-        let s = &self.settings;
-        let (baseline, herd) = (self.baseline_load.as_ref(), self.herd_load.as_ref());
+        for run in &self.loads {
+            self.load_run_rows(run, table);
+        }
+    }
+
+    fn load_run_rows(&self, run: &LoadRun, table: &mut Table<5>) {
+        let tag = run.shape.tag;
+        let (baseline, herd) = (run.baseline.as_ref(), run.herd.as_ref());
         table.row([
             format!(
-                "(a) IAMAT throughput, {} conns × {} in flight",
-                s.connections, s.window
+                "({tag}) IAMAT throughput, {}",
+                run.shape.describe(self.settings.window)
             ),
             ops(baseline),
             ops(herd),
-            ratio(self.ratio()),
-            format!("≥ {THROUGHPUT_TARGET}: {}", self.ratio_verdict()),
+            ratio(run.ratio()),
+            format!("≥ {}: {}", run.shape.target, run.ratio_verdict()),
         ]);
         table.row([
-            "(a) IAMAT latency under that load, p50 / p90 / p99".into(),
+            format!("({tag}) latency under that load, p50 / p90 / p99"),
             p50_90_99(latencies(baseline)),
             p50_90_99(latencies(herd)),
             String::new(),
             String::new(),
         ]);
-        let agreement = self.agreement.as_ref();
+        let (base_cost, herd_cost) = (run.baseline_cost.as_ref(), run.herd_cost.as_ref());
         table.row([
-            "(a) after it, other servers holding each load client's newest location".into(),
+            format!("({tag}) CPU per report, every process of the side"),
+            cpu_text(base_cost),
+            cpu_text(herd_cost),
+            ratio(run.cpu_ratio()),
+            format!(
+                "≤ {CPU_TARGET}: {}",
+                Verdict::at_most(run.cpu_ratio(), CPU_TARGET)
+            ),
+        ]);
+        let most = self.payloads_target();
+        table.row([
+            format!("({tag}) location messages on links per report"),
+            DASH.into(),
+            payloads_text(run, self.settings.servers),
+            String::new(),
+            format!("≤ {most}: {}", Verdict::at_most(run.payloads(), most)),
+        ]);
+        table.row([
+            format!("({tag}) log bytes per report, every server"),
+            DASH.into(),
+            log_text(herd_cost),
+            String::new(),
+            String::new(),
+        ]);
+        let agreement = run.agreement.as_ref();
+        table.row([
+            format!("({tag}) after it, other servers holding sampled clients' newest location"),
             DASH.into(),
             agreement.map_or(DASH.into(), Agreement::fraction),
             String::new(),

@@ -7,8 +7,8 @@ use futures::{SinkExt, StreamExt};
 use tokio::net::tcp::OwnedReadHalf;
 
 use super::harness::{FIVE, FIVE_LINKS, Herd, PATIENCE, eventually, fake_dialer, key};
-use crate::peer::READ_TIMEOUT;
 use crate::peer::handshake::Reader;
+use crate::peer::{READ_TIMEOUT, WRITE_TIMEOUT};
 use base::topology::Limits;
 use proto::codec::Line;
 use proto::digest::{Node, client_hash, leaf_of};
@@ -191,5 +191,80 @@ async fn neighbour_that_stops_reading_costs_drops_not_waiting() {
         herd.node("Wilkes").held("last").is_some()
     })
     .await;
+    herd.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_neighbour_that_still_sends_keeps_its_link_through_a_long_write_stall() {
+    let k = key("k");
+    let herd = Herd::start(&["Hands"], &[("Goloman", "Hands")], k.clone()).await;
+    let hands = herd.node("Hands");
+    // The test plays Goloman, busy: it reads nothing for longer than
+    // WRITE_TIMEOUT, but goes on pinging, as a loaded server does, while
+    // Hands has ever more to send it.
+    let (mut reader, mut writer) = fake_dialer(herd.addr("Hands"), &k, "Goloman", "Hands").await;
+    herd.wait_linked().await;
+    let pinger = tokio::spawn(async move {
+        loop {
+            writer.send(Message::Ping.to_bytes()).await.expect("ping");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+    let sent = || hands.shared.peers.stats("Goloman").map_or(0, |s| s.sent);
+    // Long IDs, so the socket buffers (several MB on loopback) fill fast.
+    let padding = "x".repeat(180);
+    let (fill, stall) = (
+        Duration::from_secs(4),
+        WRITE_TIMEOUT + Duration::from_secs(1),
+    );
+    let started = Instant::now();
+    let mut t = 0;
+    let mut sent_when_full = None;
+    while started.elapsed() < fill + stall {
+        if started.elapsed() >= fill && sent_when_full.is_none() {
+            sent_when_full = Some(sent());
+        }
+        for _ in 0..1_000 {
+            t += 1;
+            hands.iamat(&format!("busy-client-{t:07}-{padding}"), t);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        sent_when_full,
+        Some(sent()),
+        "Hands's writes did not stall for longer than WRITE_TIMEOUT; the test proves nothing"
+    );
+    // Goloman reads again: everything queued drains, then new locations
+    // flow on the same link.
+    let deadline = Instant::now() + 4 * PATIENCE;
+    let next = async |reader: &mut Reader<OwnedReadHalf>, within| match tokio::time::timeout(
+        within,
+        reader.next(),
+    )
+    .await
+    {
+        Err(_) => None,
+        Ok(line) => Some(line.expect("the link is still open").expect("a line")),
+    };
+    while next(&mut reader, Duration::from_millis(500))
+        .await
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "Hands never stopped sending");
+    }
+    hands.iamat("after-the-stall", t + 1);
+    loop {
+        let line = next(&mut reader, PATIENCE)
+            .await
+            .expect("Hands writes again");
+        if matches!(&line, Line::Complete(l) if l.windows(15).any(|w| w == b"after-the-stall")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the last location never came");
+    }
+    pinger.abort();
+    let view = hands.shared.peers.states().view();
+    assert!(view[0].up && view[0].last_error.is_none(), "{view:?}");
     herd.shutdown().await;
 }
