@@ -20,8 +20,9 @@ const CLIENTS: usize = 100_000;
 const UPDATE_EVERY: usize = 50;
 
 /// How long after the burst every server may take to hold every client:
-/// "a few seconds", with the margin a loaded two-core machine needs.
-const CONVERGE_WITHIN: Duration = Duration::from_secs(30);
+/// "a few seconds" (about 7 s on an idle two-core machine, debug build),
+/// with the margin a loaded one needs (77 s was seen at load average 20).
+const CONVERGE_WITHIN: Duration = Duration::from_secs(60);
 
 /// Clients whose WHATSAT is checked on every server.
 const SAMPLES: usize = 40;
