@@ -1,7 +1,9 @@
 //! `tablet`: a stone tablet. `pull` polls tallies and scores every P seconds
 //! and prints what changed; `push` listens, registers for events, and prints
 //! each pushed update. Every pull or push latency goes to the tablet's own
-//! file, `<log-dir>/tablet-<name>-<pull|push>.latency`.
+//! file, `<log-dir>/tablet-<name>-<pull|push>.latency`. With
+//! `--dispatcher URL` the tablet asks the dispatcher for its front end
+//! (client ID `tablet-<name>`) and asks again when that front end fails.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use clients::olympic::dispatcher::{self, Assigned, Dispatcher};
 use clients::olympic::facade::Facade;
 use clients::olympic::latency::LatencyLog;
 use clients::olympic::{pull, push};
@@ -19,6 +22,10 @@ struct Args {
     /// The facade's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080", env = "FACADE_URL")]
     facade: String,
+    /// The dispatcher's base URL: ask it for the front end (instead of
+    /// --facade), and ask again when that front end fails.
+    #[arg(long, env = "DISPATCHER_URL")]
+    dispatcher: Option<String>,
     /// This tablet's name, for its output and latency file.
     #[arg(long, default_value = "1")]
     name: String,
@@ -60,7 +67,23 @@ enum Mode {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let facade = Facade::new(&args.facade);
+    let assigned = match &args.dispatcher {
+        Some(url) => {
+            let client = format!("tablet-{}", args.name);
+            let assigned = Assigned::connect(Dispatcher::new(url), &client)
+                .await
+                .with_context(|| format!("asking the dispatcher at {url}"))?;
+            Some(assigned)
+        }
+        None => None,
+    };
+    let facade = match &assigned {
+        Some(assigned) => assigned.facade().clone(),
+        None => Facade::new(&args.facade),
+    };
+    let front_end = assigned
+        .as_ref()
+        .map_or(args.facade.as_str(), Assigned::url);
     let mode = match args.mode {
         Mode::Pull { .. } => "pull",
         Mode::Push { .. } => "push",
@@ -82,10 +105,14 @@ async fn main() -> anyhow::Result<()> {
                 every > 0.0 && every.is_finite(),
                 "--every must be a positive number of seconds"
             );
-            println!("{prefix}pulling every {every}s from {}", args.facade);
+            println!("{prefix}pulling every {every}s from {front_end}");
             let follow = pull::Follow { teams, events };
+            let source = match assigned.clone() {
+                Some(assigned) => pull::Source::Dispatched(assigned),
+                None => pull::Source::Fixed(facade),
+            };
             tokio::select! {
-                () = pull::run(facade, follow, Duration::from_secs_f64(every), rounds, prefix, log) => {}
+                () = pull::run(source, follow, Duration::from_secs_f64(every), rounds, prefix, log) => {}
                 () = clients::signal::shutdown() => {}
             }
         }
@@ -94,6 +121,16 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("binding the push listener")?;
             let serving = tokio::spawn(push::serve(listener, prefix.clone(), log));
+            if let Some(given) = assigned.clone() {
+                println!("{prefix}listening on {addr}; front end {front_end}");
+                let follow = dispatcher::keep_registered(given, addr.to_string(), events, prefix);
+                tokio::select! {
+                    result = serving => result.context("push listener")?.context("serving pushes")?,
+                    () = follow => {}
+                    () = clients::signal::shutdown() => {}
+                }
+                return release(assigned.as_ref()).await;
+            }
             for event in &events {
                 facade
                     .register(&addr.to_string(), event)
@@ -109,6 +146,17 @@ async fn main() -> anyhow::Result<()> {
                 () = clients::signal::shutdown() => {}
             }
         }
+    }
+    release(assigned.as_ref()).await
+}
+
+/// Frees the tablet's assignment at the dispatcher, if it has one.
+async fn release(assigned: Option<&Assigned>) -> anyhow::Result<()> {
+    if let Some(assigned) = assigned {
+        assigned
+            .release()
+            .await
+            .context("releasing the front end")?;
     }
     Ok(())
 }

@@ -122,7 +122,11 @@ impl Facade {
         .await
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FacadeError> {
+    /// `GET {base}{path}`, its JSON read as `T` (also used for the dispatcher).
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, FacadeError> {
         let transport = |e: reqwest::Error| FacadeError::Transport(e.without_url().to_string());
         let response = self
             .http
@@ -145,7 +149,7 @@ impl Facade {
 }
 
 /// Percent-encodes one path segment.
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {

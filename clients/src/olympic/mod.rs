@@ -3,9 +3,11 @@
 //!
 //! [`facade`] wraps the REST endpoints, [`cacofonix`] decides what to send,
 //! [`pull`] and [`push`] are the two tablet modes, [`latency`] records how
-//! long each pull or push took, one file per tablet.
+//! long each pull or push took, one file per tablet, and [`dispatcher`]
+//! asks the dispatcher which front end a tablet should use.
 
 pub mod cacofonix;
+pub mod dispatcher;
 pub mod facade;
 pub mod latency;
 pub mod pull;

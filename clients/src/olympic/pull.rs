@@ -4,8 +4,57 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use super::dispatcher::{self, Assigned};
 use super::facade::Facade;
 use super::latency::LatencyLog;
+
+/// Where a pull tablet reads.
+#[derive(Debug)]
+pub enum Source {
+    /// Always the same facade (`tablet --facade URL`).
+    Fixed(Facade),
+    /// The front end the dispatcher gave (`tablet --dispatcher URL`), asked
+    /// for again when it fails.
+    Dispatched(Assigned),
+}
+
+impl Source {
+    /// The facade to read from now.
+    pub fn facade(&self) -> &Facade {
+        match self {
+            Source::Fixed(facade) => facade,
+            Source::Dispatched(assigned) => assigned.facade(),
+        }
+    }
+
+    /// After a round: asks the dispatcher again if the front end failed (or
+    /// the lease is due). Answers a line to print, if any.
+    pub async fn after_round(&mut self, front_end_failed: bool) -> Option<String> {
+        let Source::Dispatched(assigned) = self else {
+            return None;
+        };
+        let asked = if front_end_failed {
+            assigned.failed().await
+        } else {
+            assigned.renew().await
+        };
+        match asked {
+            Ok(Some(url)) => Some(format!("frontend {url}")),
+            Ok(None) => None,
+            Err(e) => Some(format!("error   dispatcher: {e}")),
+        }
+    }
+}
+
+/// What one round of reads found.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The lines to print (only changes, and errors).
+    pub lines: Vec<String>,
+    /// Whether a read failed in a way that means the front end did
+    /// ([`dispatcher::front_end_failed`]).
+    pub front_end_failed: bool,
+}
 
 /// What a pull tablet follows.
 #[derive(Debug, Clone)]
@@ -29,14 +78,16 @@ impl Seen {
     }
 }
 
-/// One round of reads. Returns the lines to print (only changes).
+/// One round of reads: the lines to print (only changes) and whether the
+/// front end failed.
 pub async fn poll_once(
     facade: &Facade,
     follow: &Follow,
     seen: &mut Seen,
     log: &mut LatencyLog,
-) -> Vec<String> {
-    let mut out = Vec::new();
+) -> Round {
+    let mut round = Round::default();
+    let out = &mut round.lines;
     for team in &follow.teams {
         let started = Instant::now();
         let result = facade.tally(team).await;
@@ -54,7 +105,10 @@ pub async fn poll_once(
                     out.push(format!("medals  {text}"));
                 }
             }
-            Err(e) => out.push(format!("error   tally {team}: {e}")),
+            Err(e) => {
+                round.front_end_failed |= dispatcher::front_end_failed(&e);
+                out.push(format!("error   tally {team}: {e}"));
+            }
         }
     }
     for event in &follow.events {
@@ -75,15 +129,18 @@ pub async fn poll_once(
                     out.push(format!("score   {text}"));
                 }
             }
-            Err(e) => out.push(format!("error   score {event}: {e}")),
+            Err(e) => {
+                round.front_end_failed |= dispatcher::front_end_failed(&e);
+                out.push(format!("error   score {event}: {e}"));
+            }
         }
     }
-    out
+    round
 }
 
 /// Polls every `period`, `rounds` times (or forever), printing with `prefix`.
 pub async fn run(
-    facade: Facade,
+    mut source: Source,
     follow: Follow,
     period: Duration,
     rounds: Option<u64>,
@@ -95,7 +152,11 @@ pub async fn run(
     let mut done = 0;
     while rounds.is_none_or(|n| done < n) {
         ticker.tick().await;
-        for line in poll_once(&facade, &follow, &mut seen, &mut log).await {
+        let round = poll_once(source.facade(), &follow, &mut seen, &mut log).await;
+        for line in round.lines {
+            println!("{prefix}{line}");
+        }
+        if let Some(line) = source.after_round(round.front_end_failed).await {
             println!("{prefix}{line}");
         }
         done += 1;
