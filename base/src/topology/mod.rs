@@ -8,6 +8,7 @@
 //! Validation happens here, once, so the rest of the code can trust the shape.
 
 mod limits;
+pub mod random;
 mod sections;
 #[cfg(test)]
 mod tests;

@@ -12,11 +12,13 @@
 //! target/release/herd-bench --quick    # smoke run, a few seconds
 //! ```
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, ensure};
+use base::topology::random::{random_links, server_name};
+use base::topology::{ServerSpec, to_toml};
 use clap::{Args, Parser, Subcommand};
 
 use clients::flags::{seconds, seconds_or_zero};
@@ -53,6 +55,23 @@ enum Command {
         /// Server name in AT replies.
         #[arg(long, default_value = "Goloman")]
         name: String,
+    },
+    /// Print a random connected topology (seeded): `--servers` servers
+    /// `S00`, `S01`, ... with about `--degree` links each, on loopback
+    /// ports from `--first-port` (client, then peer port, per server).
+    Topology {
+        /// Servers.
+        #[arg(long, default_value_t = 50)]
+        servers: usize,
+        /// Average links per server.
+        #[arg(long, default_value_t = 4.0)]
+        degree: f64,
+        /// Seed of the graph.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The first server's client port.
+        #[arg(long, default_value_t = 12000)]
+        first_port: u16,
     },
     /// Run only the pipelined IAMAT load (a) against a server already
     /// running, such as a herd started by hand under a profiler.
@@ -207,6 +226,41 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The text of [`Command::Topology`].
+fn random_topology(
+    servers: usize,
+    degree: f64,
+    seed: u64,
+    first_port: u16,
+) -> anyhow::Result<String> {
+    ensure!((2..=1000).contains(&servers), "--servers must be 2 to 1000");
+    ensure!(
+        degree >= 1.0 && degree.is_finite(),
+        "--degree must be at least 1"
+    );
+    let ports = u16::try_from(2 * servers).ok();
+    let last = ports.and_then(|p| first_port.checked_add(p));
+    ensure!(
+        last.is_some(),
+        "--first-port leaves no room for {servers} servers"
+    );
+    let names: Vec<String> = (0..servers).map(|i| server_name(i, servers)).collect();
+    let specs = (names.iter().enumerate())
+        .map(|(i, name)| {
+            let client = first_port + 2 * i as u16;
+            let spec = ServerSpec {
+                addr: (Ipv4Addr::LOCALHOST, client).into(),
+                peer_addr: (Ipv4Addr::LOCALHOST, client + 1).into(),
+            };
+            (name.clone(), spec)
+        })
+        .collect();
+    let links: Vec<(&str, &str)> = (random_links(servers, degree, seed).into_iter())
+        .map(|(a, b)| (names[a].as_str(), names[b].as_str()))
+        .collect();
+    Ok(to_toml(&specs, &links, ""))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -214,6 +268,15 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::BaselineServer { addr, name }) => {
             let listener = announce::listen(WHO, addr).await?;
             clients::baseline::serve(listener, Arc::from(name)).await?;
+            Ok(())
+        }
+        Some(Command::Topology {
+            servers,
+            degree,
+            seed,
+            first_port,
+        }) => {
+            print!("{}", random_topology(servers, degree, seed, first_port)?);
             Ok(())
         }
         Some(Command::Load {
