@@ -2,6 +2,7 @@
 //! `leaderboard --listen ADDR [--redis redis://…] [--data-dir DIR]`.
 //! Embedded storage in `--data-dir` unless `--redis` is given.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let listener = tokio::net::TcpListener::bind(&cli.listen)
