@@ -20,8 +20,9 @@ pub const MAX_PLACE: u8 = 99;
 const POINTS: [u8; 6] = [6, 5, 4, 3, 2, 1];
 
 /// What a service posts. Every field must be present (`place` may be
-/// null, for did-not-finish) and no other field is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// null, for did-not-finish) and no other field is allowed. Clients
+/// (`cacofonix`) serialise the same type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResultPost {
     /// The poster's id for this result: posting the same id again changes
