@@ -1,84 +1,52 @@
-//! The default store: everything in memory, made durable by the results
+//! The default store: the board in memory, made durable by the results
 //! log in the data directory ([`super::log`]), replayed at start.
 //!
-//! One lock guards the log and the memory together, so a result is on
-//! disk before it counts and counts the moment it is on disk; the lock is
-//! std's and is only taken in blocking code (the append runs on tokio's
-//! blocking pool) or for a read that never awaits.
+//! Posts go through a bounded queue to one writer thread
+//! ([`super::writer`]) that appends them in batches, one `fdatasync` per
+//! batch, and counts a result only once it is on disk. Reads take the
+//! board's lock for as long as it takes to copy the lines they need.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
+use tokio::sync::{mpsc, oneshot};
+
+use super::board::Board;
 use super::log::Log;
+use super::writer::{self, Job};
 use super::{Applied, Store, StoreError};
 use crate::result::Recorded;
-use crate::standing::{self, Standing};
+use crate::standing::Standing;
 
-/// The embedded store; clones share one log and one board.
+/// Posts waiting for the writer; when it is full, posters wait.
+pub const WRITE_QUEUE: usize = 1024;
+
+/// The embedded store; clones share one writer and one board.
 #[derive(Debug, Clone)]
 pub struct EmbeddedStore {
-    /// The log and the board, changed together.
-    inner: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
 }
 
-/// What the lock guards.
+/// What the clones share; dropping the last stops the writer.
 #[derive(Debug)]
-struct Inner {
-    /// Where results are made durable.
-    log: Log,
-    /// The board built from the log.
-    board: Board,
+struct Shared {
+    /// The board, read here and changed only by the writer.
+    board: Arc<Mutex<Board>>,
+    /// Posts for the writer; `None` only while dropping.
+    queue: Option<mpsc::Sender<Job>>,
+    /// The writer thread, joined on drop so that the data directory is
+    /// unlocked once the store is gone.
+    writer: Option<JoinHandle<()>>,
 }
 
-/// Counted results and what they add up to, per athlete.
-#[derive(Debug, Default)]
-struct Board {
-    /// Every counted result by id: what a repeated id is answered with.
-    results: HashMap<String, Recorded>,
-    /// Per athlete: team, points, results.
-    athletes: HashMap<String, Tally>,
-}
-
-/// One athlete's sums.
-#[derive(Debug)]
-struct Tally {
-    /// The team of the athlete's first counted result.
-    team: String,
-    /// Sum of points.
-    points: u64,
-    /// Number of counted results.
-    results: u64,
-}
-
-impl Board {
-    /// The result already counted under `result`'s id, if any.
-    fn seen(&self, result: &Recorded) -> Option<&Recorded> {
-        self.results.get(&result.id)
-    }
-
-    /// Counts `result` (whose id must be new).
-    fn count(&mut self, result: Recorded) {
-        let tally = self
-            .athletes
-            .entry(result.athlete.clone())
-            .or_insert_with(|| Tally {
-                team: result.team.clone(),
-                points: 0,
-                results: 0,
-            });
-        tally.points += u64::from(result.points);
-        tally.results += 1;
-        self.results.insert(result.id.clone(), result);
-    }
-
-    fn line(name: &str, tally: &Tally) -> Standing {
-        Standing::new(
-            name.to_owned(),
-            tally.team.clone(),
-            tally.points,
-            tally.results,
-        )
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(writer) = self.writer.take() {
+            // The writer finishes the batch it has, then stops.
+            let _ = writer.join();
+        }
     }
 }
 
@@ -89,55 +57,53 @@ impl EmbeddedStore {
         let (log, old) = Log::open(dir)?;
         let mut board = Board::default();
         for result in old {
-            if board.seen(&result).is_none() {
-                board.count(result);
-            }
+            board.count(result);
         }
-        tracing::info!(dir = %dir.display(), results = board.results.len(), "results log replayed");
+        tracing::info!(dir = %dir.display(), results = board.len(), "results log replayed");
+        let board = Arc::new(Mutex::new(board));
+        let (queue, jobs) = mpsc::channel(WRITE_QUEUE);
+        let writer = {
+            let board = board.clone();
+            std::thread::Builder::new()
+                .name("results-log".into())
+                .spawn(move || writer::run(log, board, jobs))
+                .map_err(|source| StoreError::Io {
+                    path: dir.to_owned(),
+                    source,
+                })?
+        };
         Ok(Self {
-            inner: Arc::new(Mutex::new(Inner { log, board })),
+            shared: Arc::new(Shared {
+                board,
+                queue: Some(queue),
+                writer: Some(writer),
+            }),
         })
     }
+}
 
-    /// The lock; a panic while it was held cannot leave the log and the
-    /// board apart (the board changes only after the append), so a
-    /// poisoned lock is still usable.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// [`Store::apply`] for blocking code.
-    fn apply_blocking(&self, result: Recorded) -> Result<Applied, StoreError> {
-        let mut inner = self.lock();
-        if let Some(first) = inner.board.seen(&result) {
-            return Ok(Applied::Seen(first.clone()));
-        }
-        inner.log.append(&result)?;
-        inner.board.count(result.clone());
-        Ok(Applied::New(result))
-    }
+/// The answer when the writer is gone (it panicked).
+fn stopped() -> StoreError {
+    StoreError::Writer("the log writer stopped".to_owned())
 }
 
 impl Store for EmbeddedStore {
     async fn apply(&self, result: Recorded) -> Result<Applied, StoreError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.apply_blocking(result))
+        let queue = self.shared.queue.as_ref().ok_or_else(stopped)?;
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Job { result, reply })
             .await
-            .map_err(|e| StoreError::Writer(e.to_string()))?
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn top(&self) -> Result<Vec<Standing>, StoreError> {
-        let lines = {
-            let inner = self.lock();
-            let athletes = &inner.board.athletes;
-            athletes.iter().map(|(n, t)| Board::line(n, t)).collect()
-        };
-        Ok(standing::top(lines))
+        Ok(writer::lock(&self.shared.board).top())
     }
 
     async fn athlete(&self, name: &str) -> Result<Option<Standing>, StoreError> {
-        let inner = self.lock();
-        Ok(inner.board.athletes.get(name).map(|t| Board::line(name, t)))
+        Ok(writer::lock(&self.shared.board).athlete(name))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

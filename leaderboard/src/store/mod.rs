@@ -8,9 +8,11 @@
 //! counts updates the athlete's points, results and average together, so
 //! no read ever sees an average that misses a counted result.
 
+mod board;
 pub mod embedded;
 mod log;
 pub mod redis;
+mod writer;
 
 use std::future::Future;
 
@@ -88,7 +90,8 @@ pub enum StoreError {
     /// Redis answered something this store did not write.
     #[error("redis holds unexpected data: {0}")]
     Unexpected(String),
-    /// The blocking task that writes the log panicked or was cancelled.
-    #[error("the log writer stopped: {0}")]
+    /// The embedded store's log writer failed to write a batch (the
+    /// reason), or has stopped.
+    #[error("the results log: {0}")]
     Writer(String),
 }
