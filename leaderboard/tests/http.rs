@@ -1,9 +1,15 @@
 //! The HTTP routes, in-process over the embedded store on a free loopback
-//! port: status codes, bodies, and JSON errors that change nothing.
+//! port: status codes, bodies, and JSON errors that change nothing; and
+//! over Redis, what a post and `/health` answer once Redis is gone.
+
+mod common;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use leaderboard::Store;
 use leaderboard::store::embedded::EmbeddedStore;
+use leaderboard::store::redis::RedisStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -18,6 +24,10 @@ impl Served {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedStore::open(dir.path()).unwrap();
+        Self::start_with(store, dir).await
+    }
+
+    async fn start_with(store: impl Store, dir: tempfile::TempDir) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = leaderboard::api::router(Arc::new(store));
@@ -183,4 +193,37 @@ async fn health_unknown_routes_wrong_methods_and_huge_bodies_answer_json() {
     let (status, reply) = lb.post(huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(reply["error"].is_string());
+}
+
+#[tokio::test]
+async fn with_redis_gone_a_post_and_health_answer_503_in_json_and_do_not_hang() {
+    /// Not a speed target: only that nothing hangs. Long enough for the
+    /// connection manager's reconnect attempts and
+    /// timeouts on a loaded machine.
+    const WITHIN: Duration = Duration::from_secs(30);
+    let Some(redis) = common::redis_or_skip("with_redis_gone_a_post_and_health_answer_503") else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url(), "gone").await.unwrap();
+    let lb = Served::start_with(store, tempfile::tempdir().unwrap()).await;
+    assert_eq!(
+        lb.get("/health").await,
+        (StatusCode::OK, json!({"status": "ok", "storage": "redis"}))
+    );
+    let (status, _) = lb.post(result("r1", "Asterix", "Gaul", Some(1))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    drop(redis);
+    let started = Instant::now();
+    let (status, reply) = lb.post(result("r2", "Asterix", "Gaul", Some(1))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{reply}");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("storage unavailable"),
+        "{reply}"
+    );
+    let (status, _) = lb.get("/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < WITHIN, "took {:?}", started.elapsed());
 }
