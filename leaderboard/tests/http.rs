@@ -197,9 +197,8 @@ async fn health_unknown_routes_wrong_methods_and_huge_bodies_answer_json() {
 
 #[tokio::test]
 async fn with_redis_gone_a_post_and_health_answer_503_in_json_and_do_not_hang() {
-    /// Not a speed target: only that nothing hangs. Long enough for the
-    /// connection manager's reconnect attempts and
-    /// timeouts on a loaded machine.
+    /// Not a speed target, only that nothing hangs: long enough for the
+    /// connection manager's reconnect attempts on a loaded machine.
     const WITHIN: Duration = Duration::from_secs(30);
     let Some(redis) = common::redis_or_skip("with_redis_gone_a_post_and_health_answer_503") else {
         return;
