@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
+use facade::listener::{self, Limits};
+use facade::server;
 use leaderboard::Store;
 use leaderboard::store::embedded::EmbeddedStore;
 use leaderboard::store::redis::{DEFAULT_PREFIX, RedisStore};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,7 +69,10 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Serves `store` on `listener` until SIGINT or SIGTERM.
+/// Serves `store` on `listener` until SIGINT or SIGTERM, through the
+/// facade's accept loop with the facade's limits: a request head must
+/// arrive within its header timeout, and past its connection limits the
+/// longest-idle connection is shed, so slow clients cannot lock others out.
 async fn serve<S: Store>(
     listener: tokio::net::TcpListener,
     store: S,
@@ -79,13 +85,20 @@ async fn serve<S: Store>(
         "leaderboard listening on http://{addr} ({} storage: {place})",
         store.kind()
     );
+    base::fdlimit::raise_and_log();
     let app = leaderboard::api::router(Arc::new(store));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            if let Err(e) = base::signal::shutdown().await {
-                tracing::error!(error = %e, "cannot wait for signals");
-            }
-        })
+    let limits = Limits {
+        max_connections: server::MAX_CONNECTIONS,
+        max_per_source: server::MAX_PER_SOURCE,
+        header_timeout: server::HEADER_TIMEOUT,
+        stop_timeout: server::STOP_TIMEOUT,
+    };
+    let shutdown = CancellationToken::new();
+    let serving = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
+    base::signal::shutdown()
         .await
-        .context("serving HTTP")
+        .context("waiting for signals")?;
+    tracing::info!("leaderboard stopping");
+    shutdown.cancel();
+    serving.await.context("the accept loop failed")
 }

@@ -1,6 +1,7 @@
 //! The `leaderboard` binary as a deployment runs it: results posted to one
 //! process are still there, and still counted once, after it is killed and
-//! started again, with the embedded store and with Redis.
+//! started again, with the embedded store and with Redis; a client that
+//! never sends a request is closed.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use base::process::Supervised;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long the binary may take to print where it listens.
 const STARTUP: Duration = Duration::from_secs(20);
@@ -23,6 +25,7 @@ async fn start(args: &[&str], dir: &Path) -> (Supervised, String) {
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .current_dir(dir)
+        .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -116,4 +119,22 @@ async fn redis_and_a_data_dir_together_are_refused() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be used with"));
+}
+
+#[tokio::test]
+async fn a_client_that_sends_no_request_head_is_closed_and_others_are_served() {
+    /// The facade's header timeout (10 s) and a generous margin.
+    const CLOSED_WITHIN: Duration = Duration::from_secs(40);
+    let dir = tempfile::tempdir().unwrap();
+    let (_process, url) = start(&[], dir.path()).await;
+    let addr = url.trim_start_matches("http://");
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    silent.write_all(b"GET /top10 HTTP/1.1\r\n").await.unwrap();
+    assert_eq!(top10(&url).await, json!([]));
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(CLOSED_WITHIN, silent.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "a silent connection was still open after {CLOSED_WITHIN:?}"
+    );
 }
