@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
         .append(true)
         .open(&log_path)
         .with_context(|| format!("opening {}", log_path.display()))?;
-    let rng = || match args.seed {
+    let rng = match args.seed {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
     };
@@ -73,11 +73,11 @@ async fn main() -> anyhow::Result<()> {
         args.mode,
         Duration::from_secs_f64(args.rate),
         args.events.clone(),
-        rng(),
+        rng,
     );
     let mut results = args.leaderboard.as_deref().map(|url| {
         let run = format!("{:x}", now().as_millis());
-        let plan = Results::new(args.mode, args.events.clone(), run, rng());
+        let plan = Results::new(args.mode, args.events.clone(), run, args.seed);
         (plan, Leaderboard::new(url))
     });
     let facade = Facade::new(&args.facade);
