@@ -1,5 +1,6 @@
 //! `cacofonix`: the one authorised updater. Sends medal and score updates to
-//! the REST facade in `random` or `testing` mode and logs what it sent.
+//! the REST facade in `random` or `testing` mode and logs what it sent;
+//! with `--leaderboard URL`, also posts athletes' results there.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use clients::olympic::cacofonix::{Action, Mode, Plan};
 use clients::olympic::facade::Facade;
+use clients::olympic::leaderboard::{Leaderboard, Results};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -39,6 +41,10 @@ struct Args {
     /// File holding the Cacofonix id (CACOFONIX_ID wins; else the local default).
     #[arg(long)]
     auth_file: Option<PathBuf>,
+    /// The leaderboard service's base URL: also post athletes' results
+    /// there, every round (off when not given).
+    #[arg(long, env = "LEADERBOARD_URL")]
+    leaderboard: Option<String>,
     /// Where `cacofonix.log` goes.
     #[arg(long, default_value = "logs")]
     log_dir: PathBuf,
@@ -69,6 +75,11 @@ async fn main() -> anyhow::Result<()> {
         args.events.clone(),
         rng,
     );
+    let mut results = args.leaderboard.as_deref().map(|url| {
+        let run = format!("{:x}", now().as_millis());
+        let plan = Results::new(args.mode, args.events.clone(), run, args.seed);
+        (plan, Leaderboard::new(url))
+    });
     let facade = Facade::new(&args.facade);
     println!(
         "cacofonix: {:?} mode, rate {}s, facade {}",
@@ -83,16 +94,30 @@ async fn main() -> anyhow::Result<()> {
         }
         for action in actions {
             let line = send(&facade, &action, &auth).await;
-            println!("{line}");
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            writeln!(log, "{}.{:06} {line}", now.as_secs(), now.subsec_micros())
-                .context("writing the log")?;
+            record(&mut log, &line)?;
+        }
+        if let Some((plan, board)) = &mut results {
+            for result in plan.next_round() {
+                record(&mut log, &board.post(&result).await)?;
+            }
         }
         rounds += 1;
     }
     Ok(())
+}
+
+/// Prints `line` and appends it to the log with the time.
+fn record(log: &mut std::fs::File, line: &str) -> anyhow::Result<()> {
+    println!("{line}");
+    let now = now();
+    writeln!(log, "{}.{:06} {line}", now.as_secs(), now.subsec_micros()).context("writing the log")
+}
+
+/// Time since the epoch.
+fn now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// Sends one update and describes it (never including the id).

@@ -56,13 +56,9 @@ pub struct Facade {
 impl Facade {
     /// A client for the facade at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .expect("a plain HTTP client always builds");
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http,
+            http: http_client(),
         }
     }
 
@@ -146,6 +142,15 @@ impl Facade {
         serde_json::from_value(body)
             .map_err(|e| FacadeError::Transport(format!("unexpected reply: {e}")))
     }
+}
+
+/// An HTTP client whose requests time out after [`REQUEST_TIMEOUT`];
+/// also the leaderboard client's.
+pub(crate) fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("a plain HTTP client always builds")
 }
 
 /// Percent-encodes one path segment.
