@@ -26,6 +26,7 @@ pub mod peer;
 pub mod places;
 pub mod server;
 pub mod shared;
+pub mod sim;
 pub mod status;
 pub mod supervision;
 pub mod up;
