@@ -2,8 +2,10 @@
 //! file ([`topology`]), logging set-up, the log writer and rotation
 //! ([`logging`]), signals ([`signal`]), the open-file limit ([`fdlimit`]),
 //! holding many client connections without letting any client lock the
-//! others out ([`admission`], [`activity`]), and child processes that die
-//! with their owner, for the benchmarks and tests ([`process`]).
+//! others out ([`admission`], [`activity`]), child processes that die
+//! with their owner, for the benchmarks and tests ([`process`]), a child
+//! that dies with its parent ([`parent`]), and the latency buckets every
+//! service reports in ([`latency`]).
 //!
 //! The herd, the REST facade, the clients and the benchmarks all use it,
 //! so none of them needs to pull in the server to read a topology or to
@@ -15,7 +17,9 @@
 pub mod activity;
 pub mod admission;
 pub mod fdlimit;
+pub mod latency;
 pub mod logging;
+pub mod parent;
 pub mod process;
 pub mod signal;
 pub mod topology;

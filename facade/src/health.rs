@@ -137,7 +137,7 @@ async fn probe(addr: &str) -> Result<Value, ProbeError> {
     let mut lines = FramedRead::new(stream, TextLines::new(MAX_STATUS_LINE));
     let line = lines.next().await.ok_or(ProbeError::Closed)??;
     let json = line
-        .strip_prefix(herd::status::STATUS_VERB)
+        .strip_prefix(proto::reply::STATUS_VERB)
         .and_then(|rest| rest.strip_prefix(' '))
         .ok_or(ProbeError::NotStatus)?;
     Ok(serde_json::from_str(json)?)

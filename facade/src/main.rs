@@ -41,7 +41,7 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(parent) = cli.supervised_by
-        && let Err(e) = herd::supervision::die_with_parent(parent)
+        && let Err(e) = base::parent::die_with_parent(parent)
     {
         eprintln!("facade: {e}");
         return ExitCode::FAILURE;

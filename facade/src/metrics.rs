@@ -135,7 +135,7 @@ impl FacadeMetrics {
 
 /// A histogram over the herd's latency buckets, in seconds.
 fn latency_histogram() -> Histogram {
-    Histogram::new(herd::metrics::latency_bounds_secs())
+    Histogram::new(base::latency::latency_bounds_secs())
 }
 
 /// A bounded label for any method.

@@ -16,8 +16,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use nix::sys::signal::Signal;
-use nix::unistd::Pid;
 
 use crate::shared::Shared;
 use base::topology::SecurityConfig;
@@ -36,23 +34,13 @@ const LINKS_POLL: Duration = Duration::from_millis(50);
 static SUMMARISED_BY_PARENT: AtomicBool = AtomicBool::new(false);
 
 /// Why a process cannot run supervised.
-#[derive(Debug, thiserror::Error)]
-pub enum SupervisionError {
-    /// The kernel refused the parent-death signal.
-    #[error("cannot ask for a signal when herd up stops: {0}")]
-    Prctl(#[source] nix::Error),
-    /// The parent died before the request took effect.
-    #[error("herd up (process {0}) is gone")]
-    ParentGone(u32),
-}
+pub use base::parent::ParentError as SupervisionError;
 
 /// Makes this process get SIGTERM when `parent` dies, and checks that
-/// `parent` is still alive and our parent. Call it first thing.
+/// `parent` is still alive and our parent ([`base::parent`]); `herd up`
+/// then summarises this process's insecure defaults. Call it first thing.
 pub fn die_with_parent(parent: u32) -> Result<(), SupervisionError> {
-    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(SupervisionError::Prctl)?;
-    if Pid::parent().as_raw() as i64 != i64::from(parent) {
-        return Err(SupervisionError::ParentGone(parent));
-    }
+    base::parent::die_with_parent(parent)?;
     SUMMARISED_BY_PARENT.store(true, Ordering::Relaxed);
     Ok(())
 }
