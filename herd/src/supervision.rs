@@ -16,7 +16,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-
 use crate::shared::Shared;
 use base::topology::SecurityConfig;
 
