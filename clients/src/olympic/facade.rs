@@ -122,6 +122,20 @@ impl Facade {
         .await
     }
 
+    /// `GET /registerClient/{client}/medals/{team}`.
+    pub async fn register_medals(
+        &self,
+        client: &str,
+        team: &str,
+    ) -> Result<serde_json::Value, FacadeError> {
+        self.get(&format!(
+            "/registerClient/{}/medals/{}",
+            segment(client),
+            segment(team)
+        ))
+        .await
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FacadeError> {
         let transport = |e: reqwest::Error| FacadeError::Transport(e.without_url().to_string());
         let response = self
