@@ -1,7 +1,8 @@
 // The scoreboard: every team's tally and every event's score, kept current
-// over server-sent events from /events. EventSource reconnects by itself and
-// sends Last-Event-ID; if the facade refused the stream outright (it gives
-// up then), a new one is opened with ?lastEventId= after a pause.
+// over server-sent events from /events; a value that changes flashes.
+// EventSource reconnects by itself and sends Last-Event-ID; if the facade
+// refused the stream outright (EventSource gives up then), a new one is
+// opened with ?lastEventId= after a pause.
 "use strict";
 const RETRY_MS = 2000;
 const MAX_RECEIVED = 20;
@@ -42,7 +43,9 @@ function flash(el) {
 
 function row(tbody, key, cells) {
   let tr = tbody.querySelector(`tr[data-key="${CSS.escape(key)}"]`);
-  if (!tr) {
+  if (tr) {
+    flash(tr);
+  } else {
     tr = document.createElement("tr");
     tr.dataset.key = key;
     for (let i = 0; i < cells; i++) tr.appendChild(document.createElement("td"));
@@ -65,13 +68,14 @@ function onTally(t) {
   });
   c[4].className = "changed";
   stamp(c[4], Number(t.changed_at));
-  flash(tr);
 }
 
 function onScore(s) {
   const box = document.getElementById("events");
   let card = box.querySelector(`[data-event="${CSS.escape(s.event)}"]`);
-  if (!card) {
+  if (card) {
+    flash(card);
+  } else {
     card = document.createElement("div");
     card.className = "card";
     card.dataset.event = s.event;
@@ -92,7 +96,6 @@ function onScore(s) {
   const when = card.querySelector(".changed");
   stamp(when, Number(s.updated_at || 0));
   if (s.updated_by) when.title += " · by " + s.updated_by;
-  flash(card);
 }
 
 function note(kind, data, id) {

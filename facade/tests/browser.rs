@@ -83,7 +83,8 @@ async fn the_scoreboard_shows_current_values_and_a_set_score_appears_without_rel
         herd.client("Goloman").to_string(),
         herd.client("Hands").to_string(),
     ];
-    let facade = facade_with(test_config(herd_addrs)).await;
+    // The default deadlines: a browser shares this machine's cores.
+    let facade = facade_with(facade::server::Config::new(herd_addrs)).await;
     let addr = facade.addr();
     for path in [
         format!("/setScore/curling/4/2/{auth}"),
