@@ -23,8 +23,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// The page's state as the test reads it: the stream mark, its own load
-/// count, how many events it received, each score and tally shown.
-const READ_BOARD: &str = r##"(() => ({
+/// count, how many events it received, each score and tally shown; `null`
+/// while the page is still loading.
+const READ_BOARD: &str = r##"(() => { try { return {
   stream: document.body?.dataset.stream || "",
   status: document.getElementById("stream")?.textContent || "",
   loads: document.body.dataset.loads || "",
@@ -36,7 +37,7 @@ const READ_BOARD: &str = r##"(() => ({
   medals: Object.fromEntries([...document.querySelectorAll("#medals tr[data-team]")].map(tr =>
     [tr.dataset.team, [...tr.querySelectorAll("[data-medal]")].map(td => Number(td.textContent))])),
   log: [...document.querySelectorAll("#received li")].map(li => li.textContent),
-}))()"##;
+}; } catch (e) { return null; } })()"##;
 
 /// Where screenshots go: `target/browser/`.
 fn artefacts() -> PathBuf {
@@ -45,7 +46,8 @@ fn artefacts() -> PathBuf {
     dir
 }
 
-/// Evaluates `expression` until `check` accepts its value, within [`WAIT`].
+/// Evaluates `expression` until `check` accepts its value, within twice
+/// [`WAIT`]; a page still loading is asked again.
 async fn until(
     browser: &mut Browser,
     session: &str,
@@ -55,13 +57,15 @@ async fn until(
 ) -> Value {
     let deadline = Instant::now() + WAIT * 2;
     loop {
-        let value = browser.eval(session, expression).await;
-        if check(&value) {
-            return value;
+        let value = browser.try_eval(session, expression).await;
+        if let Ok(value) = &value
+            && check(value)
+        {
+            return value.clone();
         }
         assert!(
             Instant::now() < deadline,
-            "{what}: the page shows {value:#}"
+            "{what}: the page shows {value:#?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

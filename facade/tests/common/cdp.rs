@@ -86,6 +86,13 @@ impl Browser {
 
     /// Sends one command (to `session`, or the browser) and returns its result.
     pub async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        let reply = self.call_raw(session, method, params).await;
+        assert!(reply["error"].is_null(), "{method}: {}", reply["error"]);
+        reply["result"].clone()
+    }
+
+    /// Sends one command and returns the whole reply, error or result.
+    async fn call_raw(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let mut command = json!({"id": id, "method": method, "params": params});
@@ -96,7 +103,7 @@ impl Browser {
             .send(Message::text(command.to_string()))
             .await
             .expect("sending to DevTools");
-        let reply = tokio::time::timeout(CDP_WAIT, async {
+        tokio::time::timeout(CDP_WAIT, async {
             loop {
                 let message = self.socket.next().await.expect("DevTools closed").unwrap();
                 let Message::Text(text) = message else {
@@ -109,9 +116,7 @@ impl Browser {
             }
         })
         .await
-        .unwrap_or_else(|_| panic!("{method}: no answer within {CDP_WAIT:?}"));
-        assert!(reply["error"].is_null(), "{method}: {}", reply["error"]);
-        reply["result"].clone()
+        .unwrap_or_else(|_| panic!("{method}: no answer within {CDP_WAIT:?}"))
     }
 
     /// Opens a new tab at `url`; returns its session.
@@ -131,19 +136,26 @@ impl Browser {
 
     /// The value of `expression` in `session`'s page (promises awaited).
     pub async fn eval(&mut self, session: &str, expression: &str) -> Value {
-        let result = self
-            .call(
-                Some(session),
-                "Runtime.evaluate",
-                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
-            )
+        self.try_eval(session, expression)
+            .await
+            .unwrap_or_else(|why| panic!("{expression}: {why}"))
+    }
+
+    /// [`Browser::eval`], or why not (the page is between documents, or the
+    /// expression threw).
+    pub async fn try_eval(&mut self, session: &str, expression: &str) -> Result<Value, String> {
+        let params = json!({"expression": expression, "returnByValue": true, "awaitPromise": true});
+        let reply = self
+            .call_raw(Some(session), "Runtime.evaluate", params)
             .await;
-        assert!(
-            result["exceptionDetails"].is_null(),
-            "{expression}: {}",
-            result["exceptionDetails"]
-        );
-        result["result"]["value"].clone()
+        if !reply["error"].is_null() {
+            return Err(reply["error"].to_string());
+        }
+        let result = &reply["result"];
+        if !result["exceptionDetails"].is_null() {
+            return Err(result["exceptionDetails"].to_string());
+        }
+        Ok(result["result"]["value"].clone())
     }
 
     /// A PNG of `session`'s page as shown.
