@@ -43,7 +43,7 @@ async function refresh() {
     const r = await fetch("/health", { cache: "no-store" });
     const h = await r.json();
     document.getElementById("summary").textContent =
-      (h.degraded ? "Degraded: " + h.reasons.join("; ") : "Every server answers and every link is up.") +
+      (h.degraded ? "Degraded: " + h.reasons.join("; ") : "Every server answers and none is degraded.") +
       ` The facade sends requests to ${h.attached}.`;
     document.getElementById("servers").replaceChildren(...h.servers.map(server));
     status.className = "live";
