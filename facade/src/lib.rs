@@ -6,7 +6,9 @@
 //! Layout, one concept per module: [`servers`] picks the herd server and
 //! fails over, [`herd_link`] pipelines requests over a small connection pool,
 //! [`catalog`] caches teams and events, [`protocol`] reads and writes herd
-//! lines, [`subscriber`] turns `UPDATE` lines into [`push`]es and SSE, [`api`]
+//! lines, [`subscriber`] turns `UPDATE` lines into [`push`]es and SSE through
+//! the [`board`] of current values, [`registrations`] keeps pushes' tablets
+//! across restarts, [`api`]
 //! serves HTTP, [`listener`] accepts connections without letting any client
 //! lock the others out, [`server`] wires it all together.
 
@@ -14,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod board;
 pub mod catalog;
 pub mod config;
 pub mod health;
@@ -25,6 +28,7 @@ pub mod logging;
 pub mod metrics;
 pub mod protocol;
 pub mod push;
+pub mod registrations;
 pub mod reply_lines;
 pub mod server;
 pub mod servers;

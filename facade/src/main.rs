@@ -75,7 +75,12 @@ fn run(cli: &Cli, resolved: Resolved) -> anyhow::Result<()> {
         let _log_guard = facade::logging::init(&cli.log_dir, addr.port(), &logs)
             .context("setting up logging")?;
         base::fdlimit::raise_and_log();
-        let running = server::start(listener, Config::new(herd.clone())).await?;
+        let mut config = Config::new(herd.clone());
+        config.registrations = Some(
+            cli.log_dir
+                .join(format!("facade-{}.clients.json", addr.port())),
+        );
+        let running = server::start(listener, config).await?;
         println!(
             "facade listening on http://{addr} (herd {})",
             herd.join(",")

@@ -1,12 +1,14 @@
-//! Server push: the registry of tablets per event, and the HTTP GETs that
-//! bring every score update to them.
+//! Server push: the registry of tablets per event or team, and the HTTP GETs
+//! that bring every score or tally update to them.
 //!
-//! Each registered tablet has its own worker task and its own small queue,
-//! so a slow or dead tablet only ever delays itself: publishing an update
-//! just appends to the queues and returns. A tablet's pushes arrive in order;
-//! when one falls more than [`TABLET_QUEUE`] updates behind, the oldest are
-//! dropped (every update carries the event's full state). A tablet that fails
-//! [`PushConfig::drop_after`] updates in a row is removed from the registry.
+//! Each registration (a tablet and one event or team) has its own worker task
+//! and its own small queue, so a slow or dead tablet only ever delays itself:
+//! publishing an update just appends to the queues and returns. Its pushes
+//! arrive in order; when one falls more than [`TABLET_QUEUE`] updates behind,
+//! the oldest are dropped (every update carries the topic's full state). A
+//! registration whose pushes fail [`PushConfig::drop_after`] updates in a row
+//! is removed from the registry. Every change to the registry wakes
+//! [`Pusher::changed`], which `registrations` uses to keep its file current.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -18,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
-use crate::protocol::Score;
+use crate::board::{Change, Item, Topic};
+use crate::protocol::{Score, Tally};
 
 /// Updates queued per tablet before the oldest is dropped.
 pub const TABLET_QUEUE: usize = 16;
@@ -34,7 +37,7 @@ pub struct PushConfig {
     pub retry_backoff: Duration,
     /// Failed updates in a row after which a tablet is dropped.
     pub drop_after: u32,
-    /// Most tablets registered for one event.
+    /// Most tablets registered for one event or team.
     pub max_per_event: usize,
     /// Most GETs in flight at once, over all tablets.
     pub concurrency: usize,
@@ -53,9 +56,9 @@ impl Default for PushConfig {
     }
 }
 
-/// The event already has [`PushConfig::max_per_event`] tablets.
+/// The event or team already has [`PushConfig::max_per_event`] tablets.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("too many tablets are registered for this event")]
+#[error("too many tablets are registered for this event or team")]
 pub struct RegistryFull;
 
 /// Checks a tablet's push address, `host:port` (a DNS name, an IPv4 address
@@ -103,14 +106,39 @@ pub fn push_url(client: &str, score: &Score) -> Option<Url> {
     Some(url)
 }
 
-/// One registered tablet.
+/// `http://{client}/pushUpdate/medals/{team}/{gold}/{silver}/{bronze}/{stamp}`,
+/// each variable one percent-encoded path segment. `stamp` is when the facade
+/// saw the tally change (a tally has no time of its own).
+pub fn medal_push_url(client: &str, tally: &Tally, stamp: &str) -> Option<Url> {
+    let mut url = Url::parse(&format!("http://{client}/")).ok()?;
+    {
+        let mut path = url.path_segments_mut().ok()?;
+        path.clear();
+        path.extend(["pushUpdate", "medals", &tally.team]);
+        for count in [tally.gold, tally.silver, tally.bronze] {
+            path.push(&count.to_string());
+        }
+        path.push(stamp);
+    }
+    Some(url)
+}
+
+/// The push URL of `change` for `client`.
+fn change_url(client: &str, change: &Change) -> Option<Url> {
+    match &change.item {
+        Item::Score(score) => push_url(client, score),
+        Item::Tally(tally) => medal_push_url(client, tally, &change.changed_at),
+    }
+}
+
+/// One registration: a tablet and what it follows.
 struct Tablet {
     /// Its push address, `host:port`.
     client: String,
-    /// The event it registered for.
-    event: String,
+    /// The event or team it registered for.
+    topic: Topic,
     /// Updates not yet pushed, oldest first. Never held across `.await`.
-    queue: Mutex<VecDeque<Arc<Score>>>,
+    queue: Mutex<VecDeque<Arc<Change>>>,
     /// Wakes the worker when the queue gains an update.
     wake: Notify,
     /// Cancelled when the tablet is dropped or the facade stops.
@@ -123,9 +151,11 @@ struct Shared {
     config: PushConfig,
     /// Bounds GETs in flight over all tablets.
     permits: Semaphore,
-    /// Tablets by canonical event name, in registration order. A std mutex,
-    /// never held across `.await`.
-    registry: Mutex<HashMap<String, Vec<Arc<Tablet>>>>,
+    /// Tablets by topic, in registration order. A std mutex, never held
+    /// across `.await`.
+    registry: Mutex<HashMap<Topic, Vec<Arc<Tablet>>>>,
+    /// Woken whenever a registration is added or dropped.
+    changed: Notify,
 }
 
 /// The registry and its workers.
@@ -150,17 +180,18 @@ impl Pusher {
                 permits: Semaphore::new(config.concurrency),
                 config,
                 registry: Mutex::new(HashMap::new()),
+                changed: Notify::new(),
             }),
             shutdown,
             tracker: TaskTracker::new(),
         })
     }
 
-    /// Registers `client` (see [`parse_client_id`]) for updates of `event`
-    /// (canonical name). Returns `false` if it already was.
-    pub fn register(&self, event: &str, client: &str) -> Result<bool, RegistryFull> {
+    /// Registers `client` (see [`parse_client_id`]) for updates of `topic`
+    /// (canonical names). Returns `false` if it already was.
+    pub fn register(&self, topic: &Topic, client: &str) -> Result<bool, RegistryFull> {
         let mut registry = self.shared.registry.lock().unwrap();
-        let tablets = registry.entry(event.to_owned()).or_default();
+        let tablets = registry.entry(topic.clone()).or_default();
         if tablets.iter().any(|t| t.client == client) {
             return Ok(false);
         }
@@ -169,7 +200,7 @@ impl Pusher {
         }
         let tablet = Arc::new(Tablet {
             client: client.to_owned(),
-            event: event.to_owned(),
+            topic: topic.clone(),
             queue: Mutex::new(VecDeque::new()),
             wake: Notify::new(),
             gone: self.shutdown.child_token(),
@@ -177,14 +208,16 @@ impl Pusher {
         tablets.push(tablet.clone());
         self.tracker
             .spawn(run_tablet(self.shared.clone(), tablet.clone()));
-        info!(client = %client, event = %event, "tablet registered");
+        drop(registry);
+        self.shared.changed.notify_one();
+        info!(client = %client, topic = ?topic, "tablet registered");
         Ok(true)
     }
 
-    /// Queues `score` for every tablet of its event and returns at once.
-    pub fn publish(&self, score: &Arc<Score>) {
+    /// Queues `change` for every tablet of its topic and returns at once.
+    pub fn publish(&self, change: &Arc<Change>) {
         let registry = self.shared.registry.lock().unwrap();
-        let Some(tablets) = registry.get(&score.event) else {
+        let Some(tablets) = registry.get(&change.item.topic()) else {
             return;
         };
         for tablet in tablets {
@@ -193,19 +226,37 @@ impl Pusher {
                 queue.pop_front();
                 debug!(client = %tablet.client, "tablet behind; oldest update dropped");
             }
-            queue.push_back(score.clone());
+            queue.push_back(change.clone());
             drop(queue);
             tablet.wake.notify_one();
         }
     }
 
-    /// The push addresses registered for `event`, in registration order.
-    pub fn tablets(&self, event: &str) -> Vec<String> {
+    /// The push addresses registered for `topic`, in registration order.
+    pub fn tablets(&self, topic: &Topic) -> Vec<String> {
         let registry = self.shared.registry.lock().unwrap();
         registry
-            .get(event)
+            .get(topic)
             .map(|ts| ts.iter().map(|t| t.client.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// Every registration, as (topic, push address), in topic order.
+    pub fn registrations(&self) -> Vec<(Topic, String)> {
+        let registry = self.shared.registry.lock().unwrap();
+        let mut all: Vec<(Topic, String)> = registry
+            .iter()
+            .flat_map(|(topic, ts)| ts.iter().map(|t| (topic.clone(), t.client.clone())))
+            .collect();
+        drop(registry);
+        all.sort();
+        all
+    }
+
+    /// Waits until a registration is added or dropped (at once if one was
+    /// since the last call).
+    pub async fn changed(&self) {
+        self.shared.changed.notified().await;
     }
 
     /// Waits for every worker to finish (after the shutdown token was cancelled).
@@ -220,7 +271,7 @@ async fn run_tablet(shared: Arc<Shared>, tablet: Arc<Tablet>) {
     let mut failures = 0;
     loop {
         let next = tablet.queue.lock().unwrap().pop_front();
-        let Some(score) = next else {
+        let Some(change) = next else {
             tokio::select! {
                 () = tablet.gone.cancelled() => return,
                 () = tablet.wake.notified() => continue,
@@ -228,30 +279,31 @@ async fn run_tablet(shared: Arc<Shared>, tablet: Arc<Tablet>) {
         };
         let delivered = tokio::select! {
             () = tablet.gone.cancelled() => return,
-            ok = deliver(&shared, &tablet, &score) => ok,
+            ok = deliver(&shared, &tablet, &change) => ok,
         };
         if delivered {
             failures = 0;
             continue;
         }
         failures += 1;
-        warn!(client = %tablet.client, event = %tablet.event, failures, "push failed");
+        warn!(client = %tablet.client, topic = ?tablet.topic, failures, "push failed");
         if failures >= shared.config.drop_after {
             let mut registry = shared.registry.lock().unwrap();
-            if let Some(tablets) = registry.get_mut(&tablet.event) {
+            if let Some(tablets) = registry.get_mut(&tablet.topic) {
                 tablets.retain(|t| !Arc::ptr_eq(t, &tablet));
             }
             drop(registry);
+            shared.changed.notify_one();
             tablet.gone.cancel();
-            warn!(client = %tablet.client, event = %tablet.event, "tablet dropped after repeated failures");
+            warn!(client = %tablet.client, topic = ?tablet.topic, "tablet dropped after repeated failures");
             return;
         }
     }
 }
 
 /// One update to one tablet, with retries. True if the tablet answered 2xx.
-async fn deliver(shared: &Shared, tablet: &Tablet, score: &Score) -> bool {
-    let Some(url) = push_url(&tablet.client, score) else {
+async fn deliver(shared: &Shared, tablet: &Tablet, change: &Change) -> bool {
+    let Some(url) = change_url(&tablet.client, change) else {
         return false;
     };
     let mut pause = shared.config.retry_backoff;
@@ -271,7 +323,7 @@ async fn deliver(shared: &Shared, tablet: &Tablet, score: &Score) -> bool {
             .await;
         match sent {
             Ok(response) if response.status().is_success() => {
-                debug!(client = %tablet.client, event = %score.event, "pushed");
+                debug!(client = %tablet.client, topic = ?tablet.topic, "pushed");
                 return true;
             }
             Ok(response) => {
@@ -339,6 +391,21 @@ mod tests {
         assert_eq!(
             push_url("h:1", &odd).unwrap().as_str(),
             "http://h:1/pushUpdate/ski%20jump/-/A%2FB/1"
+        );
+    }
+
+    #[test]
+    fn medal_push_url_carries_team_counts_and_stamp() {
+        let tally = Tally {
+            team: "Gaul".into(),
+            gold: 2,
+            silver: 0,
+            bronze: 7,
+        };
+        let url = medal_push_url("127.0.0.1:9000", &tally, "1732250000.5").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9000/pushUpdate/medals/Gaul/2/0/7/1732250000.5"
         );
     }
 }

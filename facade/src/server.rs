@@ -2,6 +2,7 @@
 //! and the HTTP server, all stopped by one cancellation token.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,11 +13,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::api::{self, AppState};
+use crate::board::Topic;
 use crate::catalog::Herd;
 use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
 use crate::listener;
 use crate::metrics::FacadeMetrics;
 use crate::push::{PushConfig, Pusher};
+use crate::registrations;
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
 
@@ -52,6 +55,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// SSE streams open at once.
     pub max_sse_streams: usize,
+    /// The file push registrations are kept in across restarts; `None`
+    /// keeps them in memory only.
+    pub registrations: Option<PathBuf>,
 }
 
 impl Config {
@@ -66,6 +72,7 @@ impl Config {
             max_per_source: MAX_PER_SOURCE,
             header_timeout: HEADER_TIMEOUT,
             max_sse_streams: MAX_SSE_STREAMS,
+            registrations: None,
         }
     }
 }
@@ -91,6 +98,8 @@ pub struct Running {
     pusher: Arc<Pusher>,
     http: JoinHandle<()>,
     subscription: JoinHandle<()>,
+    /// Keeps the registrations file current, when there is one.
+    saver: Option<JoinHandle<()>>,
 }
 
 /// Serves the REST API on `listener` until [`Running::stop`].
@@ -105,6 +114,10 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     let metrics = Arc::new(FacadeMetrics::new(servers.clone()));
     let herd = Arc::new(Herd::new(link, metrics.clone()));
     let pusher = Arc::new(Pusher::new(config.push.clone(), shutdown.clone())?);
+    let saver = config
+        .registrations
+        .clone()
+        .map(|path| tokio::spawn(registrations::keep(pusher.clone(), path, shutdown.clone())));
     let updates = Arc::new(Updates::new(pusher.clone()));
     let subscription = tokio::spawn(subscriber::run(
         servers.clone(),
@@ -137,6 +150,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         pusher,
         http,
         subscription,
+        saver,
     })
 }
 
@@ -148,7 +162,12 @@ impl Running {
 
     /// The push addresses registered for `event` (canonical name).
     pub fn tablets(&self, event: &str) -> Vec<String> {
-        self.pusher.tablets(event)
+        self.pusher.tablets(&Topic::Event(event.to_owned()))
+    }
+
+    /// The push addresses registered for `team`'s medals (canonical name).
+    pub fn medal_tablets(&self, team: &str) -> Vec<String> {
+        self.pusher.tablets(&Topic::Team(team.to_owned()))
     }
 
     /// Stops accepting, ends SSE streams and pushes, and waits (up to
@@ -162,6 +181,9 @@ impl Running {
         }
         let _ = self.subscription.await;
         self.pusher.stopped().await;
+        if let Some(saver) = self.saver {
+            let _ = saver.await;
+        }
         info!("facade stopped");
     }
 }

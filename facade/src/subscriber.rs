@@ -1,14 +1,13 @@
-//! The one connection that `SUBSCRIBE`s to every event and turns the herd's
-//! `UPDATE SCORE` lines into pushes and server-sent events.
+//! The one connection that `SUBSCRIBE`s to every event and team and turns the
+//! herd's `UPDATE SCORE` and `UPDATE TALLY` lines into pushes and server-sent
+//! events.
 //!
 //! On each (re)attach it reads `TEAMS` and `EVENTS` (refreshing the
-//! catalog), subscribes, and re-reads every score, so updates made while it
-//! was failing over are still delivered. On `LAGGED` it re-reads every score.
-//! Scores are published only when newer (by the herd's own last-writer-wins
-//! order: time, then server name) than the last one seen, so re-reads and
-//! duplicates never reach a tablet twice.
+//! catalog), subscribes, and re-reads every score and tally, so updates made
+//! while it was failing over are still delivered. On `LAGGED` it re-reads
+//! them all. Values are published only when the [`Board`] finds them newer
+//! than what it holds, so re-reads and duplicates never reach a tablet twice.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,9 +22,10 @@ use crate::reply_lines::TextLines;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::board::{Board, Change, Item};
 use crate::catalog::{Catalog, Herd};
 use crate::herd_link::{MAX_REPLY_LINE, WRITE_TIMEOUT};
-use crate::protocol::{Reply, Score};
+use crate::protocol::Reply;
 use crate::push::Pusher;
 use crate::servers::{BACKOFF_MIN, Servers};
 
@@ -37,12 +37,16 @@ pub const KEEPALIVE: Duration = Duration::from_secs(30);
 /// line after a keepalive.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Updates buffered for server-sent-event streams; a stream further behind
-/// skips ahead (each update is an event's whole state).
+/// catches up from the [`Board`] (each change is a topic's whole state).
 pub const SSE_CAPACITY: usize = 256;
 
-/// Where score updates go: the SSE broadcast and the push registry.
+/// Where updates go: the board, the SSE broadcast and the push registry.
 pub struct Updates {
-    sse: broadcast::Sender<Arc<Score>>,
+    /// The newest value of every topic.
+    board: Board,
+    /// Every change, for SSE streams.
+    sse: broadcast::Sender<Arc<Change>>,
+    /// Tablets registered for pushes.
     pusher: Arc<Pusher>,
 }
 
@@ -50,20 +54,32 @@ impl Updates {
     /// Updates that feed `pusher` and SSE streams.
     pub fn new(pusher: Arc<Pusher>) -> Self {
         Self {
+            board: Board::new(),
             sse: broadcast::channel(SSE_CAPACITY).0,
             pusher,
         }
     }
 
-    /// A receiver of every published update, for one SSE stream.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Score>> {
+    /// The board, for SSE streams' first events and catch-up.
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    /// A receiver of every published change, for one SSE stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.sse.subscribe()
     }
 
-    /// Sends `score` to SSE streams and queues it for its tablets; never waits.
-    pub fn publish(&self, score: Arc<Score>) {
-        self.pusher.publish(&score);
-        let _ = self.sse.send(score);
+    /// Records `item` on the board and, if it changed anything, sends the
+    /// change to SSE streams and queues it for its tablets; never waits.
+    pub fn observe(&self, item: Item) {
+        let Some(change) = self.board.observe(item) else {
+            return;
+        };
+        if change.pushable() {
+            self.pusher.publish(&change);
+        }
+        let _ = self.sse.send(change);
     }
 }
 
@@ -75,7 +91,6 @@ pub async fn run(
     keepalive: Duration,
     shutdown: CancellationToken,
 ) {
-    let mut seen = Seen::default();
     loop {
         let attempt = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -85,7 +100,6 @@ pub async fn run(
             let mut session = Session {
                 herd: &herd,
                 updates: &updates,
-                seen: &mut seen,
                 keepalive,
             };
             let end = session.run(stream, &shutdown).await;
@@ -102,31 +116,10 @@ pub async fn run(
     }
 }
 
-/// The newest score seen per event.
-#[derive(Default)]
-struct Seen(HashMap<String, Score>);
-
-impl Seen {
-    /// Records `score`; true if it is newer than what was seen for its event.
-    fn observe(&mut self, score: &Score) -> bool {
-        let Some(key) = score.order_key() else {
-            return false;
-        };
-        if let Some(old) = self.0.get(&score.event)
-            && old.order_key().is_some_and(|old| old >= key)
-        {
-            return false;
-        }
-        self.0.insert(score.event.clone(), score.clone());
-        true
-    }
-}
-
 /// One subscription connection.
 struct Session<'a> {
     herd: &'a Herd,
     updates: &'a Updates,
-    seen: &'a mut Seen,
     keepalive: Duration,
 }
 
@@ -137,8 +130,8 @@ impl Session<'_> {
     async fn run(&mut self, stream: TcpStream, shutdown: &CancellationToken) -> &'static str {
         let (read, mut write) = stream.into_split();
         let mut lines = FramedRead::new(read, TextLines::new(MAX_REPLY_LINE));
-        let events = match self.attach(&mut lines, &mut write).await {
-            Ok(events) => events,
+        let rereads = match self.attach(&mut lines, &mut write).await {
+            Ok(rereads) => rereads,
             Err(why) => return why,
         };
         let mut tick = tokio::time::interval(self.keepalive);
@@ -166,10 +159,14 @@ impl Session<'_> {
             };
             last_heard = Instant::now();
             match Reply::parse(&line) {
-                Reply::Score(score) | Reply::UpdateScore(score) => self.observe(score),
+                Reply::Score(score) | Reply::UpdateScore(score) => self.observe(Item::Score(score)),
+                Reply::Tally(tally) | Reply::UpdateTally(tally) => self.observe(Item::Tally(tally)),
                 Reply::Lagged(missed) => {
-                    warn!(missed, "subscription lagged; re-reading every score");
-                    if let Err(why) = send(&mut write, &score_requests(&events)).await {
+                    warn!(
+                        missed,
+                        "subscription lagged; re-reading every score and tally"
+                    );
+                    if let Err(why) = send(&mut write, &rereads).await {
                         return why;
                     }
                 }
@@ -178,18 +175,19 @@ impl Session<'_> {
                         return why;
                     }
                 }
-                Reply::Events(_) | Reply::Teams(_) | Reply::Subscribed | Reply::UpdateTally(_) => {}
+                Reply::Events(_) | Reply::Teams(_) | Reply::Subscribed => {}
                 _ => debug!("ignored a line on the subscription"),
             }
         }
     }
 
-    /// Reads the catalog, subscribes to every event and asks for every score.
+    /// Reads the catalog, subscribes to every event and team and asks for
+    /// every score and tally; returns those requests, for re-reads.
     async fn attach(
         &mut self,
         lines: &mut Lines,
         write: &mut OwnedWriteHalf,
-    ) -> Result<Vec<String>, &'static str> {
+    ) -> Result<String, &'static str> {
         send(write, "TEAMS\nEVENTS\n").await?;
         let Reply::Teams(teams) = expect(lines).await? else {
             return Err("unexpected reply to TEAMS");
@@ -197,29 +195,29 @@ impl Session<'_> {
         let Reply::Events(events) = expect(lines).await? else {
             return Err("unexpected reply to EVENTS");
         };
-        self.herd.set_catalog(Catalog {
-            teams,
-            events: events.clone(),
-        });
-        if !events.is_empty() {
-            let mut out = format!("SUBSCRIBE {}\n", events.join(" "));
-            out.push_str(&score_requests(&events));
+        let rereads = rereads(&teams, &events);
+        let names: Vec<String> = events.iter().chain(&teams).cloned().collect();
+        self.herd.set_catalog(Catalog { teams, events });
+        if !names.is_empty() {
+            let out = format!("SUBSCRIBE {}\n{rereads}", names.join(" "));
             send(write, &out).await?;
         }
-        info!(events = events.len(), "subscribed to every event");
-        Ok(events)
+        info!(names = names.len(), "subscribed to every event and team");
+        Ok(rereads)
     }
 
-    fn observe(&mut self, score: Score) {
-        if self.seen.observe(&score) {
-            debug!(event = %score.event, "score update");
-            self.updates.publish(Arc::new(score));
-        }
+    fn observe(&mut self, item: Item) {
+        debug!(topic = ?item.topic(), "update");
+        self.updates.observe(item);
     }
 }
 
-fn score_requests(events: &[String]) -> String {
-    events.iter().map(|e| format!("SCORE {e}\n")).collect()
+/// `SCORE` of every event and `TALLY` of every team.
+fn rereads(teams: &[String], events: &[String]) -> String {
+    let scores = events.iter().map(|e| format!("SCORE {e}\n"));
+    scores
+        .chain(teams.iter().map(|t| format!("TALLY {t}\n")))
+        .collect()
 }
 
 /// Writes `text` in one write, under [`WRITE_TIMEOUT`].
@@ -238,37 +236,5 @@ async fn expect(lines: &mut Lines) -> Result<Reply, &'static str> {
         Ok(Some(Err(_))) => Err("unreadable line from the herd"),
         Ok(None) => Err("the herd closed the connection"),
         Err(_) => Err("the herd did not answer in time"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn score(at: Option<&str>, by: &str, gaul: i64) -> Score {
-        Score {
-            event: "curling".into(),
-            scores: vec![("Gaul".into(), gaul)],
-            at: at.map(Into::into),
-            by: Some(by.into()),
-        }
-    }
-
-    #[test]
-    fn only_newer_scores_are_published() {
-        let mut seen = Seen::default();
-        assert!(!seen.observe(&score(None, "-", 0)), "never set");
-        assert!(seen.observe(&score(Some("10.000000001"), "A", 1)));
-        assert!(
-            !seen.observe(&score(Some("10.000000001"), "A", 1)),
-            "duplicate"
-        );
-        assert!(!seen.observe(&score(Some("9.999999999"), "Z", 2)), "older");
-        assert!(
-            seen.observe(&score(Some("10.000000001"), "B", 3)),
-            "same time, greater server"
-        );
-        assert!(seen.observe(&score(Some("11"), "A", 4)));
-        assert!(!seen.observe(&score(Some("12.x"), "A", 5)), "bad time");
     }
 }

@@ -169,7 +169,9 @@ async fn unknown_team_event_medal_or_endpoint_is_404() {
         "/nothing/here".to_owned(),
         "/getMedalTally".to_owned(),
         "/getMedalTally/Gaul/extra".to_owned(),
-        "/".to_owned(),
+        "/index.html".to_owned(),
+        "/events/medals/Egypt".to_owned(),
+        "/registerClient/127.0.0.1:9/medals/Egypt".to_owned(),
     ] {
         assert_error(&get(addr, &path).await, StatusCode::NOT_FOUND);
     }

@@ -1,8 +1,8 @@
 //! `tablet`: a stone tablet. `pull` polls tallies and scores every P seconds
-//! and prints what changed; `push` listens, registers for events, and prints
-//! each pushed update. Every pull or push latency goes to the tablet's own
-//! file, `<log-dir>/tablet-<name>-<pull|push>.latency`. With
-//! `--dispatcher URL` the tablet asks the dispatcher for its front end
+//! and prints what changed; `push` listens, registers for events and teams'
+//! medals, and prints each pushed update. Every pull or push latency goes to
+//! the tablet's own file, `<log-dir>/tablet-<name>-<pull|push>.latency`.
+//! With `--dispatcher URL` the tablet asks the dispatcher for its front end
 //! (client ID `tablet-<name>`) and asks again when that front end fails.
 
 use std::net::SocketAddr;
@@ -58,9 +58,12 @@ enum Mode {
         /// Where to listen for pushes (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
-        /// Events to register for.
-        #[arg(long, value_delimiter = ',', default_value = "curling")]
-        events: Vec<String>,
+        /// Events to register for [default: curling, unless --teams is given].
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+        /// Teams whose medal tallies to register for.
+        #[arg(long, value_delimiter = ',')]
+        teams: Vec<String>,
     },
 }
 
@@ -116,7 +119,15 @@ async fn main() -> anyhow::Result<()> {
                 () = clients::signal::shutdown() => {}
             }
         }
-        Mode::Push { listen, events } => {
+        Mode::Push {
+            listen,
+            events,
+            teams,
+        } => {
+            let events = events.unwrap_or_else(|| match teams.is_empty() {
+                true => vec!["curling".to_owned()],
+                false => Vec::new(),
+            });
             let (listener, addr) = push::bind(listen)
                 .await
                 .context("binding the push listener")?;
@@ -137,9 +148,20 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("registering for {event}"))?;
             }
+            for team in &teams {
+                facade
+                    .register_medals(&addr.to_string(), team)
+                    .await
+                    .with_context(|| format!("registering for {team}'s medals"))?;
+            }
+            let followed: Vec<String> = events
+                .iter()
+                .cloned()
+                .chain(teams.iter().map(|t| format!("medals of {t}")))
+                .collect();
             println!(
                 "{prefix}listening on {addr} for pushes of {}",
-                events.join(", ")
+                followed.join(", ")
             );
             tokio::select! {
                 result = serving => result.context("push listener")?.context("serving pushes")?,

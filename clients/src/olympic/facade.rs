@@ -118,6 +118,20 @@ impl Facade {
         .await
     }
 
+    /// `GET /registerClient/{client}/medals/{team}`.
+    pub async fn register_medals(
+        &self,
+        client: &str,
+        team: &str,
+    ) -> Result<serde_json::Value, FacadeError> {
+        self.get(&format!(
+            "/registerClient/{}/medals/{}",
+            segment(client),
+            segment(team)
+        ))
+        .await
+    }
+
     /// `GET {base}{path}`, its JSON read as `T` (also used for the dispatcher).
     pub(crate) async fn get<T: serde::de::DeserializeOwned>(
         &self,

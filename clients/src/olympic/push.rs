@@ -1,6 +1,6 @@
 //! A tablet in push mode: listen for `/pushUpdate/...`, register with the
-//! facade for some events, print each update as it arrives, and record the
-//! time from the score's stamp to its arrival.
+//! facade for some events and teams, print each update as it arrives, and
+//! record the time from the update's stamp to its arrival.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -56,6 +56,46 @@ impl Pushed {
     }
 }
 
+/// A team's tally as pushed:
+/// `/pushUpdate/medals/{team}/{gold}/{silver}/{bronze}/{stamp}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedMedals {
+    /// The team.
+    pub team: String,
+    /// Gold, silver and bronze counts.
+    pub medals: [u64; 3],
+    /// When the facade saw the tally change, POSIX seconds.
+    pub stamp: String,
+}
+
+impl PushedMedals {
+    /// Parses the path after `/pushUpdate/`; `None` if it is not of that form.
+    pub fn parse(rest: &str) -> Option<Self> {
+        let parts: Vec<&str> = rest.split('/').collect();
+        let ["medals", team, gold, silver, bronze, stamp] = parts.as_slice() else {
+            return None;
+        };
+        Some(Self {
+            team: (*team).to_owned(),
+            medals: [
+                gold.parse().ok()?,
+                silver.parse().ok()?,
+                bronze.parse().ok()?,
+            ],
+            stamp: (*stamp).to_owned(),
+        })
+    }
+
+    /// `Gaul: 2 gold, 0 silver, 1 bronze (at 1732250000.123456789)`.
+    pub fn describe(&self) -> String {
+        let [gold, silver, bronze] = self.medals;
+        format!(
+            "{}: {gold} gold, {silver} silver, {bronze} bronze (at {})",
+            self.team, self.stamp
+        )
+    }
+}
+
 /// What the push handler shares.
 struct Tablet {
     prefix: String,
@@ -82,17 +122,29 @@ pub async fn serve(listener: TcpListener, prefix: String, log: LatencyLog) -> st
 }
 
 async fn receive(State(tablet): State<Arc<Tablet>>, Path(rest): Path<String>) -> StatusCode {
-    let Some(update) = Pushed::parse(&rest) else {
+    let (what, stamp, text) = if let Some(medals) = PushedMedals::parse(&rest) {
+        (
+            format!("medals/{}", medals.team),
+            medals.stamp.clone(),
+            medals.describe(),
+        )
+    } else if let Some(update) = Pushed::parse(&rest) {
+        (
+            update.event.clone(),
+            update.stamp.clone(),
+            update.describe(),
+        )
+    } else {
         return StatusCode::BAD_REQUEST;
     };
-    if let Some(latency) = since_stamp(&update.stamp) {
+    if let Some(latency) = since_stamp(&stamp) {
         let _ = tablet
             .log
             .lock()
             .expect("latency log lock poisoned")
-            .record("push", &update.event, latency);
+            .record("push", &what, latency);
     }
-    println!("{}pushed  {}", tablet.prefix, update.describe());
+    println!("{}pushed  {text}", tablet.prefix);
     StatusCode::OK
 }
 
@@ -112,5 +164,19 @@ mod tests {
         assert_eq!(p.describe(), "curling: Gaul 3, Rome 2 (at 1732250000.5)");
         assert!(Pushed::parse("curling/1/Gaul").is_none());
         assert!(Pushed::parse("").is_none());
+    }
+
+    #[test]
+    fn medal_push_paths_parse() {
+        let m = PushedMedals::parse("medals/Gaul/2/0/1/1732250000.5").unwrap();
+        assert_eq!(m.team, "Gaul");
+        assert_eq!(m.medals, [2, 0, 1]);
+        assert_eq!(
+            m.describe(),
+            "Gaul: 2 gold, 0 silver, 1 bronze (at 1732250000.5)"
+        );
+        assert!(PushedMedals::parse("medals/Gaul/2/0/1").is_none());
+        assert!(PushedMedals::parse("medals/Gaul/x/0/1/5").is_none());
+        assert!(PushedMedals::parse("curling/1/Gaul/3/Rome/2").is_none());
     }
 }

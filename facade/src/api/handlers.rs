@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::{ApiError, Segments};
+use crate::board::Topic;
 use crate::catalog::Catalog;
 use crate::protocol::{AuthId, Medal, Reply, Request, Score, Tally};
 use crate::push::{RegistryFull, parse_client_id};
@@ -105,18 +106,7 @@ pub async fn register_client(
 ) -> JsonResult {
     let catalog = app.herd.catalog().await?;
     let event = known_event(&catalog, &event)?;
-    let client = parse_client_id(&client).ok_or_else(|| {
-        ApiError::bad_request("clientID must be the tablet's push address, host:port")
-    })?;
-    let new = app
-        .pusher
-        .register(event, &client)
-        .map_err(|RegistryFull| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("too many tablets are registered for {event}"),
-            )
-        })?;
+    let (client, new) = register(&app, &client, Topic::Event(event.to_owned()))?;
     Ok(Json(json!({
         "ok": true,
         "message": if new { "registered" } else { "already registered" },
@@ -124,6 +114,44 @@ pub async fn register_client(
         "event": event,
         "push": format!("http://{client}/pushUpdate/{event}/{{stamp}}/{{team}}/{{score}}/..."),
     })))
+}
+
+/// `GET|POST|PUT /registerClient/{client_id}/medals/{team}`.
+pub async fn register_medals(
+    State(app): State<AppState>,
+    Segments((client, team)): Segments<(String, String)>,
+) -> JsonResult {
+    let catalog = app.herd.catalog().await?;
+    let team = known_team(&catalog, &team)?;
+    let (client, new) = register(&app, &client, Topic::Team(team.to_owned()))?;
+    Ok(Json(json!({
+        "ok": true,
+        "message": if new { "registered" } else { "already registered" },
+        "client": client,
+        "team": team,
+        "push": format!(
+            "http://{client}/pushUpdate/medals/{team}/{{gold}}/{{silver}}/{{bronze}}/{{stamp}}"
+        ),
+    })))
+}
+
+/// Registers the push address `client` for `topic`: the address in its
+/// canonical form and whether it is new.
+fn register(app: &AppState, client: &str, topic: Topic) -> Result<(String, bool), ApiError> {
+    let client = parse_client_id(client).ok_or_else(|| {
+        ApiError::bad_request("clientID must be the tablet's push address, host:port")
+    })?;
+    let new = app
+        .pusher
+        .register(&topic, &client)
+        .map_err(|RegistryFull| {
+            let (Topic::Event(name) | Topic::Team(name)) = &topic;
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many tablets are registered for {name}"),
+            )
+        })?;
+    Ok((client, new))
 }
 
 /// `{"medals": {"bronze": b, "gold": g, "silver": s}, "team": t}`.

@@ -5,6 +5,7 @@ pub mod handlers;
 pub mod json_errors;
 pub mod log;
 pub mod ops;
+pub mod pages;
 pub mod sse;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ pub struct AppState {
     pub herd: Arc<Herd>,
     /// The push registry.
     pub pusher: Arc<Pusher>,
-    /// Score updates, for SSE streams.
+    /// The board of current values and its changes, for SSE streams.
     pub updates: Arc<Updates>,
     /// Bounds the SSE streams open at once; each stream holds a permit.
     pub sse_streams: Arc<Semaphore>,
@@ -64,7 +65,18 @@ pub fn router(state: AppState) -> Router {
             "/registerClient/{client_id}/{event_type}",
             write(register_client),
         )
-        .route("/events/{event_type}", get(sse::events))
+        .route(
+            "/registerClient/{client_id}/medals/{team}",
+            write(register_medals),
+        )
+        .route("/events", get(sse::everything))
+        .route("/events/{event_type}", get(sse::event))
+        .route("/events/medals/{team}", get(sse::medals))
+        .route("/", get(pages::board))
+        .route("/board.css", get(pages::css))
+        .route("/board.js", get(pages::board_js))
+        .route("/herd", get(pages::herd))
+        .route("/herd.js", get(pages::herd_js))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .fallback(no_such_endpoint)
