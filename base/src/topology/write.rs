@@ -50,10 +50,10 @@ mod tests {
             .iter()
             .zip(20_000u16..)
             .map(|(name, port)| {
-                let spec = ServerSpec {
-                    addr: ([127, 0, 0, 1], port).into(),
-                    peer_addr: ([127, 0, 0, 1], port + 100).into(),
-                };
+                let spec = ServerSpec::new(
+                    ([127, 0, 0, 1], port).into(),
+                    ([127, 0, 0, 1], port + 100).into(),
+                );
                 (name.to_string(), spec)
             })
             .collect()

@@ -203,6 +203,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 events.peer_in(peer, &line, None);
                 spread::answer(shared, peer, message, outbox, missing, counters);
             }
+            Ok(Message::Coord(line)) => {
+                events.flush();
+                tracing::trace!(event = "peer_in", peer = %peer, verb = line.verb());
+                crate::coord::handle(shared, peer, line);
+            }
             Ok(Message::Unknown(_)) => {
                 events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");

@@ -217,7 +217,7 @@ pub fn topology_text(
     let servers: BTreeMap<String, ServerSpec> = (names.iter())
         .map(|name| {
             let (addr, peer_addr) = (ports.get(name)).map_or((any, any), |p| (p.client, p.peer));
-            (name.clone(), ServerSpec { addr, peer_addr })
+            (name.clone(), ServerSpec::new(addr, peer_addr))
         })
         .collect();
     to_toml(&servers, links, "")

@@ -3,7 +3,7 @@
 
 mod auth;
 mod flood;
-mod harness;
+pub(crate) mod harness;
 mod logs;
 mod props;
 mod recovery;
