@@ -170,8 +170,10 @@ impl TestHerd {
     /// The new file replaces the old in one rename, so a server starting
     /// meanwhile reads one or the other whole.
     fn write_topology(&self) {
-        let mut text = topology_text(&self.names, &self.links, &self.ports);
-        text.push_str(&self.extra);
+        let text = with_extra(
+            topology_text(&self.names, &self.links, &self.ports),
+            &self.extra,
+        );
         let next = self.topology.with_extension("toml.next");
         std::fs::write(&next, text).expect("write the topology");
         std::fs::rename(&next, &self.topology).expect("replace the topology");
@@ -300,6 +302,29 @@ impl TestHerd {
             None => true,
         }
     }
+}
+
+/// `text` with the TOML `extra` merged in table by table, so `extra` may
+/// add keys to a table `text` already has (`[servers.NAME] priority`, say).
+/// An `extra` that is not TOML on its own is appended as it is.
+fn with_extra(mut text: String, extra: &str) -> String {
+    let (Ok(mut base), Ok(more)) = (text.parse::<toml::Table>(), extra.parse::<toml::Table>())
+    else {
+        text.push_str(extra);
+        return text;
+    };
+    fn merge(into: &mut toml::Table, from: toml::Table) {
+        for (key, value) in from {
+            match (into.get_mut(&key), value) {
+                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                (_, value) => {
+                    into.insert(key, value);
+                }
+            }
+        }
+    }
+    merge(&mut base, more);
+    toml::to_string(&base).expect("a merged topology serializes")
 }
 
 /// The `herd` binary Cargo built for these tests.

@@ -2,6 +2,7 @@
 //! every wait bounded, every task shut down at the end.
 
 mod auth;
+mod election;
 mod flood;
 pub(crate) mod harness;
 mod logs;
