@@ -28,7 +28,7 @@ pub use limits::{
     PEER_LINE_SLACK,
 };
 pub use sections::{MetricsConfig, PlacesConfig, ProviderKind, SecurityConfig};
-pub use write::to_toml;
+pub use write::{merge_toml, to_toml};
 
 use crate::logging::LogsConfig;
 use olympic::OlympicsConfig;

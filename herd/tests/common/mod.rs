@@ -304,27 +304,16 @@ impl TestHerd {
     }
 }
 
-/// `text` with the TOML `extra` merged in table by table, so `extra` may
-/// add keys to a table `text` already has (`[servers.NAME] priority`, say).
-/// An `extra` that is not TOML on its own is appended as it is.
+/// `text` with the TOML `extra` merged in ([`base::topology::merge_toml`]),
+/// or, when `extra` is not TOML on its own, appended as it is.
 fn with_extra(mut text: String, extra: &str) -> String {
-    let (Ok(mut base), Ok(more)) = (text.parse::<toml::Table>(), extra.parse::<toml::Table>())
-    else {
-        text.push_str(extra);
-        return text;
-    };
-    fn merge(into: &mut toml::Table, from: toml::Table) {
-        for (key, value) in from {
-            match (into.get_mut(&key), value) {
-                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
-                (_, value) => {
-                    into.insert(key, value);
-                }
-            }
+    match base::topology::merge_toml(&text, extra) {
+        Some(merged) => merged,
+        None => {
+            text.push_str(extra);
+            text
         }
     }
-    merge(&mut base, more);
-    toml::to_string(&base).expect("a merged topology serializes")
 }
 
 /// The `herd` binary Cargo built for these tests.
