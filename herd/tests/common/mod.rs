@@ -31,7 +31,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use in_process::Ports;
-use in_process::{start_rounds, topology_text};
+use in_process::{start_rounds, topology_text, with_extra};
 use process::Supervised;
 
 /// The course's five servers and their links.
@@ -300,18 +300,6 @@ impl TestHerd {
         match self.children.get_mut(name) {
             Some(child) => child.exit_within(WAIT).expect("wait").is_some(),
             None => true,
-        }
-    }
-}
-
-/// `text` with the TOML `extra` merged in ([`base::topology::merge_toml`]),
-/// or, when `extra` is not TOML on its own, appended as it is.
-fn with_extra(mut text: String, extra: &str) -> String {
-    match base::topology::merge_toml(&text, extra) {
-        Some(merged) => merged,
-        None => {
-            text.push_str(extra);
-            text
         }
     }
 }
