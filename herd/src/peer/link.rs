@@ -338,7 +338,9 @@ impl Batch {
         self.at_lines += u64::from(matches!(msg, Message::At(_)));
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
-            Message::Ping | Message::Pong => {
+            // Liveness and coordination lines (several a second on every
+            // link) are traced, not logged: elections log their outcome.
+            Message::Ping | Message::Pong | Message::Coord(_) => {
                 self.events.flush();
                 tracing::trace!(event = "peer_out", peer = %peer, line = msg.verb());
             }
