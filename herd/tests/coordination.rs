@@ -69,12 +69,15 @@ fn sigkilling_the_leader_gets_a_new_one_with_a_newer_term_within_two_seconds() {
     assert!(after.term > before.term, "{before:?} then {after:?}");
 }
 
-/// Skews of a few seconds either way, and quick rounds.
+/// Skews of a few seconds either way (the herd's time ends up 500 ms
+/// ahead of the system clock, their mean), and quick rounds.
 const SKEWED: &str = "
 [servers.Goloman]
 clock_skew_ms = -2000
 [servers.Hands]
 clock_skew_ms = 1500
+[servers.Holiday]
+clock_skew_ms = 2000
 [servers.Welsh]
 clock_skew_ms = 2000
 [servers.Wilkes]
@@ -110,6 +113,24 @@ fn configured_skews_converge_and_a_score_is_stamped_on_the_common_clock() {
     assert!(
         welsh.offset_ns < -1_000_000_000,
         "Welsh was pulled back: {welsh:?}"
+    );
+
+    // An AT reply's time difference is taken on the common clock too: a
+    // report stamped with this process's clock shows the herd's offset
+    // from it (about 500 ms), as Goloman's clock does: neither the system
+    // clock's nor Welsh's raw clock's.
+    let (goloman_offset, _) = offset_from_here(herd.client("Goloman"));
+    let now = proto::timestamp::format_posix(now_nanos());
+    let at = exchange_str(herd.client("Welsh"), &format!("IAMAT kiwi +1+1 {now}\n"));
+    let diff: f64 = at
+        .split(' ')
+        .nth(2)
+        .and_then(|d| d.parse().ok())
+        .expect("AT diff");
+    let apart = (diff * 1e9) as i128 - goloman_offset;
+    assert!(
+        apart.abs() < AGREE_NS * 2,
+        "{at:?}: {apart} ns from Goloman's offset"
     );
 
     // Welsh's raw clock is 2 s ahead; its stamp agrees with Goloman's clock,
