@@ -45,3 +45,31 @@ impl CoordQuery {
         put_fields(out, [self.verb()]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::client::Command;
+
+    #[test]
+    fn leader_and_time_take_no_operands() {
+        for (line, parsed) in [
+            ("LEADER", Some(CoordQuery::Leader)),
+            (" TIME \r", Some(CoordQuery::Time)),
+            ("LEADER x", None),
+            ("TIME 1", None),
+            ("leader", None),
+        ] {
+            let command = Command::parse(Bytes::from(line), 256);
+            match parsed {
+                Some(query) => {
+                    assert_eq!(command, Command::Coord(query), "{line:?}");
+                    assert_eq!(command.to_bytes(), format!("{}\n", line.trim()).as_bytes());
+                }
+                None => assert!(matches!(command, Command::Invalid(_)), "{line:?}"),
+            }
+        }
+    }
+}
