@@ -13,12 +13,14 @@
 //! share (processes, run directory, topology, load window, percentiles,
 //! report table); [`herd_bench`] with [`baseline`] (the stateless reference
 //! server) is what `herd-bench` measures, and [`olympic_bench`] what
-//! `olympic-bench` measures.
+//! `olympic-bench` measures. `clock-bench` measures clock synchronisation
+//! ([`clock_bench`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod baseline;
+pub mod clock_bench;
 pub mod connection;
 pub mod exchange;
 pub mod flags;

@@ -34,6 +34,11 @@ pub struct Health {
     pub reasons: Vec<String>,
     /// The herd server requests go to now.
     pub attached: String,
+    /// The herd's leader, as named by the reachable server that knows the
+    /// newest election term; `null` if none names one.
+    pub leader: Option<String>,
+    /// That term.
+    pub term: Option<u64>,
     /// Every configured herd server, in order of preference.
     pub servers: Vec<ServerHealth>,
 }
@@ -86,10 +91,13 @@ pub async fn check(servers: &Servers) -> Health {
     });
     let servers_health = futures::future::join_all(probes).await;
     let reasons: Vec<String> = servers_health.iter().flat_map(reasons_of).collect();
+    let (leader, term) = leader_of(&servers_health).unzip();
     Health {
         degraded: !reasons.is_empty(),
         reasons,
         attached: servers.addr(servers.current()).to_owned(),
+        leader,
+        term,
         servers: servers_health,
     }
 }
@@ -101,6 +109,20 @@ fn unreachable(addr: &str, error: &ProbeError) -> ServerHealth {
         error: Some(error.to_string()),
         status: None,
     }
+}
+
+/// The leader named in the `STATUS` with the newest term, and that term.
+fn leader_of(servers: &[ServerHealth]) -> Option<(String, u64)> {
+    servers
+        .iter()
+        .filter_map(|s| {
+            let status = s.status.as_ref()?;
+            Some((
+                status["leader"].as_str()?.to_owned(),
+                status["term"].as_u64()?,
+            ))
+        })
+        .max_by_key(|(_, term)| *term)
 }
 
 /// Why `server` makes the facade degraded, if it does.
@@ -167,6 +189,15 @@ mod tests {
             ..degraded.clone()
         };
         assert!(reasons_of(&healthy).is_empty());
+        let led = |leader: &str, term: u64| ServerHealth {
+            status: Some(json!({"server": "Hands", "leader": leader, "term": term})),
+            ..degraded.clone()
+        };
+        assert_eq!(
+            leader_of(&[led("Hands", 3), led("Wilkes", 7), healthy.clone()]),
+            Some(("Wilkes".to_owned(), 7)),
+            "the newest term's leader"
+        );
         let gone = unreachable("127.0.0.1:2", &ProbeError::Closed);
         assert_eq!(
             reasons_of(&gone),

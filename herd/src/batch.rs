@@ -52,6 +52,11 @@ impl<'a> Batch<'a> {
         &self.shared.name
     }
 
+    /// The server's synchronised clock now: the time a line is received.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.shared.now()
+    }
+
     /// The limits on client connections.
     pub fn limits(&self) -> &'a Limits {
         &self.shared.limits
@@ -179,6 +184,11 @@ mod tests {
                 .unwrap(),
             cacofonix: CacofonixId::new(b"test-cacofonix").unwrap(),
             metrics: Default::default(),
+            coord: crate::coord::Coordination::new(
+                "S",
+                &crate::coord::CoordConfig::of_names(&["S"]),
+                Default::default(),
+            ),
         }
     }
 

@@ -19,7 +19,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -215,7 +215,7 @@ impl Connection<'_> {
 
     /// Answers one line into the batch, logging and counting it.
     async fn answer(&mut self, line: Bytes) -> Result<(), Ended> {
-        let received = SystemTime::now();
+        let received = self.batch.now();
         self.events.client_in(self.id, &redact(&line), received);
         let command = Command::parse(line.clone(), self.batch.limits().max_client_id);
         if cmd::may_wait(&command) {

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod batch;
 pub mod cmd;
 pub mod connection;
+pub mod coord;
 pub mod db;
 pub mod deadlines;
 pub mod heap;

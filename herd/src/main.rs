@@ -178,6 +178,8 @@ fn run_one(
                 ) => Failure::Config(e.to_string()),
                 other => Failure::Other(other.into()),
             })?;
+        // From here on every log stamp reads the synchronised clock.
+        base::logging::use_clock(running.shared.coord.clock().clone());
         let links_up = async {
             if supervised_by.is_some() {
                 herd::supervision::report(&format!(

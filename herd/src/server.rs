@@ -15,6 +15,7 @@ use tracing::info;
 
 use crate::auth::CacofonixId;
 use crate::connection;
+use crate::coord::{self, CoordConfig, Coordination};
 use crate::db::Db;
 use crate::metrics::{self, ServerMetrics};
 use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
@@ -22,7 +23,7 @@ use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
 use base::admission::Registry;
 use base::topology::{Topology, TopologyError};
-use olympic::Olympics;
+use olympic::{Olympics, SystemClock};
 
 /// Errors starting a server.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +111,16 @@ pub async fn start(
     let cacofonix = CacofonixId::load(&topology.security)?;
     // The journal first: its lock says at once, before any port, that
     // another process already runs this server on this data directory.
-    let olympics = Olympics::open(&topology.olympics, name, &options.data_dir).await?;
+    // One synchronised clock stamps everything this server makes.
+    let skew_ns = spec.clock_skew_ms.unwrap_or(0).saturating_mul(1_000_000);
+    let clock = Arc::new(SystemClock::with_skew_ns(skew_ns));
+    let olympics = Olympics::open_with_clock(
+        &topology.olympics,
+        name,
+        &options.data_dir,
+        Arc::clone(&clock) as Arc<dyn olympic::Clock>,
+    )
+    .await?;
     let metrics = ServerMetrics::new();
     olympics.observe_fsyncs(metrics.journal_fsync.clone());
     let bind = |addr, what| async move {
@@ -135,6 +145,7 @@ pub async fn start(
         olympics,
         cacofonix,
         metrics,
+        coord: Coordination::new(name, &CoordConfig::of(topology), clock),
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
@@ -155,6 +166,7 @@ pub async fn start(
         key,
         shutdown.clone(),
     ));
+    tasks.spawn(coord::run(Arc::clone(&shared), shutdown.clone()));
     if let Some(listener) = metrics_listener {
         tasks.spawn(metrics::listener::run(
             listener,

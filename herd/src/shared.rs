@@ -2,6 +2,7 @@
 //! Places provider, its peer links, its Olympic state and its counters.
 
 use crate::auth::CacofonixId;
+use crate::coord::Coordination;
 use crate::db::Db;
 use crate::metrics::ServerMetrics;
 use crate::peer::Peers;
@@ -29,9 +30,18 @@ pub struct Shared {
     pub cacofonix: CacofonixId,
     /// Requests, reply latency and open connections, for STATUS and metrics.
     pub metrics: ServerMetrics,
+    /// Leader election and the synchronised clock every timestamp uses.
+    pub coord: Coordination,
 }
 
 impl Shared {
+    /// The synchronised clock now, as a wall-clock time.
+    pub fn now(&self) -> std::time::SystemTime {
+        let ns = self.coord.now_ns();
+        let since = std::time::Duration::from_nanos(ns.clamp(0, i128::from(u64::MAX)) as u64);
+        std::time::UNIX_EPOCH + since
+    }
+
     /// Floods an Olympic change made here to every neighbour.
     pub fn flood_change(&self, change: &olympic::Change) {
         let update = proto::peer::Message::Change(std::sync::Arc::new(change.clone()));

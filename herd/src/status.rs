@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::peer::LinkView;
 use crate::shared::Shared;
 
-pub use proto::reply::status::{JournalStatus, LinkStatus, STATUS_VERB, Status};
+pub use proto::reply::status::{CoordStatus, JournalStatus, LinkStatus, STATUS_VERB, Status};
 
 /// The health of the server that owns `shared`, now.
 pub fn of(shared: &Shared) -> Status {
@@ -34,6 +34,7 @@ pub fn of(shared: &Shared) -> Status {
         clients: shared.db.len(),
         connections: shared.metrics.connections_open(),
         heap: crate::heap::heap(),
+        coordination: coord_status(shared),
     }
 }
 
@@ -55,6 +56,16 @@ fn reasons(views: &[LinkView], journal: &JournalStatus, after: Duration) -> Vec<
         reasons.push(format!("journal refuses writes: {error}"));
     }
     reasons
+}
+
+fn coord_status(shared: &Shared) -> CoordStatus {
+    let view = shared.coord.view();
+    CoordStatus {
+        leader: view.leader,
+        term: view.term,
+        offset_ns: view.offset_ns,
+        majority: view.majority,
+    }
 }
 
 fn link_status(view: &LinkView) -> LinkStatus {

@@ -21,7 +21,7 @@ fn three_servers(dir: &Path) -> (PathBuf, Vec<SocketAddr>) {
     let mut servers = std::collections::BTreeMap::new();
     for name in ["A", "B", "C"] {
         let (addr, peer_addr) = (free_addr(), free_addr());
-        servers.insert(name.to_owned(), ServerSpec { addr, peer_addr });
+        servers.insert(name.to_owned(), ServerSpec::new(addr, peer_addr));
     }
     let text = to_toml(&servers, &[("A", "B"), ("B", "C")], "");
     std::fs::write(&topology, text).unwrap();

@@ -19,6 +19,7 @@ pub mod client;
 #[cfg(test)]
 mod client_props;
 pub mod codec;
+pub mod coord;
 pub mod coords;
 pub mod digest;
 pub mod fields;

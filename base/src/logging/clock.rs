@@ -2,8 +2,45 @@
 //! format of `tracing_subscriber`'s `SystemTime` timer, so hand-written and
 //! `tracing` lines read alike. The date and time of day are formatted once
 //! per second and reused; each line still reads the clock itself.
+//!
+//! The clock read is the server's synchronised clock once the binary has
+//! installed it ([`use_clock`]), so log stamps agree across the herd as
+//! score stamps do; the system clock until then.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The clock every log stamp reads, once installed.
+static SYNCED: OnceLock<Arc<dyn olympic::Clock>> = OnceLock::new();
+
+/// Makes every later log stamp read `clock` (a server's synchronised
+/// clock). Once per process; false if a clock was already installed.
+pub fn use_clock(clock: Arc<dyn olympic::Clock>) -> bool {
+    SYNCED.set(clock).is_ok()
+}
+
+/// The time now on the installed clock, else the system clock.
+pub fn now() -> SystemTime {
+    match SYNCED.get() {
+        Some(clock) => {
+            let ns = clock.now_ns().clamp(0, i128::from(u64::MAX)) as u64;
+            UNIX_EPOCH + Duration::from_nanos(ns)
+        }
+        None => SystemTime::now(),
+    }
+}
+
+/// The `tracing` timer that writes [`now`] as [`Clock`] does.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SyncedTimer;
+
+impl tracing_subscriber::fmt::time::FormatTime for SyncedTimer {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let mut out = Vec::with_capacity(PREFIX_LEN + 8);
+        Clock::default().stamp_time(now(), &mut out);
+        w.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
+    }
+}
 
 /// Bytes in `YYYY-MM-DDTHH:MM:SS.`
 const PREFIX_LEN: usize = 20;
@@ -29,7 +66,7 @@ impl Default for Clock {
 impl Clock {
     /// Appends the time now, to the microsecond, with a trailing `Z`.
     pub(crate) fn stamp(&mut self, out: &mut Vec<u8>) {
-        self.stamp_time(SystemTime::now(), out);
+        self.stamp_time(now(), out);
     }
 
     /// Appends `time`, to the microsecond, with a trailing `Z`.

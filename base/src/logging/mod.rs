@@ -15,6 +15,7 @@ mod events;
 mod rotation;
 mod writer;
 
+pub use clock::{now, use_clock};
 pub use events::Events;
 pub use rotation::{DEFAULT_KEEP, DEFAULT_MAX_BYTES, LogsConfig};
 pub use writer::LogGuard;
@@ -26,7 +27,6 @@ use std::path::Path;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::fmt::time::SystemTime;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -86,7 +86,7 @@ pub fn init(
     let file_layer = tracing_subscriber::fmt::layer()
         .with_writer(writer::TracingWriter)
         .with_ansi(false)
-        .with_timer(SystemTime)
+        .with_timer(clock::SyncedTimer)
         .with_target(false)
         .with_filter(filter);
     let stderr_layer = tracing_subscriber::fmt::layer()

@@ -7,6 +7,7 @@
 //! minimal file is a `links` list and one `[servers.NAME]` table per server.
 //! Validation happens here, once, so the rest of the code can trust the shape.
 
+mod clock;
 mod limits;
 pub mod random;
 mod sections;
@@ -20,12 +21,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use clock::{
+    ClockConfig, DEFAULT_MAX_DEVIATION_MS, DEFAULT_SYNC_INTERVAL_MS, MAX_CLOCK_SKEW_MS,
+};
 pub use limits::{
     DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, Limits, MAX_LINE_CEILING, MAX_SERVER_NAME_LEN,
     PEER_LINE_SLACK,
 };
 pub use sections::{MetricsConfig, PlacesConfig, ProviderKind, SecurityConfig};
-pub use write::to_toml;
+pub use write::{merge_toml, to_toml};
 
 use crate::logging::LogsConfig;
 use olympic::OlympicsConfig;
@@ -135,6 +139,26 @@ pub struct ServerSpec {
     /// Where other herd servers connect. Kept apart from `addr` so that
     /// killing a server by its client port never touches its neighbours.
     pub peer_addr: SocketAddr,
+    /// Rank in leader election: greater leads; ties go to the name that
+    /// sorts last. Absent means 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// A simulated skew added to this server's system clock, in
+    /// milliseconds, for tests and demos of clock synchronisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew_ms: Option<i64>,
+}
+
+impl ServerSpec {
+    /// A server at `addr` and `peer_addr`, with no priority or skew.
+    pub fn new(addr: SocketAddr, peer_addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            peer_addr,
+            priority: None,
+            clock_skew_ms: None,
+        }
+    }
 }
 
 /// The whole file as written.
@@ -157,6 +181,8 @@ struct RawTopology {
     metrics: MetricsConfig,
     #[serde(default)]
     logs: LogsConfig,
+    #[serde(default)]
+    clock: ClockConfig,
 }
 
 /// A validated topology.
@@ -178,6 +204,8 @@ pub struct Topology {
     pub metrics: MetricsConfig,
     /// The `[logs]` section: log file rotation.
     pub logs: LogsConfig,
+    /// The `[clock]` section: clock synchronisation.
+    pub clock: ClockConfig,
 }
 
 impl Topology {
@@ -229,6 +257,7 @@ impl Topology {
             olympics: raw.olympics,
             metrics: raw.metrics,
             logs: raw.logs,
+            clock: raw.clock,
         };
         topology.validate()?;
         Ok(topology)
@@ -284,6 +313,22 @@ impl Topology {
                     });
                 }
             }
+        }
+        for spec in self.servers.values() {
+            if let Some(skew) = spec.clock_skew_ms.filter(|s| s.abs() > MAX_CLOCK_SKEW_MS) {
+                return Err(TopologyError::OutOfRange {
+                    field: "servers.NAME.clock_skew_ms",
+                    value: skew.to_string(),
+                    reason: "must be within a year (31536000000 ms) either way",
+                });
+            }
+        }
+        if let Some((field, value, reason)) = self.clock.out_of_range() {
+            return Err(TopologyError::OutOfRange {
+                field,
+                value,
+                reason,
+            });
         }
         if let Some((field, value, reason)) = self.logs.out_of_range() {
             return Err(TopologyError::OutOfRange {

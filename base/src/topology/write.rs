@@ -40,20 +40,54 @@ pub fn to_toml<N: AsRef<str>>(
     text
 }
 
+/// `text` with the TOML `extra` merged in table by table, so `extra` may
+/// add keys to a table `text` already has (`[servers.NAME] clock_skew_ms`,
+/// say); a key in both takes `extra`'s value. `None` if either is not TOML.
+pub fn merge_toml(text: &str, extra: &str) -> Option<String> {
+    fn merge(into: &mut toml::Table, from: toml::Table) {
+        for (key, value) in from {
+            match (into.get_mut(&key), value) {
+                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                (_, value) => {
+                    into.insert(key, value);
+                }
+            }
+        }
+    }
+    let mut base: toml::Table = text.parse().ok()?;
+    merge(&mut base, extra.parse().ok()?);
+    toml::to_string(&base).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Topology;
     use super::*;
+
+    #[test]
+    fn merged_toml_adds_keys_to_existing_tables() {
+        let text = to_toml(&servers(&["A", "B"]), &[("A", "B")], "");
+        let merged = merge_toml(
+            &text,
+            "[servers.A]\nclock_skew_ms = -5\n[clock]\nsync_interval_ms = 100\n",
+        )
+        .expect("both are TOML");
+        let topology = Topology::parse(&merged).expect("still a topology");
+        assert_eq!(topology.servers["A"].clock_skew_ms, Some(-5));
+        assert_eq!(topology.servers["B"].clock_skew_ms, None);
+        assert_eq!(topology.clock.sync_interval_ms, 100);
+        assert_eq!(merge_toml(&text, "[servers"), None);
+    }
 
     fn servers(names: &[&str]) -> BTreeMap<String, ServerSpec> {
         names
             .iter()
             .zip(20_000u16..)
             .map(|(name, port)| {
-                let spec = ServerSpec {
-                    addr: ([127, 0, 0, 1], port).into(),
-                    peer_addr: ([127, 0, 0, 1], port + 100).into(),
-                };
+                let spec = ServerSpec::new(
+                    ([127, 0, 0, 1], port).into(),
+                    ([127, 0, 0, 1], port + 100).into(),
+                );
                 (name.to_string(), spec)
             })
             .collect()

@@ -248,10 +248,10 @@ fn random_topology(
     let specs = (names.iter().enumerate())
         .map(|(i, name)| {
             let client = first_port + 2 * i as u16;
-            let spec = ServerSpec {
-                addr: (Ipv4Addr::LOCALHOST, client).into(),
-                peer_addr: (Ipv4Addr::LOCALHOST, client + 1).into(),
-            };
+            let spec = ServerSpec::new(
+                (Ipv4Addr::LOCALHOST, client).into(),
+                (Ipv4Addr::LOCALHOST, client + 1).into(),
+            );
             (name.clone(), spec)
         })
         .collect();

@@ -50,8 +50,20 @@ impl Herd {
         dir: &Path,
         env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
+        Self::start_with_topology(bin, layout, &layout.topology()?, dir, env).await
+    }
+
+    /// Like [`Herd::start`], with `text` as the topology (the layout's,
+    /// with sections or server keys of the caller's merged in).
+    pub async fn start_with_topology(
+        bin: &Path,
+        layout: &Layout,
+        text: &str,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let topology = dir.join("topology.toml");
-        std::fs::write(&topology, layout.topology()?)
+        std::fs::write(&topology, text)
             .with_context(|| format!("writing {}", topology.display()))?;
         let key = std::env::var(KEY_ENV).unwrap_or_else(|_| format!("bench-key-{}", run_tag()));
         let mut processes = Processes::new();
@@ -120,6 +132,15 @@ impl Herd {
             .iter()
             .filter_map(|(name, addr)| Some((name.clone(), *addr, self.processes.get(name)?.pid())))
             .collect()
+    }
+
+    /// Kills server `name` at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self, name: &str) -> anyhow::Result<()> {
+        self.processes
+            .remove(name)
+            .with_context(|| format!("no running server {name}"))?;
+        self.addrs.remove(name);
+        Ok(())
     }
 
     /// The servers and links.

@@ -80,10 +80,7 @@ impl Layout {
     pub fn topology(&self) -> anyhow::Result<String> {
         let mut specs = BTreeMap::new();
         for name in &self.servers {
-            let spec = ServerSpec {
-                addr: (Ipv4Addr::LOCALHOST, 0).into(),
-                peer_addr: free_addr()?,
-            };
+            let spec = ServerSpec::new((Ipv4Addr::LOCALHOST, 0).into(), free_addr()?);
             specs.insert(name.clone(), spec);
         }
         let sections = format!("{SECTIONS}{}", self.observed()?);

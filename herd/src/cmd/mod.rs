@@ -8,6 +8,7 @@
 //! command unanswerable (an unknown client, team or event) returns
 //! [`Refused`], and the line is echoed with `? `, as an invalid one is.
 
+mod coord;
 mod iamat;
 mod medal;
 mod names;
@@ -53,6 +54,7 @@ pub async fn apply(
         Command::SetScore(cmd) => set_score::apply(cmd, batch).await,
         Command::Subscribe(cmd) => subscribe::apply(cmd, batch, feed),
         Command::Status(_) => status::apply(batch),
+        Command::Coord(query) => coord::apply(query, batch),
         Command::KeepAlive(cmd) => {
             batch.push(cmd.reply());
             Ok(())

@@ -203,6 +203,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 events.peer_in(peer, &line, None);
                 spread::answer(shared, peer, message, outbox, missing, counters);
             }
+            Ok(Message::Coord(line)) => {
+                events.flush();
+                tracing::trace!(event = "peer_in", peer = %peer, verb = line.verb());
+                crate::coord::handle(shared, peer, line);
+            }
             Ok(Message::Unknown(_)) => {
                 events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
@@ -333,7 +338,9 @@ impl Batch {
         self.at_lines += u64::from(matches!(msg, Message::At(_)));
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
-            Message::Ping | Message::Pong => {
+            // Liveness and coordination lines (several a second on every
+            // link) are traced, not logged: elections log their outcome.
+            Message::Ping | Message::Pong | Message::Coord(_) => {
                 self.events.flush();
                 tracing::trace!(event = "peer_out", peer = %peer, line = msg.verb());
             }

@@ -39,7 +39,7 @@ mod throttle;
 pub mod transport;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::CacofonixId;
+use crate::coord::{CoordConfig, Coordination};
 use crate::db::Db;
 use crate::peer::transport::MemNet;
 use crate::peer::{LinkKey, Neighbour, Peers};
@@ -71,6 +72,8 @@ impl SimNode {
             olympics,
             cacofonix: CacofonixId::new(b"simulated-cacofonix").expect("a usable id"),
             metrics: Default::default(),
+            // The simulation measures spreading; no election runs in it.
+            coord: Coordination::new(name, &CoordConfig::of_names(&[name]), Default::default()),
         });
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(crate::peer::run(

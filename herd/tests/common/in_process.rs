@@ -61,7 +61,8 @@ pub struct InProcessHerd {
     names: Vec<String>,
     /// The links, as given.
     links: Vec<(String, String)>,
-    /// TOML appended to every server's topology (`[limits]`, `[metrics]`...).
+    /// TOML merged into every server's topology (`[limits]`, `[metrics]`,
+    /// `[servers.NAME] clock_skew_ms`...).
     extra: String,
     /// Where each started server listens; kept after it stops.
     bound: BTreeMap<String, Ports>,
@@ -128,8 +129,7 @@ impl InProcessHerd {
             dir.join("herd.key"),
             dir.join("cacofonix.id")
         ));
-        text.push_str(&self.extra);
-        text
+        with_extra(text, &self.extra)
     }
 
     /// Writes the running herd's topology, with every server's real
@@ -217,8 +217,20 @@ pub fn topology_text(
     let servers: BTreeMap<String, ServerSpec> = (names.iter())
         .map(|name| {
             let (addr, peer_addr) = (ports.get(name)).map_or((any, any), |p| (p.client, p.peer));
-            (name.clone(), ServerSpec { addr, peer_addr })
+            (name.clone(), ServerSpec::new(addr, peer_addr))
         })
         .collect();
     to_toml(&servers, links, "")
+}
+
+/// `text` with the TOML `extra` merged in ([`base::topology::merge_toml`]),
+/// or, when `extra` is not TOML on its own, appended as it is.
+pub fn with_extra(mut text: String, extra: &str) -> String {
+    match base::topology::merge_toml(&text, extra) {
+        Some(merged) => merged,
+        None => {
+            text.push_str(extra);
+            text
+        }
+    }
 }

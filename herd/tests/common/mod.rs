@@ -31,7 +31,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use in_process::Ports;
-use in_process::{start_rounds, topology_text};
+use in_process::{start_rounds, topology_text, with_extra};
 use process::Supervised;
 
 /// The course's five servers and their links.
@@ -170,8 +170,10 @@ impl TestHerd {
     /// The new file replaces the old in one rename, so a server starting
     /// meanwhile reads one or the other whole.
     fn write_topology(&self) {
-        let mut text = topology_text(&self.names, &self.links, &self.ports);
-        text.push_str(&self.extra);
+        let text = with_extra(
+            topology_text(&self.names, &self.links, &self.ports),
+            &self.extra,
+        );
         let next = self.topology.with_extension("toml.next");
         std::fs::write(&next, text).expect("write the topology");
         std::fs::rename(&next, &self.topology).expect("replace the topology");

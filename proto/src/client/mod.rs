@@ -7,6 +7,7 @@
 //! `? ` and the line as received: a command like the others, not an error.
 
 pub mod auth;
+pub mod coord;
 pub mod iamat;
 pub mod invalid;
 pub mod keepalive;
@@ -21,6 +22,7 @@ pub mod tally;
 pub mod whatsat;
 
 pub use auth::{Auth, redact};
+pub use coord::CoordQuery;
 pub use iamat::IAmAt;
 pub use invalid::Invalid;
 pub use keepalive::KeepAlive;
@@ -61,6 +63,8 @@ pub enum Command {
     Status(StatusQuery),
     /// `PING` or `PONG`
     KeepAlive(KeepAlive),
+    /// `LEADER` or `TIME`
+    Coord(CoordQuery),
     /// Anything else, including an `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -80,6 +84,9 @@ impl Command {
                 Some(SetScoreWrite::VERB) => SetScoreWrite::parse(it).map(Command::SetScore),
                 Some(Subscribe::VERB) => Subscribe::parse(it).map(Command::Subscribe),
                 Some(StatusQuery::VERB) => StatusQuery::parse(it).map(Command::Status),
+                Some(verb @ (CoordQuery::LEADER | CoordQuery::TIME)) => {
+                    CoordQuery::parse(verb, it).map(Command::Coord)
+                }
                 Some(verb) => match Names::of_verb(verb) {
                     Some(names) => names.parse(it).map(Command::Names),
                     None => KeepAlive::parse(verb, it).map(Command::KeepAlive),
@@ -105,6 +112,7 @@ impl Command {
             Command::Status(_) => StatusQuery::VERB,
             Command::KeepAlive(KeepAlive::Ping) => KeepAlive::PING,
             Command::KeepAlive(KeepAlive::Pong) => KeepAlive::PONG,
+            Command::Coord(query) => query.verb(),
             Command::Invalid(_) => b"?",
         };
         std::str::from_utf8(verb).expect("verbs are ASCII")
@@ -123,6 +131,7 @@ impl Command {
             Command::Subscribe(cmd) => cmd.write(out),
             Command::Status(cmd) => cmd.write(out),
             Command::KeepAlive(cmd) => cmd.write(out),
+            Command::Coord(cmd) => cmd.write(out),
             Command::Invalid(cmd) => cmd.write(out),
         }
     }

@@ -17,6 +17,7 @@
 //! IHAVE <client> <time> ...       lazy announcement of taken locations
 //! GRAFT <client> ...              "send me these, and push to me eagerly"
 //! PRUNE                           "stop pushing to me eagerly"
+//! HERE ELECT ALIVE LEAD TPOLL TREAD TADJ   election and clock sync ([`crate::coord`])
 //! ```
 //!
 //! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::change::Change;
+use crate::coord::Coord;
 use crate::digest::{FANOUT, Node};
 use crate::fields::fields;
 use crate::gossip::{self, Announced};
@@ -136,6 +138,8 @@ pub enum Message {
     /// `PRUNE`: the sender got a location it already had over this link,
     /// and wants only announcements on it from now on.
     Prune,
+    /// Leader election and clock synchronisation ([`Coord`]).
+    Coord(Coord),
     /// A line with a verb this server does not know (or no verb at all).
     Unknown(Bytes),
 }
@@ -183,6 +187,11 @@ impl Message {
                 .ok_or(MessageError { verb: "GRAFT" })?,
             Some(b"PRUNE") if it.next().is_none() => Message::Prune,
             Some(b"PRUNE") => return Err(MessageError { verb: "PRUNE" }),
+            Some(verb) if Coord::verb_of(verb).is_some() => Coord::parse(line)
+                .map(Message::Coord)
+                .ok_or_else(|| MessageError {
+                    verb: Coord::verb_of(verb).unwrap_or("?"),
+                })?,
             _ => Message::Unknown(Bytes::copy_from_slice(line)),
         };
         Ok(msg)
@@ -208,6 +217,7 @@ impl Message {
             Message::IHave(_) => "IHAVE",
             Message::Graft(_) => "GRAFT",
             Message::Prune => "PRUNE",
+            Message::Coord(coord) => coord.verb(),
             Message::Unknown(_) => "UNKNOWN",
         }
     }
@@ -270,6 +280,7 @@ impl Message {
                 dst.put_slice(&line);
             }
             Message::Prune => dst.put_slice(b"PRUNE"),
+            Message::Coord(coord) => coord.write(dst),
             Message::Unknown(line) => dst.put_slice(line),
         }
         dst.put_u8(b'\n');

@@ -7,19 +7,22 @@
 //! The herd writes these, the REST facade and the clients read them. A
 //! WHATSAT reply spans lines; [`frame`] finds where it ends.
 
+pub mod coord;
 pub mod frame;
 pub mod score;
 pub mod status;
 pub mod tally;
 pub mod write;
 
+pub use coord::{LeaderReply, NO_LEADER, TimeReply};
 pub use score::{Score, SetBy};
-pub use status::{Heap, JournalStatus, LinkStatus, STATUS_VERB, Status};
+pub use status::{CoordStatus, Heap, JournalStatus, LinkStatus, STATUS_VERB, Status};
 pub use tally::Tally;
 pub use write::{Failed, Target};
 
 use bytes::{BufMut, Bytes};
 
+use crate::client::CoordQuery;
 use crate::client::invalid::Invalid;
 use crate::client::keepalive::KeepAlive;
 use crate::client::names::Names;
@@ -88,6 +91,10 @@ pub enum Reply {
     Ping,
     /// `PONG`: the answer to a client's `PING`.
     Pong,
+    /// `LEADER <name> <term>`: the answer to `LEADER`.
+    Leader(LeaderReply),
+    /// `TIME <name> <time> <offset_ns>`: the answer to `TIME`.
+    Time(TimeReply),
 }
 
 impl Reply {
@@ -128,6 +135,8 @@ impl Reply {
                 (Some(missed), None) => Some(Reply::Lagged(missed)),
                 _ => None,
             },
+            CoordQuery::LEADER => LeaderReply::parse(it).map(Reply::Leader),
+            CoordQuery::TIME => TimeReply::parse(it).map(Reply::Time),
             verb if verb == STATUS_VERB.as_bytes() => {
                 let json = rest_after(line, 1)?;
                 serde_json::from_slice(json).ok().map(Reply::Status)
@@ -174,6 +183,8 @@ impl Reply {
             Reply::Status(status) => status.write(out),
             Reply::Ping => out.put_slice(KeepAlive::PING),
             Reply::Pong => out.put_slice(KeepAlive::PONG),
+            Reply::Leader(reply) => reply.write(out),
+            Reply::Time(reply) => reply.write(out),
         }
         out.put_u8(b'\n');
     }

@@ -33,6 +33,27 @@ pub struct Status {
     /// The allocator's figures, when the server runs on jemalloc (the
     /// `herd` binary does).
     pub heap: Option<Heap>,
+    /// Leader, term, clock offset and majority (absent from servers that
+    /// do not coordinate, read as the defaults).
+    #[serde(flatten, default)]
+    pub coordination: CoordStatus,
+}
+
+/// What the server knows of the election and its clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordStatus {
+    /// The leader of this server's side, if known.
+    #[serde(default)]
+    pub leader: Option<String>,
+    /// The newest election term the server knows.
+    #[serde(default)]
+    pub term: u64,
+    /// What it adds to its system clock, in nanoseconds.
+    #[serde(default)]
+    pub offset_ns: i64,
+    /// Whether its side holds a majority of the configured servers.
+    #[serde(default)]
+    pub majority: bool,
 }
 
 /// One neighbour's link.

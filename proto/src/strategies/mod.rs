@@ -132,6 +132,51 @@ fn unknown_line() -> impl Strategy<Value = bytes::Bytes> {
     "[a-z]{1,8}( [!-~]{1,10}){0,3}".prop_map(bytes::Bytes::from)
 }
 
+/// Any coordination line, every variant.
+pub fn coord() -> impl Strategy<Value = crate::coord::Coord> {
+    use crate::coord::Coord;
+    let name = server_name;
+    prop_oneof![
+        (name(), any::<u64>()).prop_map(|(origin, seq)| Coord::Here { origin, seq }),
+        (name(), any::<u64>()).prop_map(|(origin, term)| Coord::Elect { origin, term }),
+        (name(), any::<u64>(), name()).prop_map(|(origin, term, candidate)| Coord::Alive {
+            origin,
+            term,
+            candidate
+        }),
+        (name(), any::<u64>(), any::<u64>()).prop_map(|(origin, term, beat)| Coord::Lead {
+            origin,
+            term,
+            beat
+        }),
+        (name(), any::<u64>(), any::<u64>()).prop_map(|(leader, term, round)| Coord::Poll {
+            leader,
+            term,
+            round
+        }),
+        (name(), name(), any::<u64>(), any::<i64>()).prop_map(|(origin, leader, round, ns)| {
+            Coord::Reading {
+                origin,
+                leader,
+                round,
+                clock_ns: i128::from(ns),
+            }
+        }),
+        (
+            name(),
+            any::<u64>(),
+            any::<u64>(),
+            prop::collection::vec((name(), any::<i64>()), 0..6)
+        )
+            .prop_map(|(leader, term, round, adjustments)| Coord::Adjust {
+                leader,
+                term,
+                round,
+                adjustments
+            }),
+    ]
+}
+
 /// Any peer message, every variant.
 pub fn message() -> impl Strategy<Value = Message> {
     let nonce = any::<[u8; NONCE_LEN]>().prop_map(Nonce);
@@ -174,6 +219,7 @@ pub fn message() -> impl Strategy<Value = Message> {
         }),
         prop::collection::vec(client_id(), 1..5).prop_map(Message::Graft),
         Just(Message::Prune),
+        coord().prop_map(Message::Coord),
         unknown_line().prop_map(Message::Unknown),
     ]
 }

@@ -122,6 +122,7 @@ pub fn status() -> impl Strategy<Value = Status> {
                     clients,
                     connections,
                     heap,
+                    coordination: Default::default(),
                 }
             },
         )

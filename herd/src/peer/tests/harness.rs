@@ -26,8 +26,8 @@ use proto::codec::LineCodec;
 use proto::location::Location;
 
 /// The course's five servers and their links.
-pub(super) const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
-pub(super) const FIVE_LINKS: [(&str, &str); 6] = [
+pub(crate) const FIVE: [&str; 5] = ["Goloman", "Hands", "Holiday", "Welsh", "Wilkes"];
+pub(crate) const FIVE_LINKS: [(&str, &str); 6] = [
     ("Goloman", "Hands"),
     ("Goloman", "Holiday"),
     ("Goloman", "Wilkes"),
@@ -103,6 +103,11 @@ impl Node {
             olympics,
             cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
             metrics: Default::default(),
+            coord: crate::coord::Coordination::new(
+                name,
+                &crate::coord::CoordConfig::of_names(&FIVE),
+                Default::default(),
+            ),
         });
         let shutdown = CancellationToken::new();
         let (me, stop) = (Arc::clone(&shared), shutdown.clone());

@@ -2,8 +2,9 @@
 //! every wait bounded, every task shut down at the end.
 
 mod auth;
+mod election;
 mod flood;
-mod harness;
+pub(crate) mod harness;
 mod logs;
 mod props;
 mod recovery;
