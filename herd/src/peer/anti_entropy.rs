@@ -241,25 +241,41 @@ pub(crate) fn answer(
     true
 }
 
-/// Starts a round every `every`, and sooner (a tenth of that) once the
-/// link's queue has dropped something and has drained since, until the
-/// link ends. No round starts while the last one's repairs are still owed:
-/// a round compared mid-repair would find the same differences again and
-/// send the same leaves twice.
+/// While a link carries locations, rounds come this many times less often:
+/// a round taken mid-flood finds the floods still in flight as differences
+/// and sends them a second time.
+pub const BUSY_STRETCH: u32 = 10;
+
+/// Starts a round every `every` (every `every × BUSY_STRETCH` while
+/// locations moved on the link within the last `every`), and sooner (a
+/// tenth of `every`) once the link's queue has dropped something and has
+/// drained since, until the link ends. No round starts while the last
+/// one's repairs are still owed: a round compared mid-repair would find the
+/// same differences again and send the same leaves twice.
 pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -> super::LinkError {
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
     let mut dropped_at_round = counters.stats().dropped;
+    let moved = || {
+        let stats = counters.stats();
+        stats.at_sent + stats.at_received
+    };
+    let (mut last_moved, mut moved_at) = (moved(), Instant::now());
     loop {
         tokio::time::sleep(check).await;
-        let dropped = counters.stats().dropped;
-        let due = last_round.elapsed() >= every;
-        let after_drops = dropped != dropped_at_round && outbox.is_idle();
+        let stats = counters.stats();
+        if moved() != last_moved {
+            (last_moved, moved_at) = (moved(), Instant::now());
+        }
+        let busy = moved_at.elapsed() < every;
+        let wait = if busy { every * BUSY_STRETCH } else { every };
+        let due = last_round.elapsed() >= wait;
+        let after_drops = stats.dropped != dropped_at_round && outbox.is_idle();
         if !(due || after_drops) || outbox.owes_repair() {
             continue;
         }
         outbox.repair(|repair| repair.round = true);
         last_round = Instant::now();
-        dropped_at_round = dropped;
+        dropped_at_round = stats.dropped;
     }
 }
