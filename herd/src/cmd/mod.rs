@@ -16,6 +16,7 @@ mod set_score;
 mod status;
 pub mod subscribe;
 mod tally;
+mod version;
 mod whatsat;
 
 pub use subscribe::{Feed, Topics};
@@ -53,6 +54,7 @@ pub async fn apply(
         Command::SetScore(cmd) => set_score::apply(cmd, batch).await,
         Command::Subscribe(cmd) => subscribe::apply(cmd, batch, feed),
         Command::Status(_) => status::apply(batch),
+        Command::Version(_) => version::apply(batch),
         Command::KeepAlive(cmd) => {
             batch.push(cmd.reply());
             Ok(())

@@ -18,6 +18,7 @@ pub mod set_score;
 pub mod status;
 pub mod subscribe;
 pub mod tally;
+pub mod version;
 pub mod whatsat;
 
 pub use auth::{Auth, redact};
@@ -32,6 +33,7 @@ pub use set_score::{MAX_SCORE, SetScoreWrite};
 pub use status::StatusQuery;
 pub use subscribe::Subscribe;
 pub use tally::TallyQuery;
+pub use version::{Version, VersionQuery};
 pub use whatsat::WhatsAt;
 
 use bytes::{BufMut, Bytes};
@@ -59,6 +61,8 @@ pub enum Command {
     Subscribe(Subscribe),
     /// `STATUS`
     Status(StatusQuery),
+    /// `VERSION`
+    Version(VersionQuery),
     /// `PING` or `PONG`
     KeepAlive(KeepAlive),
     /// Anything else, including an `AT` sent by a client.
@@ -80,6 +84,7 @@ impl Command {
                 Some(SetScoreWrite::VERB) => SetScoreWrite::parse(it).map(Command::SetScore),
                 Some(Subscribe::VERB) => Subscribe::parse(it).map(Command::Subscribe),
                 Some(StatusQuery::VERB) => StatusQuery::parse(it).map(Command::Status),
+                Some(VersionQuery::VERB) => VersionQuery::parse(it).map(Command::Version),
                 Some(verb) => match Names::of_verb(verb) {
                     Some(names) => names.parse(it).map(Command::Names),
                     None => KeepAlive::parse(verb, it).map(Command::KeepAlive),
@@ -103,6 +108,7 @@ impl Command {
             Command::SetScore(_) => SetScoreWrite::VERB,
             Command::Subscribe(_) => Subscribe::VERB,
             Command::Status(_) => StatusQuery::VERB,
+            Command::Version(_) => VersionQuery::VERB,
             Command::KeepAlive(KeepAlive::Ping) => KeepAlive::PING,
             Command::KeepAlive(KeepAlive::Pong) => KeepAlive::PONG,
             Command::Invalid(_) => b"?",
@@ -122,6 +128,7 @@ impl Command {
             Command::SetScore(cmd) => cmd.write(out),
             Command::Subscribe(cmd) => cmd.write(out),
             Command::Status(cmd) => cmd.write(out),
+            Command::Version(cmd) => cmd.write(out),
             Command::KeepAlive(cmd) => cmd.write(out),
             Command::Invalid(cmd) => cmd.write(out),
         }
