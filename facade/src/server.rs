@@ -13,10 +13,11 @@ use tracing::{info, warn};
 
 use crate::api::{self, AppState};
 use crate::catalog::Herd;
-use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
+use crate::herd_link::REQUEST_TIMEOUT;
 use crate::listener;
 use crate::metrics::FacadeMetrics;
 use crate::push::{PushConfig, Pusher};
+use crate::replicas::Replicas;
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
 
@@ -101,9 +102,9 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
     let servers = Arc::new(Servers::new(config.herd.clone()));
-    let link = HerdLink::new(servers.clone(), config.request_timeout, shutdown.clone());
+    let replicas = Replicas::new(&config.herd, config.request_timeout, &shutdown);
     let metrics = Arc::new(FacadeMetrics::new(servers.clone()));
-    let herd = Arc::new(Herd::new(link, metrics.clone()));
+    let herd = Arc::new(Herd::new(replicas, config.request_timeout, metrics.clone()));
     let pusher = Arc::new(Pusher::new(config.push.clone(), shutdown.clone())?);
     let updates = Arc::new(Updates::new(pusher.clone()));
     let subscription = tokio::spawn(subscriber::run(

@@ -6,6 +6,7 @@ pub mod json_errors;
 pub mod log;
 pub mod ops;
 pub mod sse;
+pub mod tokens;
 
 use std::sync::Arc;
 
