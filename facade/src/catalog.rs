@@ -106,7 +106,7 @@ impl Herd {
             crate::replicas::READ_ATTEMPT_TIMEOUT.min(self.timeout)
         };
         let result = self
-            .request_many(std::slice::from_ref(request), timeout)
+            .request_many(std::slice::from_ref(request), 0, timeout)
             .await;
         result.and_then(|(mut replies, _)| replies.pop().ok_or(LinkError::Unexpected))
     }
@@ -117,46 +117,45 @@ impl Herd {
         &self,
         index: usize,
         requests: &[Request],
+        main: usize,
         timeout: Duration,
     ) -> Result<Vec<Reply>, LinkError> {
         let started = Instant::now();
         let result = self.replicas.send(index, requests, timeout).await;
-        self.count(requests, &result, started);
+        self.count(&requests[main], main, &result, started);
         result
     }
 
-    /// Counts one request: by the first that is not a `VERSION`.
+    /// Counts `request`, whose reply is the `main`th of `result`.
     fn count(
         &self,
-        requests: &[Request],
+        request: &Request,
+        main: usize,
         result: &Result<Vec<Reply>, LinkError>,
         started: Instant,
     ) {
-        let main = requests
-            .iter()
-            .position(|r| !matches!(r, Request::Version))
-            .unwrap_or(0);
         let counted = match result {
             Ok(replies) => replies.get(main).cloned().ok_or(LinkError::Unexpected),
             Err(error) => Err(*error),
         };
         self.metrics
-            .herd(requests[main].verb(), &counted, started.elapsed());
+            .herd(request.verb(), &counted, started.elapsed());
     }
 
     /// Sends `requests` together to one replica (see
-    /// [`Replicas::request`]), counted as the first that is not a
-    /// `VERSION`; returns the replies and the replica.
+    /// [`Replicas::request`]), counted once, as the `main`th request;
+    /// returns the replies and the replica.
     pub async fn request_many(
         &self,
         requests: &[Request],
+        main: usize,
         timeout: Duration,
     ) -> Result<(Vec<Reply>, usize), LinkError> {
         let started = Instant::now();
         let result = self.replicas.request(requests, timeout).await;
         let result = result.map(|answer| (answer.replies, answer.replica));
         let replies = result.as_ref().map(|(r, _)| r.clone()).map_err(|e| *e);
-        self.count(requests, &replies, started);
+        self.count(&requests[main], main, &replies, started);
         result
     }
 }

@@ -31,3 +31,4 @@ pub mod server;
 pub mod servers;
 pub mod subscriber;
 pub mod version;
+pub mod view;

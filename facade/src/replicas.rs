@@ -1,6 +1,6 @@
 //! The herd servers a facade uses for requests, all at once: each
-//! `--herd` server is a replica with its own pool of connections
-//! ([`HerdLink`]). Reads go to the healthy replica with the fewest requests
+//! `--herd` server is a replica with its own pools of connections
+//! ([`HerdLink`]), one for reads and one for writes. Reads go to the healthy replica with the fewest requests
 //! outstanding; a replica that fails or stalls is taken out for a while and
 //! probed back in by the next request after that; a read that fails on one
 //! is retried on another. Writes go the same way (the herd is multi-writer)
@@ -32,8 +32,12 @@ pub const OUT_MAX: Duration = Duration::from_secs(4);
 struct Replica {
     /// Its `host:port` client address.
     addr: String,
-    /// Its connection pool.
-    link: HerdLink,
+    /// Its connection pool for reads, apart from the writes' so that a read
+    /// never waits behind a write's fsync, and a read's shorter deadline
+    /// never closes a connection with writes in flight.
+    reads: HerdLink,
+    /// Its connection pool for writes.
+    writes: HerdLink,
     /// Requests sent to it and not yet answered: the balancing measure.
     outstanding: AtomicUsize,
     /// Set while it is out after a failure. Never held across `.await`.
@@ -47,6 +51,12 @@ struct Out {
     until: Option<Instant>,
     /// Time it is left out after the next failure.
     next: Option<Duration>,
+}
+
+/// A connection pool to the one server at `addr`.
+fn pool(addr: &str, timeout: Duration, shutdown: &CancellationToken) -> HerdLink {
+    let servers = Arc::new(Servers::new(vec![addr.to_owned()]));
+    HerdLink::new(servers, timeout, shutdown.clone())
 }
 
 /// Every replica of `--herd`, in order.
@@ -72,11 +82,8 @@ impl Replicas {
             .iter()
             .map(|addr| Replica {
                 addr: addr.clone(),
-                link: HerdLink::new(
-                    Arc::new(Servers::new(vec![addr.clone()])),
-                    timeout,
-                    shutdown.clone(),
-                ),
+                reads: pool(addr, timeout, shutdown),
+                writes: pool(addr, timeout, shutdown),
                 outstanding: AtomicUsize::new(0),
                 out: Mutex::new(Out::default()),
             })
@@ -144,8 +151,13 @@ impl Replicas {
         timeout: Duration,
     ) -> Result<Vec<Reply>, LinkError> {
         let replica = &self.replicas[index];
+        let link = if requests.iter().any(Request::is_write) {
+            &replica.writes
+        } else {
+            &replica.reads
+        };
         replica.outstanding.fetch_add(1, Ordering::Relaxed);
-        let result = replica.link.request_many(requests, timeout).await;
+        let result = link.request_many(requests, timeout).await;
         replica.outstanding.fetch_sub(1, Ordering::Relaxed);
         match &result {
             Ok(_) => self.healthy(index),

@@ -20,6 +20,7 @@ use crate::push::{PushConfig, Pusher};
 use crate::replicas::Replicas;
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
+use crate::view::ReadView;
 
 /// HTTP connections held at once; past it the longest-idle one is shed.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -92,6 +93,8 @@ pub struct Running {
     pusher: Arc<Pusher>,
     http: JoinHandle<()>,
     subscription: JoinHandle<()>,
+    /// Refreshes the read view.
+    refresher: JoinHandle<()>,
 }
 
 /// Serves the REST API on `listener` until [`Running::stop`].
@@ -114,6 +117,8 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         config.keepalive,
         shutdown.clone(),
     ));
+    let view = Arc::new(ReadView::new());
+    let refresher = tokio::spawn(view.clone().run(herd.clone(), shutdown.clone()));
     let state = AppState {
         herd,
         pusher: pusher.clone(),
@@ -122,6 +127,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         shutdown: shutdown.clone(),
         servers,
         metrics,
+        view,
     };
     let app = api::router(state);
     let limits = listener::Limits {
@@ -138,6 +144,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         pusher,
         http,
         subscription,
+        refresher,
     })
 }
 
@@ -162,6 +169,7 @@ impl Running {
             http.abort();
         }
         let _ = self.subscription.await;
+        let _ = self.refresher.await;
         self.pusher.stopped().await;
         info!("facade stopped");
     }

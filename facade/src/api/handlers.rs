@@ -31,7 +31,7 @@ pub async fn get_medal_tally(
     let catalog = app.herd.catalog().await?;
     let team = known_team(&catalog, &team)?;
     let request = Request::Tally(team.to_owned());
-    match tokens::read(&app.herd, &request, token.as_ref()).await? {
+    match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
         (Reply::Tally(tally), vector) => Ok((
             tokens::reply_headers(&vector, false),
             Json(tally_json(&tally)),
@@ -56,7 +56,7 @@ pub async fn increment_medal_tally(
     })?;
     let auth = auth_id(&auth)?;
     let request = Request::Medal(team.to_owned(), medal, auth, key);
-    match tokens::write(&app.herd, &request, token.as_ref()).await? {
+    match tokens::write(&app.herd, &app.view, &request, token.as_ref()).await? {
         (Reply::OkTally(tally), vector) => {
             let mut body = tally_json(&tally);
             body["ok"] = json!(true);
@@ -85,7 +85,7 @@ pub async fn get_score(
     let catalog = app.herd.catalog().await?;
     let event = known_event(&catalog, &event)?;
     let request = Request::Score(event.to_owned());
-    match tokens::read(&app.herd, &request, token.as_ref()).await? {
+    match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
         (Reply::Score(score), vector) => Ok((
             tokens::reply_headers(&vector, false),
             Json(score_json(&score)),
@@ -115,7 +115,7 @@ pub async fn set_score(
         vec![(rome.to_owned(), rome_score), (gaul.to_owned(), gaul_score)],
         key,
     );
-    match tokens::write(&app.herd, &request, token.as_ref()).await? {
+    match tokens::write(&app.herd, &app.view, &request, token.as_ref()).await? {
         (Reply::OkScore(score), vector) => {
             let mut body = score_json(&score);
             body["ok"] = json!(true);

@@ -18,6 +18,7 @@ use crate::herd_link::LinkError;
 use crate::protocol::{Reply, Request};
 use crate::replicas::READ_ATTEMPT_TIMEOUT;
 use crate::version::{self, Vector};
+use crate::view::ReadView;
 
 /// Longest a read with a token waits for a replica that covers it.
 pub const TOKEN_WAIT: Duration = Duration::from_secs(1);
@@ -99,7 +100,8 @@ pub fn reply_headers(vector: &Vector, cookie: bool) -> HeaderMap {
     headers
 }
 
-/// Reads with `request` from a replica that covers `token`: each attempt
+/// Reads with `request`: from the read view if it covers `token` (see
+/// [`crate::view`]), else from a replica that covers `token`: each attempt
 /// sends `VERSION` then the read on one connection, so the read returns at
 /// least what the version says. A replica that fails is left for another;
 /// one behind the token too, and after a round of them all the facade waits
@@ -107,6 +109,21 @@ pub fn reply_headers(vector: &Vector, cookie: bool) -> HeaderMap {
 /// 503. Returns the reply and the token to give back (the replica's vector,
 /// merged with `token`).
 pub async fn read(
+    herd: &Herd,
+    view: &ReadView,
+    request: &Request,
+    token: Option<&Vector>,
+) -> Result<(Reply, Vector), ApiError> {
+    if let Some(answer) = view.read(request, token) {
+        return Ok(answer);
+    }
+    let answer = read_herd(herd, request, token).await?;
+    view.answered(&answer.1);
+    Ok(answer)
+}
+
+/// [`read`] from the herd itself.
+async fn read_herd(
     herd: &Herd,
     request: &Request,
     token: Option<&Vector>,
@@ -129,7 +146,10 @@ pub async fn read(
             continue;
         };
         skip.push(index);
-        match herd.send_to(index, &requests, READ_ATTEMPT_TIMEOUT).await {
+        match herd
+            .send_to(index, &requests, 1, READ_ATTEMPT_TIMEOUT)
+            .await
+        {
             Ok(mut replies) if replies.len() == 2 => {
                 let reply = replies.pop().unwrap_or(Reply::Unexpected);
                 let Some(Reply::Version(vector)) = replies.pop() else {
@@ -154,17 +174,21 @@ pub async fn read(
 /// (merged with the request's `token`).
 pub async fn write(
     herd: &Herd,
+    view: &ReadView,
     request: &Request,
     token: Option<&Vector>,
 ) -> Result<(Reply, Option<Vector>), ApiError> {
     let requests = [request.clone(), Request::Version];
-    let (mut replies, _) = herd.request_many(&requests, herd.timeout).await?;
+    let (mut replies, _) = herd.request_many(&requests, 0, herd.timeout).await?;
     let version = replies.pop();
     let reply = replies.pop().ok_or(ApiError::from(LinkError::Unexpected))?;
     let vector = match version {
         Some(Reply::Version(vector)) => Some(vector.merged(token)),
         _ => None,
     };
+    if let Some(vector) = &vector {
+        view.answered(vector);
+    }
     Ok((reply, vector))
 }
 
