@@ -54,6 +54,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// SSE streams open at once.
     pub max_sse_streams: usize,
+    /// Whether reads may be answered from the read view ([`crate::view`]);
+    /// without it every read goes to a herd server.
+    pub read_view: bool,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             max_per_source: MAX_PER_SOURCE,
             header_timeout: HEADER_TIMEOUT,
             max_sse_streams: MAX_SSE_STREAMS,
+            read_view: true,
         }
     }
 }
@@ -118,7 +122,11 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         shutdown.clone(),
     ));
     let view = Arc::new(ReadView::new());
-    let refresher = tokio::spawn(view.clone().run(herd.clone(), shutdown.clone()));
+    let refresher = if config.read_view {
+        tokio::spawn(view.clone().run(herd.clone(), shutdown.clone()))
+    } else {
+        tokio::spawn(async {})
+    };
     let state = AppState {
         herd,
         pusher: pusher.clone(),

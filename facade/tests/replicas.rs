@@ -63,12 +63,25 @@ async fn assert_no_failed_read(readers: Vec<tokio::task::JoinHandle<(usize, Vec<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_spread_over_every_server_and_a_stalled_and_a_killed_one_fail_none() {
+async fn reads_from_the_herd_spread_over_every_server_and_a_stalled_and_a_killed_one_fail_none() {
+    stall_and_kill_under_read_load(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_with_the_read_view_survive_a_stalled_and_a_killed_server() {
+    stall_and_kill_under_read_load(true).await;
+}
+
+/// Three servers, one stalled then one killed under read load: no read
+/// fails, with or without the read view.
+async fn stall_and_kill_under_read_load(read_view: bool) {
     let state = FakeState::new();
     let first = FakeHerd::start_shared("Goloman", state.clone()).await;
     let second = FakeHerd::start_shared("Hands", state.clone()).await;
     let third = FakeHerd::start_shared("Welsh", state.clone()).await;
-    let facade = facade(&[&first, &second, &third]).await;
+    let mut config = test_config([&first, &second, &third].map(|f| f.address()).to_vec());
+    config.read_view = read_view;
+    let facade = facade_with(config).await;
     let addr = facade.addr();
     let started = Instant::now();
     let readers = read_load(addr, started + Duration::from_secs(4));
@@ -96,7 +109,10 @@ async fn a_real_herd_server_killed_under_read_load_costs_no_failed_read() {
         herd.client("Goloman").to_string(),
         herd.client("Hands").to_string(),
     ];
-    let facade = facade_with(test_config(servers)).await;
+    let mut config = test_config(servers);
+    // Every read goes to the herd, so reads in flight meet the dying server.
+    config.read_view = false;
+    let facade = facade_with(config).await;
     let addr = facade.addr();
     let readers = read_load(addr, Instant::now() + Duration::from_secs(3));
     tokio::time::sleep(Duration::from_millis(800)).await;
