@@ -28,9 +28,8 @@ use super::state::State;
 use super::storage;
 use super::view::{Applied, EventScore, Tally, Update};
 pub use super::write_once::Once;
-use super::write_once::{self, Check, Issue, PendingKey};
 use proto::change::{Change, OpId};
-use proto::idem::{IdemKey, Keyed};
+use proto::idem::IdemKey;
 use proto::medal::Medal;
 
 /// Updates buffered per subscriber; one that falls further behind gets
@@ -53,9 +52,9 @@ pub(crate) struct Live {
     /// Last operation number handed out by this server.
     issued_seq: u64,
     /// Last own count handed out per (team, medal).
-    issued_counts: BTreeMap<(String, Medal), u64>,
+    pub(crate) issued_counts: BTreeMap<(String, Medal), u64>,
     /// Last own stamp time handed out per event.
-    issued_stamps: BTreeMap<String, i128>,
+    pub(crate) issued_stamps: BTreeMap<String, i128>,
     /// Idempotency keys of this server's writes issued but not yet
     /// applied: a repeat meanwhile is refused rather than applied twice.
     pub(crate) pending_keys: BTreeSet<IdemKey>,
@@ -100,15 +99,15 @@ pub struct Olympics {
     server: String,
     /// The origin of this server's changes: `server` plus the incarnation of
     /// its journal (or the bare name, for a version-1 journal).
-    origin: String,
+    pub(crate) origin: String,
     /// Configured teams and events.
-    names: Names,
+    pub(crate) names: Names,
     /// Time source for score stamps.
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// State shared with the journal's writer.
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     /// Makes changes durable.
-    journal: Journal,
+    pub(crate) journal: Journal,
     /// `<data_dir>/<server>.journal`.
     path: PathBuf,
 }
@@ -278,55 +277,6 @@ impl Olympics {
         self.increment_keyed(team, medal, Some(key)).await
     }
 
-    async fn increment_keyed(
-        &self,
-        team: &str,
-        medal: Medal,
-        key: Option<IdemKey>,
-    ) -> Result<Once, OlympicError> {
-        let team = self
-            .names
-            .team(team)
-            .ok_or_else(|| OlympicError::UnknownTeam(team.to_owned()))?;
-        let slot = self.journal.reserve().await?;
-        let (change, pending, _key_guard) = {
-            let mut live = self.core.lock();
-            let wanted = Issue::Medal { team, medal };
-            let key = match write_once::check(&live, key.as_ref(), &wanted)? {
-                Check::Repeat(repeated) => return Ok(Once::Repeated(repeated)),
-                Check::Fresh => self.keyed(&mut live, key),
-            };
-            let op = self.issue_op(&mut live);
-            let cell = (team.to_owned(), medal);
-            let held = live.state.count(&self.origin, team, medal);
-            let issued = live.issued_counts.entry(cell).or_default();
-            *issued = (*issued).max(held) + 1;
-            let change = Change::Medal {
-                op,
-                team: team.to_owned(),
-                medal,
-                count: *issued,
-                key,
-            };
-            let guard = PendingKey::new(&self.core, change.key());
-            let pending = slot.send(change.clone());
-            (change, pending, guard)
-        };
-        let update = pending.wait().await?;
-        let update = update.unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
-        Ok(Once::Applied(Applied { change, update }))
-    }
-
-    /// `key` stamped with the time of the write, registered as pending.
-    fn keyed(&self, live: &mut Live, key: Option<IdemKey>) -> Option<Keyed> {
-        let key = key?;
-        live.pending_keys.insert(key.clone());
-        Some(Keyed {
-            key,
-            at_ns: self.clock.now_ns(),
-        })
-    }
-
     /// Sets the score of `event`: `scores` must give every configured team
     /// exactly once (names in any case). The stamp is the clock's time, or
     /// one nanosecond above the newest stamp this server has seen or issued
@@ -353,53 +303,6 @@ impl Olympics {
         key: IdemKey,
     ) -> Result<Once, OlympicError> {
         self.set_score_keyed(event, scores, Some(key)).await
-    }
-
-    async fn set_score_keyed(
-        &self,
-        event: &str,
-        scores: &[(String, i64)],
-        key: Option<IdemKey>,
-    ) -> Result<Once, OlympicError> {
-        let event = self
-            .names
-            .event(event)
-            .ok_or_else(|| OlympicError::UnknownEvent(event.to_owned()))?;
-        let scores = self.names.scores(event, scores)?;
-        let slot = self.journal.reserve().await?;
-        let (change, pending, _key_guard) = {
-            let mut live = self.core.lock();
-            let wanted = Issue::Score {
-                event,
-                scores: &scores,
-            };
-            let key = match write_once::check(&live, key.as_ref(), &wanted)? {
-                Check::Repeat(repeated) => return Ok(Once::Repeated(repeated)),
-                Check::Fresh => self.keyed(&mut live, key),
-            };
-            let op = self.issue_op(&mut live);
-            let now = self.clock.now_ns();
-            let seen = live.state.stamp_time(event);
-            let issued = live.issued_stamps.get(event).copied();
-            let floor = seen.max(issued).map_or(i128::MIN, |t| t.saturating_add(1));
-            let stamp_ns = now.max(floor);
-            live.issued_stamps.insert(event.to_owned(), stamp_ns);
-            let change = Change::Score {
-                op,
-                event: event.to_owned(),
-                stamp_ns,
-                scores,
-                key,
-            };
-            let guard = PendingKey::new(&self.core, change.key());
-            let pending = slot.send(change.clone());
-            (change, pending, guard)
-        };
-        let update = pending.wait().await?;
-        let update = update.unwrap_or_else(|| {
-            Update::Score(self.core.lock().state.score(event, self.names.teams()))
-        });
-        Ok(Once::Applied(Applied { change, update }))
     }
 
     /// Merges a change from a peer. Returns `Some` if it changed what
@@ -459,7 +362,7 @@ impl Olympics {
     }
 
     /// The next operation number of this server.
-    fn issue_op(&self, live: &mut Live) -> OpId {
+    pub(crate) fn issue_op(&self, live: &mut Live) -> OpId {
         live.issued_seq = live.issued_seq.max(live.state.seen(&self.origin)) + 1;
         OpId {
             origin: self.origin.clone(),

@@ -5,11 +5,110 @@
 //! apply.
 
 use super::error::OlympicError;
-use super::olympics::{Core, Live};
+use super::olympics::{Core, Live, Olympics};
 use super::view::{Applied, EventScore, Update};
 use proto::change::{Change, Stamp};
 use proto::idem::{IdemKey, Keyed};
 use proto::medal::Medal;
+
+impl Olympics {
+    pub(crate) async fn increment_keyed(
+        &self,
+        team: &str,
+        medal: Medal,
+        key: Option<IdemKey>,
+    ) -> Result<Once, OlympicError> {
+        let team = self
+            .names
+            .team(team)
+            .ok_or_else(|| OlympicError::UnknownTeam(team.to_owned()))?;
+        let slot = self.journal.reserve().await?;
+        let (change, pending, _key_guard) = {
+            let mut live = self.core.lock();
+            let wanted = Issue::Medal { team, medal };
+            let key = match check(&live, key.as_ref(), &wanted)? {
+                Check::Repeat(repeated) => return Ok(Once::Repeated(repeated)),
+                Check::Fresh => self.keyed(&mut live, key),
+            };
+            let op = self.issue_op(&mut live);
+            let cell = (team.to_owned(), medal);
+            let held = live.state.count(&self.origin, team, medal);
+            let issued = live.issued_counts.entry(cell).or_default();
+            *issued = (*issued).max(held) + 1;
+            let change = Change::Medal {
+                op,
+                team: team.to_owned(),
+                medal,
+                count: *issued,
+                key,
+            };
+            let guard = PendingKey::new(&self.core, change.key());
+            let pending = slot.send(change.clone());
+            (change, pending, guard)
+        };
+        let update = pending.wait().await?;
+        let update = update.unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
+        Ok(Once::Applied(Applied { change, update }))
+    }
+
+    /// `key` stamped with the time of the write, registered as pending.
+    fn keyed(&self, live: &mut Live, key: Option<IdemKey>) -> Option<Keyed> {
+        let key = key?;
+        live.pending_keys.insert(key.clone());
+        Some(Keyed {
+            key,
+            at_ns: self.clock.now_ns(),
+        })
+    }
+
+    /// Sets the score of `event`, under `key` if given.
+    pub(crate) async fn set_score_keyed(
+        &self,
+        event: &str,
+        scores: &[(String, i64)],
+        key: Option<IdemKey>,
+    ) -> Result<Once, OlympicError> {
+        let event = self
+            .names
+            .event(event)
+            .ok_or_else(|| OlympicError::UnknownEvent(event.to_owned()))?;
+        let scores = self.names.scores(event, scores)?;
+        let slot = self.journal.reserve().await?;
+        let (change, pending, _key_guard) = {
+            let mut live = self.core.lock();
+            let wanted = Issue::Score {
+                event,
+                scores: &scores,
+            };
+            let key = match check(&live, key.as_ref(), &wanted)? {
+                Check::Repeat(repeated) => return Ok(Once::Repeated(repeated)),
+                Check::Fresh => self.keyed(&mut live, key),
+            };
+            let op = self.issue_op(&mut live);
+            let now = self.clock.now_ns();
+            let seen = live.state.stamp_time(event);
+            let issued = live.issued_stamps.get(event).copied();
+            let floor = seen.max(issued).map_or(i128::MIN, |t| t.saturating_add(1));
+            let stamp_ns = now.max(floor);
+            live.issued_stamps.insert(event.to_owned(), stamp_ns);
+            let change = Change::Score {
+                op,
+                event: event.to_owned(),
+                stamp_ns,
+                scores,
+                key,
+            };
+            let guard = PendingKey::new(&self.core, change.key());
+            let pending = slot.send(change.clone());
+            (change, pending, guard)
+        };
+        let update = pending.wait().await?;
+        let update = update.unwrap_or_else(|| {
+            Update::Score(self.core.lock().state.score(event, self.names.teams()))
+        });
+        Ok(Once::Applied(Applied { change, update }))
+    }
+}
 
 /// What a keyed write did.
 #[derive(Debug, Clone)]
