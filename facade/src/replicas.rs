@@ -169,13 +169,17 @@ impl Replicas {
 
     /// Sends `requests` to one replica after another until one answers:
     /// a read, or a write that is moved on only when that cannot apply it
-    /// twice. Each replica is tried at most once.
+    /// twice. A write that never left the facade moves on; one lost in
+    /// flight or timed out moves on only if it sets a score (setting it
+    /// again is harmless). A `MEDAL` does not: even with an idempotency key,
+    /// another server may not hold the key yet (the pool retries it on the
+    /// same server instead). Each replica is tried at most once.
     pub async fn request(
         &self,
         requests: &[Request],
         timeout: Duration,
     ) -> Result<Answer, LinkError> {
-        let retryable = requests.iter().all(Request::retryable);
+        let retryable = !requests.iter().any(|r| matches!(r, Request::Medal(..)));
         let mut tried = Vec::with_capacity(self.replicas.len());
         let mut last = LinkError::Unreachable;
         while let Some(index) = self.pick(&tried) {

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderMap;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
@@ -38,6 +39,9 @@ struct Snapshot {
     scores: HashMap<String, Score>,
     /// When the refresh was answered.
     taken: Instant,
+    /// `Olympic-Version: <vector>`, encoded once for every read that
+    /// carries no token.
+    headers: HeaderMap,
 }
 
 /// The view, shared by the handlers and its refresher.
@@ -63,9 +67,9 @@ impl ReadView {
     }
 
     /// `request` (a `TALLY` or `SCORE`) answered from the view, with the
-    /// token to give back, if the view is fresh and covers `token` and the
-    /// floor.
-    pub fn read(&self, request: &Request, token: Option<&Vector>) -> Option<(Reply, Vector)> {
+    /// headers giving back its token, if the view is fresh and covers
+    /// `token` and the floor.
+    pub fn read(&self, request: &Request, token: Option<&Vector>) -> Option<(Reply, HeaderMap)> {
         let snapshot = self.current.read().unwrap().clone()?;
         if snapshot.taken.elapsed() > MAX_AGE
             || !snapshot.vector.covers(&self.floor.lock().unwrap())
@@ -80,7 +84,14 @@ impl ReadView {
             Request::Score(event) => Reply::Score(snapshot.scores.get(event)?.clone()),
             _ => return None,
         };
-        Some((reply, snapshot.vector.clone().merged(token)))
+        let headers = match token {
+            None => snapshot.headers.clone(),
+            Some(token) => crate::api::tokens::reply_headers(
+                &snapshot.vector.clone().merged(Some(token)),
+                false,
+            ),
+        };
+        Some((reply, headers))
     }
 
     /// Re-reads the view every [`REFRESH_EVERY`] until `shutdown`.
@@ -114,6 +125,7 @@ impl ReadView {
             return Err(crate::herd_link::LinkError::Unexpected);
         };
         let mut snapshot = Snapshot {
+            headers: crate::api::tokens::reply_headers(&vector, false),
             vector,
             tallies: HashMap::new(),
             scores: HashMap::new(),

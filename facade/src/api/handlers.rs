@@ -32,10 +32,7 @@ pub async fn get_medal_tally(
     let team = known_team(&catalog, &team)?;
     let request = Request::Tally(team.to_owned());
     match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
-        (Reply::Tally(tally), vector) => Ok((
-            tokens::reply_headers(&vector, false),
-            Json(tally_json(&tally)),
-        )),
+        (Reply::Tally(tally), headers) => Ok((headers, Json(tally_json(&tally)))),
         (other, _) => Err(unexpected(&app, other)),
     }
 }
@@ -86,10 +83,7 @@ pub async fn get_score(
     let event = known_event(&catalog, &event)?;
     let request = Request::Score(event.to_owned());
     match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
-        (Reply::Score(score), vector) => Ok((
-            tokens::reply_headers(&vector, false),
-            Json(score_json(&score)),
-        )),
+        (Reply::Score(score), headers) => Ok((headers, Json(score_json(&score)))),
         (other, _) => Err(unexpected(&app, other)),
     }
 }

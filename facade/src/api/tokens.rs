@@ -106,20 +106,20 @@ pub fn reply_headers(vector: &Vector, cookie: bool) -> HeaderMap {
 /// least what the version says. A replica that fails is left for another;
 /// one behind the token too, and after a round of them all the facade waits
 /// [`STALE_POLL`] and tries again, for up to [`TOKEN_WAIT`], then answers
-/// 503. Returns the reply and the token to give back (the replica's vector,
-/// merged with `token`).
+/// 503. Returns the reply and the headers giving back its token (the
+/// view's or replica's vector, merged with `token`).
 pub async fn read(
     herd: &Herd,
     view: &ReadView,
     request: &Request,
     token: Option<&Vector>,
-) -> Result<(Reply, Vector), ApiError> {
+) -> Result<(Reply, HeaderMap), ApiError> {
     if let Some(answer) = view.read(request, token) {
         return Ok(answer);
     }
-    let answer = read_herd(herd, request, token).await?;
-    view.answered(&answer.1);
-    Ok(answer)
+    let (reply, vector) = read_herd(herd, request, token).await?;
+    view.answered(&vector);
+    Ok((reply, reply_headers(&vector, false)))
 }
 
 /// [`read`] from the herd itself.
