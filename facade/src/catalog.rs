@@ -4,11 +4,12 @@
 //! the herd's own spelling.
 
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::herd_link::{HerdLink, LinkError};
+use crate::herd_link::LinkError;
 use crate::metrics::FacadeMetrics;
 use crate::protocol::{Reply, Request};
+use crate::replicas::Replicas;
 
 /// Teams and events of the herd.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +41,13 @@ fn find<'a>(names: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// The request pool plus the cached catalog: everything a handler needs to
+/// The replicas plus the cached catalog: everything a handler needs to
 /// talk to the herd.
 pub struct Herd {
-    /// Requests to the herd.
-    pub link: HerdLink,
+    /// Requests to the herd, spread over its servers.
+    pub replicas: Replicas,
+    /// Deadline of a request that is not a read with its own.
+    pub timeout: Duration,
     /// Counts and times every request.
     metrics: Arc<FacadeMetrics>,
     /// Filled on first use and whenever the subscriber (re)attaches; cleared
@@ -54,11 +57,12 @@ pub struct Herd {
 }
 
 impl Herd {
-    /// A herd handle over `link` with nothing cached yet, counting its
-    /// requests in `metrics`.
-    pub fn new(link: HerdLink, metrics: Arc<FacadeMetrics>) -> Self {
+    /// A herd handle over `replicas` with nothing cached yet, requests
+    /// timing out after `timeout`, counted in `metrics`.
+    pub fn new(replicas: Replicas, timeout: Duration, metrics: Arc<FacadeMetrics>) -> Self {
         Self {
-            link,
+            replicas,
+            timeout,
             metrics,
             catalog: RwLock::new(None),
         }
@@ -93,12 +97,65 @@ impl Herd {
         *self.catalog.write().unwrap() = None;
     }
 
-    /// Sends one request (see [`HerdLink::request`]) and counts it.
+    /// Sends one request to whichever replica answers (see
+    /// [`Replicas::request`]) and counts it.
     pub async fn request(&self, request: &Request) -> Result<Reply, LinkError> {
+        let timeout = if request.is_write() {
+            self.timeout
+        } else {
+            crate::replicas::READ_ATTEMPT_TIMEOUT.min(self.timeout)
+        };
+        let result = self
+            .request_many(std::slice::from_ref(request), 0, timeout)
+            .await;
+        result.and_then(|(mut replies, _)| replies.pop().ok_or(LinkError::Unexpected))
+    }
+
+    /// Sends `requests` together to replica `index` (see
+    /// [`Replicas::send`]), counted as [`Herd::request_many`] counts.
+    pub async fn send_to(
+        &self,
+        index: usize,
+        requests: &[Request],
+        main: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Reply>, LinkError> {
         let started = Instant::now();
-        let result = self.link.request(request).await;
+        let result = self.replicas.send(index, requests, timeout).await;
+        self.count(&requests[main], main, &result, started);
+        result
+    }
+
+    /// Counts `request`, whose reply is the `main`th of `result`.
+    fn count(
+        &self,
+        request: &Request,
+        main: usize,
+        result: &Result<Vec<Reply>, LinkError>,
+        started: Instant,
+    ) {
+        let counted = match result {
+            Ok(replies) => replies.get(main).cloned().ok_or(LinkError::Unexpected),
+            Err(error) => Err(*error),
+        };
         self.metrics
-            .herd(request.verb(), &result, started.elapsed());
+            .herd(request.verb(), &counted, started.elapsed());
+    }
+
+    /// Sends `requests` together to one replica (see
+    /// [`Replicas::request`]), counted once, as the `main`th request;
+    /// returns the replies and the replica.
+    pub async fn request_many(
+        &self,
+        requests: &[Request],
+        main: usize,
+        timeout: Duration,
+    ) -> Result<(Vec<Reply>, usize), LinkError> {
+        let started = Instant::now();
+        let result = self.replicas.request(requests, timeout).await;
+        let result = result.map(|answer| (answer.replies, answer.replica));
+        let replies = result.as_ref().map(|(r, _)| r.clone()).map_err(|e| *e);
+        self.count(&requests[main], main, &replies, started);
         result
     }
 }

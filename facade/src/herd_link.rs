@@ -74,12 +74,22 @@ enum Failure {
     Lost,
 }
 
-/// One request waiting to be written.
+/// Requests waiting to be written together, in one write on one
+/// connection.
 struct Pending {
-    /// The request line, terminator included.
+    /// The request lines, terminators included.
     line: String,
-    /// Where its reply line goes.
-    reply: oneshot::Sender<Result<String, Failure>>,
+    /// Where their reply lines go, one per request, in order.
+    replies: Vec<oneshot::Sender<Result<String, Failure>>>,
+}
+
+impl Pending {
+    /// Tells every waiter its request never reached the socket.
+    fn not_sent(self) {
+        for reply in self.replies {
+            let _ = reply.send(Err(Failure::NotSent));
+        }
+    }
 }
 
 /// Waiters for replies, oldest first. Shared by one connection's reader and
@@ -136,44 +146,77 @@ impl HerdLink {
     /// reached the socket is retried once; one lost in flight is retried once
     /// only if [`Request::retryable`].
     pub async fn request(&self, request: &Request) -> Result<Reply, LinkError> {
-        let line = request.line();
-        let first = self.attempt(&line).await?;
-        let reply = match first {
-            Ok(reply) => reply,
-            Err(Failure::NotSent) => self.retry(request, &line).await?,
-            Err(Failure::Lost) if request.retryable() => self.retry(request, &line).await?,
-            Err(Failure::Lost) => return Err(LinkError::Lost),
-        };
-        Ok(Reply::parse(&reply))
+        let mut replies = self
+            .request_many(std::slice::from_ref(request), self.timeout)
+            .await?;
+        replies.pop().ok_or(LinkError::Unexpected)
     }
 
-    async fn retry(&self, request: &Request, line: &str) -> Result<String, LinkError> {
-        debug!(verb = request.verb(), "retrying on a fresh connection");
-        match self.attempt(line).await? {
-            Ok(reply) => Ok(reply),
+    /// Sends `requests` together on one connection, in order, within
+    /// `timeout`, and returns their replies in order: the herd applies them
+    /// one after the other, so a `VERSION` before a read is covered by what
+    /// the read returns, and one after a write covers the write. Retried as
+    /// [`HerdLink::request`] retries, a loss only if every request may be.
+    pub async fn request_many(
+        &self,
+        requests: &[Request],
+        timeout: Duration,
+    ) -> Result<Vec<Reply>, LinkError> {
+        let line: String = requests.iter().map(Request::line).collect();
+        let retryable = requests.iter().all(Request::retryable);
+        let replies = match self.attempt(&line, requests.len(), timeout).await? {
+            Ok(replies) => replies,
+            Err(Failure::NotSent) => self.retry(&line, requests.len(), timeout).await?,
+            Err(Failure::Lost) if retryable => self.retry(&line, requests.len(), timeout).await?,
+            Err(Failure::Lost) => return Err(LinkError::Lost),
+        };
+        Ok(replies.iter().map(|line| Reply::parse(line)).collect())
+    }
+
+    async fn retry(
+        &self,
+        line: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<String>, LinkError> {
+        debug!("retrying on a fresh connection");
+        match self.attempt(line, count, timeout).await? {
+            Ok(replies) => Ok(replies),
             Err(_) => Err(LinkError::Lost),
         }
     }
 
-    /// One try under the request deadline. On a timeout the connection is
-    /// closed (its waiters would otherwise wait behind a stuck reply) and the
-    /// next server becomes current.
-    async fn attempt(&self, line: &str) -> Result<Result<String, Failure>, LinkError> {
+    /// One try of `count` requests under `timeout`. On a timeout the
+    /// connection is closed (its waiters would otherwise wait behind a stuck
+    /// reply) and the next server becomes current.
+    async fn attempt(
+        &self,
+        line: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Result<Vec<String>, Failure>, LinkError> {
         let mut used: Option<Conn> = None;
         let work = async {
             let conn = self.conn().await?;
             used = Some(conn.clone());
-            let (reply, rx) = oneshot::channel();
+            let (replies, waits): (Vec<_>, Vec<_>) = (0..count).map(|_| oneshot::channel()).unzip();
             let pending = Pending {
                 line: line.to_owned(),
-                reply,
+                replies,
             };
             if conn.tx.send(pending).await.is_err() {
                 return Ok(Err(Failure::NotSent));
             }
-            Ok(rx.await.unwrap_or(Err(Failure::NotSent)))
+            let mut lines = Vec::with_capacity(count);
+            for wait in waits {
+                match wait.await.unwrap_or(Err(Failure::NotSent)) {
+                    Ok(line) => lines.push(line),
+                    Err(failure) => return Ok(Err(failure)),
+                }
+            }
+            Ok(Ok(lines))
         };
-        let outcome = tokio::time::timeout(self.timeout, work).await;
+        let outcome = tokio::time::timeout(timeout, work).await;
         match outcome {
             Ok(result) => result,
             Err(_) => {
@@ -238,7 +281,7 @@ async fn write_loop(
             }
             for pending in batch.drain(..) {
                 buf.extend_from_slice(pending.line.as_bytes());
-                fifo.waiters.push_back(pending.reply);
+                fifo.waiters.extend(pending.replies);
             }
         }
         match tokio::time::timeout(WRITE_TIMEOUT, write.write_all(&buf)).await {
@@ -256,10 +299,10 @@ async fn write_loop(
     closed.cancel();
     rx.close();
     for pending in batch.drain(..) {
-        let _ = pending.reply.send(Err(Failure::NotSent));
+        pending.not_sent();
     }
     while let Ok(pending) = rx.try_recv() {
-        let _ = pending.reply.send(Err(Failure::NotSent));
+        pending.not_sent();
     }
 }
 

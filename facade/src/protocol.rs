@@ -7,6 +7,10 @@
 
 use std::fmt;
 
+use proto::idem::IdemKey;
+
+use crate::version::Vector;
+
 /// Longest Cacofonix id the facade forwards, in bytes.
 pub const MAX_AUTH_LEN: usize = 256;
 
@@ -139,10 +143,12 @@ pub enum Request {
     Tally(String),
     /// `SCORE <event>`.
     Score(String),
-    /// `MEDAL <team> <medal> <auth>`.
-    Medal(String, Medal, AuthId),
-    /// `SETSCORE <event> <auth> <team> <score> ...`.
-    SetScore(String, AuthId, Vec<(String, i64)>),
+    /// `MEDAL <team> <medal> <auth> [<key>]`.
+    Medal(String, Medal, AuthId, Option<IdemKey>),
+    /// `SETSCORE <event> <auth> <team> <score> ... [<key>]`.
+    SetScore(String, AuthId, Vec<(String, i64)>, Option<IdemKey>),
+    /// `VERSION`.
+    Version,
 }
 
 impl Request {
@@ -153,16 +159,20 @@ impl Request {
             Request::Events => "EVENTS".to_owned(),
             Request::Tally(team) => format!("TALLY {team}"),
             Request::Score(event) => format!("SCORE {event}"),
-            Request::Medal(team, medal, auth) => {
-                format!("MEDAL {team} {} {}", medal.as_str(), auth.expose())
+            Request::Medal(team, medal, auth, key) => {
+                let mut line = format!("MEDAL {team} {} {}", medal.as_str(), auth.expose());
+                push_key(&mut line, key.as_ref());
+                line
             }
-            Request::SetScore(event, auth, scores) => {
+            Request::SetScore(event, auth, scores, key) => {
                 let mut line = format!("SETSCORE {event} {}", auth.expose());
                 for (team, score) in scores {
                     line.push_str(&format!(" {team} {score}"));
                 }
+                push_key(&mut line, key.as_ref());
                 line
             }
+            Request::Version => "VERSION".to_owned(),
         };
         line.push('\n');
         line
@@ -177,14 +187,29 @@ impl Request {
             Request::Score(_) => "SCORE",
             Request::Medal(..) => "MEDAL",
             Request::SetScore(..) => "SETSCORE",
+            Request::Version => "VERSION",
         }
     }
 
     /// Whether sending it twice does no harm, so it may be retried after a
     /// connection was lost with the request in flight. A score set twice is
-    /// the same score; a medal added twice is two medals.
+    /// the same score; a medal added twice is two medals, unless it carries
+    /// an idempotency key, which makes the herd apply it once.
     pub fn retryable(&self) -> bool {
-        !matches!(self, Request::Medal(..))
+        !matches!(self, Request::Medal(_, _, _, None))
+    }
+
+    /// True for the writes (`MEDAL`, `SETSCORE`).
+    pub fn is_write(&self) -> bool {
+        matches!(self, Request::Medal(..) | Request::SetScore(..))
+    }
+}
+
+/// Appends ` <key>` when there is one.
+fn push_key(line: &mut String, key: Option<&IdemKey>) {
+    if let Some(key) = key {
+        line.push(' ');
+        line.push_str(key.as_str());
     }
 }
 
@@ -221,6 +246,8 @@ pub enum Reply {
     Lagged(u64),
     /// `PING`: the herd checks that a quiet subscriber is alive; answer `PONG`.
     Ping,
+    /// `VERSION ...`: the replica's version vector.
+    Version(Vector),
     /// Anything else.
     Unexpected,
 }
@@ -244,6 +271,7 @@ impl Reply {
             ["UPDATE", "TALLY", rest @ ..] => parse_tally(rest).map(Reply::UpdateTally),
             ["LAGGED", count] => count.parse().ok().map(Reply::Lagged),
             ["PING"] => Some(Reply::Ping),
+            ["VERSION", rest @ ..] => parse_version(rest).map(Reply::Version),
             _ => None,
         };
         // A `?` reply to an empty line is the bare `?`.
@@ -256,6 +284,15 @@ impl Reply {
 
 fn owned(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// `<origin> <seq> ...`.
+fn parse_version(fields: &[&str]) -> Option<Vector> {
+    let pairs = fields.chunks(2).map(|pair| match pair {
+        [origin, seq] => Some(((*origin).to_owned(), seq.parse().ok()?)),
+        _ => None,
+    });
+    pairs.collect::<Option<Vec<_>>>().map(Vector::from_pairs)
 }
 
 /// `<team> gold <n> silver <n> bronze <n>`.
@@ -374,8 +411,18 @@ mod tests {
         assert!(AuthId::parse(&long[1..]).is_ok());
         let id = AuthId::parse("s3cret").unwrap();
         assert!(!format!("{id:?}").contains("s3cret"));
-        let line = Request::Medal("Gaul".into(), Medal::Gold, id).line();
+        let line = Request::Medal("Gaul".into(), Medal::Gold, id.clone(), None).line();
         assert_eq!(line, "MEDAL Gaul gold s3cret\n");
+        let key = IdemKey::new("k1");
+        let line = Request::Medal("Gaul".into(), Medal::Gold, id, key).line();
+        assert_eq!(line, "MEDAL Gaul gold s3cret k1\n");
+        assert_eq!(
+            Reply::parse("VERSION A/1f 3 B 0"),
+            Reply::Version(Vector::from_pairs(vec![
+                ("A/1f".into(), 3),
+                ("B".into(), 0)
+            ]))
+        );
     }
 
     #[test]

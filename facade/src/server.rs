@@ -15,13 +15,15 @@ use tracing::{info, warn};
 use crate::api::{self, AppState};
 use crate::board::Topic;
 use crate::catalog::Herd;
-use crate::herd_link::{HerdLink, REQUEST_TIMEOUT};
+use crate::herd_link::REQUEST_TIMEOUT;
 use crate::listener;
 use crate::metrics::FacadeMetrics;
 use crate::push::{PushConfig, Pusher};
 use crate::registrations;
+use crate::replicas::Replicas;
 use crate::servers::Servers;
 use crate::subscriber::{self, KEEPALIVE, Updates};
+use crate::view::ReadView;
 
 /// HTTP connections held at once; past it the longest-idle one is shed.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -58,6 +60,9 @@ pub struct Config {
     /// The file push registrations are kept in across restarts; `None`
     /// keeps them in memory only.
     pub registrations: Option<PathBuf>,
+    /// Whether reads may be answered from the read view ([`crate::view`]);
+    /// without it every read goes to a herd server.
+    pub read_view: bool,
 }
 
 impl Config {
@@ -73,6 +78,7 @@ impl Config {
             header_timeout: HEADER_TIMEOUT,
             max_sse_streams: MAX_SSE_STREAMS,
             registrations: None,
+            read_view: true,
         }
     }
 }
@@ -100,6 +106,8 @@ pub struct Running {
     subscription: JoinHandle<()>,
     /// Keeps the registrations file current, when there is one.
     saver: Option<JoinHandle<()>>,
+    /// Refreshes the read view.
+    refresher: JoinHandle<()>,
 }
 
 /// Serves the REST API on `listener` until [`Running::stop`].
@@ -110,9 +118,9 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
     let servers = Arc::new(Servers::new(config.herd.clone()));
-    let link = HerdLink::new(servers.clone(), config.request_timeout, shutdown.clone());
+    let replicas = Replicas::new(&config.herd, config.request_timeout, &shutdown);
     let metrics = Arc::new(FacadeMetrics::new(servers.clone()));
-    let herd = Arc::new(Herd::new(link, metrics.clone()));
+    let herd = Arc::new(Herd::new(replicas, config.request_timeout, metrics.clone()));
     let pusher = Arc::new(Pusher::new(config.push.clone(), shutdown.clone())?);
     let saver = config
         .registrations
@@ -126,6 +134,12 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         config.keepalive,
         shutdown.clone(),
     ));
+    let view = Arc::new(ReadView::new());
+    let refresher = if config.read_view {
+        tokio::spawn(view.clone().run(herd.clone(), shutdown.clone()))
+    } else {
+        tokio::spawn(async {})
+    };
     let state = AppState {
         herd,
         pusher: pusher.clone(),
@@ -134,6 +148,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         shutdown: shutdown.clone(),
         servers,
         metrics,
+        view,
     };
     let app = api::router(state);
     let limits = listener::Limits {
@@ -151,6 +166,7 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         http,
         subscription,
         saver,
+        refresher,
     })
 }
 
@@ -180,6 +196,7 @@ impl Running {
             http.abort();
         }
         let _ = self.subscription.await;
+        let _ = self.refresher.await;
         self.pusher.stopped().await;
         if let Some(saver) = self.saver {
             let _ = saver.await;

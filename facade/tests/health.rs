@@ -177,13 +177,16 @@ async fn metrics_count_http_and_herd_requests_as_they_happen() {
         sample(&after, "facade_http_requests_total", unmatched),
         Some(1.0)
     );
-    assert_eq!(
-        sample(&after, "facade_herd_requests_total", tally_ok),
-        Some(2.0)
-    );
+    // Reads are answered from the read view or the herd; the view's
+    // refreshes are counted as `VERSION`.
+    let from_herd = sample(&after, "facade_herd_requests_total", tally_ok).unwrap_or(0.0);
+    assert!(from_herd <= 2.0, "{after}");
+    let refreshes = "{verb=\"VERSION\",outcome=\"ok\"}";
+    assert!(sample(&after, "facade_herd_requests_total", refreshes).unwrap() >= 1.0);
     assert!(sample(&after, "facade_http_request_seconds_count", "").unwrap() >= 3.0);
-    // The catalog may come through the pool (TEAMS, EVENTS) or the subscription.
-    assert!(sample(&after, "facade_herd_request_seconds_count", "").unwrap() >= 2.0);
+    // At least the view's refresh; the catalog may come through the pool
+    // (TEAMS, EVENTS) or the subscription.
+    assert!(sample(&after, "facade_herd_request_seconds_count", "").unwrap() >= 1.0);
     let attached = format!("{{server=\"{addr}\"}}");
     assert_eq!(sample(&after, "facade_herd_attached", &attached), Some(1.0));
     facade.stop().await;

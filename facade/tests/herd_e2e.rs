@@ -169,9 +169,9 @@ async fn the_facade_binary_fails_over_when_its_herd_server_stops() {
     let tablet = Tablet::start(Duration::ZERO).await;
     let (status, _) = get(addr, &format!("/registerClient/{}/skating", tablet.id())).await;
     assert_eq!(status, StatusCode::OK);
+    // Writes go to either server (the herd is multi-writer).
     let (status, set) = get(addr, &format!("/setScore/skating/1/2/{cacofonix}")).await;
     assert_eq!(status, StatusCode::OK, "{set}");
-    assert_eq!(set["updated_by"], json!("Goloman"));
     eventually("the first push", || tablet.hit("/Gaul/2/Rome/1").is_some()).await;
     // Let the write reach Hands before Goloman dies.
     let hands = facade_with(test_config(vec![herd.client("Hands").to_string()])).await;
@@ -213,9 +213,16 @@ async fn concurrent_increments_through_two_facades_give_exact_tallies_on_every_r
     )
     .await;
     let cacofonix = cacofonix_id();
+    // A generous write deadline: on a loaded machine (fsyncs of 50 ms and
+    // more) 20 writers' queues can take longer than the test settings' 1 s.
+    let config = |name: &str| {
+        let mut config = test_config(vec![herd.client(name).to_string()]);
+        config.request_timeout = Duration::from_secs(30);
+        config
+    };
     let facades = [
-        facade_with(test_config(vec![herd.client("Goloman").to_string()])).await,
-        facade_with(test_config(vec![herd.client("Holiday").to_string()])).await,
+        facade_with(config("Goloman")).await,
+        facade_with(config("Holiday")).await,
     ];
     // Wait for the links: a medal given at Goloman shows at Holiday (floods
     // or the sync when the links come up carry it).

@@ -48,6 +48,18 @@ impl Shared {
         self.peers.flood_update(&update, None);
     }
 
+    /// What a local write answers: a new change is flooded and its update
+    /// returned; a repeat of a keyed write floods nothing.
+    pub fn applied(&self, once: olympic::Once) -> olympic::Update {
+        match once {
+            olympic::Once::Applied(applied) => {
+                self.flood_change(&applied.change);
+                applied.update
+            }
+            olympic::Once::Repeated(update) => update,
+        }
+    }
+
     /// The replicated states the peer links carry beside the locations
     /// ([`Replica`](crate::peer::Replica)).
     pub fn replicas(&self) -> [&dyn crate::peer::Replica; 1] {

@@ -100,9 +100,10 @@ fn wrong_cacofonix_id_is_denied_and_never_logged() {
         s.ask("SETSCORE skiing guessed-id Gaul 1 Rome 1"),
         "DENIED SETSCORE skiing\n"
     );
+    // One field after the id is an idempotency key; two are one too many.
     assert_eq!(
-        s.ask(&format!("MEDAL Gaul gold {CACOFONIX} extra")),
-        format!("? MEDAL Gaul gold {CACOFONIX} extra\n")
+        s.ask(&format!("MEDAL Gaul gold {CACOFONIX} key extra")),
+        format!("? MEDAL Gaul gold {CACOFONIX} key extra\n")
     );
     assert_eq!(tally(addr, "Gaul"), "TALLY Gaul gold 0 silver 0 bronze 0\n");
     assert!(

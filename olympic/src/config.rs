@@ -196,6 +196,7 @@ impl Names {
                 team,
                 medal,
                 count,
+                key,
             } => {
                 if *count == 0 {
                     return Err(OlympicError::BadChange("medal count 0".into()));
@@ -208,6 +209,7 @@ impl Names {
                     team: team.to_owned(),
                     medal: *medal,
                     count: *count,
+                    key: key.clone(),
                 }
             }
             Change::Score {
@@ -215,6 +217,7 @@ impl Names {
                 event,
                 stamp_ns,
                 scores,
+                key,
             } => {
                 let event = self
                     .event(event)
@@ -224,6 +227,7 @@ impl Names {
                     event: event.to_owned(),
                     stamp_ns: *stamp_ns,
                     scores: self.scores(event, scores)?,
+                    key: key.clone(),
                 }
             }
         })

@@ -57,6 +57,13 @@ fn issue(ops: &[(usize, Op)]) -> Vec<Change> {
                     team: TEAMS[*team].into(),
                     medal: Medal::ALL[*medal],
                     count: *count,
+                    // Every other increment is a keyed write: keys must
+                    // converge like the rest of the state.
+                    key: (*count).is_multiple_of(2).then(|| proto::idem::Keyed {
+                        key: proto::idem::IdemKey::new(&format!("{origin}-{team}-{medal}-{count}"))
+                            .expect("visible ASCII"),
+                        at_ns: i128::from(*count),
+                    }),
                 }
             }
             Op::SetScore { event, time, gaul } => {
@@ -67,6 +74,7 @@ fn issue(ops: &[(usize, Op)]) -> Vec<Change> {
                     event: EVENTS[*event].into(),
                     stamp_ns: *last,
                     scores: vec![("Gaul".into(), *gaul), ("Rome".into(), 0)],
+                    key: None,
                 }
             }
         });
@@ -110,7 +118,7 @@ proptest! {
         }
         for event in EVENTS {
             let newest = changes.iter().filter_map(|c| match c {
-                Change::Score { op, event: e, stamp_ns, scores } if e == event =>
+                Change::Score { op, event: e, stamp_ns, scores, .. } if e == event =>
                     Some(((*stamp_ns, op.origin.clone()), scores.clone())),
                 _ => None,
             }).max_by(|a, b| a.0.cmp(&b.0));

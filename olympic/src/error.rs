@@ -105,6 +105,13 @@ pub enum OlympicError {
     #[error("journal is unusable after an earlier failure ({0}); restart to replay it")]
     JournalFailed(String),
     /// The journal's writer has stopped (the handle is shutting down).
+    /// An idempotency key already used for a different write.
+    #[error("idempotency key {0:?} was already used for a different write")]
+    KeyReused(String),
+    /// The first write under this idempotency key is still being made
+    /// durable here; retry once it is answered.
+    #[error("a write under idempotency key {0:?} is still in progress; retry")]
+    KeyInFlight(String),
     #[error("journal writer has stopped")]
     Closed,
 }

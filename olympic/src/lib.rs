@@ -45,6 +45,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod journal;
+mod keys;
 mod lock;
 mod olympics;
 pub mod origin;
@@ -54,6 +55,7 @@ mod replay;
 mod state;
 mod storage;
 pub mod view;
+mod write_once;
 
 #[cfg(test)]
 mod convergence_tests;
@@ -64,7 +66,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{DEFAULT_COMPACT_AFTER, MAX_NAME_LEN, MAX_NAMES, OlympicsConfig};
 pub use error::OlympicError;
 pub use journal::{FsyncObserver, JOURNAL_QUEUE, JournalStats};
-pub use olympics::{MAX_ORIGINS, Olympics, UPDATE_CAPACITY};
+pub use keys::{KEY_WINDOW_NS, MAX_KEYS};
+pub use olympics::{MAX_ORIGINS, Olympics, Once, UPDATE_CAPACITY};
 pub use proto::change::{Change, OpId, Stamp};
+pub use proto::idem::{IdemKey, Keyed};
 pub use proto::medal::Medal;
 pub use view::{Applied, EventScore, Tally, Update};

@@ -13,7 +13,7 @@
 //! journal starts a new origin instead of reusing numbers and counts the
 //! herd already holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -27,7 +27,9 @@ use super::payload::Snapshot;
 use super::state::State;
 use super::storage;
 use super::view::{Applied, EventScore, Tally, Update};
+pub use super::write_once::Once;
 use proto::change::{Change, OpId};
+use proto::idem::IdemKey;
 use proto::medal::Medal;
 
 /// Updates buffered per subscriber; one that falls further behind gets
@@ -44,20 +46,23 @@ pub const MAX_ORIGINS: usize = 256;
 
 /// The in-memory state and the numbers handed out but maybe not yet applied.
 #[derive(Debug, Default)]
-struct Live {
+pub(crate) struct Live {
     /// Everything durable, applied in journal order.
-    state: State,
+    pub(crate) state: State,
     /// Last operation number handed out by this server.
     issued_seq: u64,
     /// Last own count handed out per (team, medal).
-    issued_counts: BTreeMap<(String, Medal), u64>,
+    pub(crate) issued_counts: BTreeMap<(String, Medal), u64>,
     /// Last own stamp time handed out per event.
-    issued_stamps: BTreeMap<String, i128>,
+    pub(crate) issued_stamps: BTreeMap<String, i128>,
+    /// Idempotency keys of this server's writes issued but not yet
+    /// applied: a repeat meanwhile is refused rather than applied twice.
+    pub(crate) pending_keys: BTreeSet<IdemKey>,
 }
 
 /// What the journal's writer shares with the handle.
 #[derive(Debug)]
-struct Core {
+pub(crate) struct Core {
     /// Held only for short, synchronous sections, never across an `.await`,
     /// so a `std::sync::Mutex` is the right lock.
     live: Mutex<Live>,
@@ -66,7 +71,7 @@ struct Core {
 }
 
 impl Core {
-    fn lock(&self) -> MutexGuard<'_, Live> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Live> {
         self.live.lock().expect("olympics lock poisoned")
     }
 }
@@ -94,15 +99,15 @@ pub struct Olympics {
     server: String,
     /// The origin of this server's changes: `server` plus the incarnation of
     /// its journal (or the bare name, for a version-1 journal).
-    origin: String,
+    pub(crate) origin: String,
     /// Configured teams and events.
-    names: Names,
+    pub(crate) names: Names,
     /// Time source for score stamps.
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     /// State shared with the journal's writer.
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     /// Makes changes durable.
-    journal: Journal,
+    pub(crate) journal: Journal,
     /// `<data_dir>/<server>.journal`.
     path: PathBuf,
 }
@@ -251,30 +256,25 @@ impl Olympics {
     /// Adds one `medal` to `team`'s tally. Returns once the change is durable
     /// and visible; the change in the result is for flooding to peers.
     pub async fn increment(&self, team: &str, medal: Medal) -> Result<Applied, OlympicError> {
-        let team = self
-            .names
-            .team(team)
-            .ok_or_else(|| OlympicError::UnknownTeam(team.to_owned()))?;
-        let slot = self.journal.reserve().await?;
-        let (change, pending) = {
-            let mut live = self.core.lock();
-            let op = self.issue_op(&mut live);
-            let cell = (team.to_owned(), medal);
-            let held = live.state.count(&self.origin, team, medal);
-            let issued = live.issued_counts.entry(cell).or_default();
-            *issued = (*issued).max(held) + 1;
-            let change = Change::Medal {
-                op,
-                team: team.to_owned(),
-                medal,
-                count: *issued,
-            };
-            let pending = slot.send(change.clone());
-            (change, pending)
-        };
-        let update = pending.wait().await?;
-        let update = update.unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
-        Ok(Applied { change, update })
+        match self.increment_keyed(team, medal, None).await? {
+            Once::Applied(applied) => Ok(applied),
+            Once::Repeated(_) => unreachable!("a write without a key is never a repeat"),
+        }
+    }
+
+    /// Like [`Olympics::increment`], under idempotency key `key`: if this
+    /// replica holds the key (the write was made here or merged from a
+    /// peer), nothing is applied and the answer is
+    /// [`Once::Repeated`] with the team's tally. A key used for another
+    /// write is [`OlympicError::KeyReused`]; one whose first write is still
+    /// on its way to the journal here, [`OlympicError::KeyInFlight`].
+    pub async fn increment_once(
+        &self,
+        team: &str,
+        medal: Medal,
+        key: IdemKey,
+    ) -> Result<Once, OlympicError> {
+        self.increment_keyed(team, medal, Some(key)).await
     }
 
     /// Sets the score of `event`: `scores` must give every configured team
@@ -287,35 +287,22 @@ impl Olympics {
         event: &str,
         scores: &[(String, i64)],
     ) -> Result<Applied, OlympicError> {
-        let event = self
-            .names
-            .event(event)
-            .ok_or_else(|| OlympicError::UnknownEvent(event.to_owned()))?;
-        let scores = self.names.scores(event, scores)?;
-        let slot = self.journal.reserve().await?;
-        let (change, pending) = {
-            let mut live = self.core.lock();
-            let op = self.issue_op(&mut live);
-            let now = self.clock.now_ns();
-            let seen = live.state.stamp_time(event);
-            let issued = live.issued_stamps.get(event).copied();
-            let floor = seen.max(issued).map_or(i128::MIN, |t| t.saturating_add(1));
-            let stamp_ns = now.max(floor);
-            live.issued_stamps.insert(event.to_owned(), stamp_ns);
-            let change = Change::Score {
-                op,
-                event: event.to_owned(),
-                stamp_ns,
-                scores,
-            };
-            let pending = slot.send(change.clone());
-            (change, pending)
-        };
-        let update = pending.wait().await?;
-        let update = update.unwrap_or_else(|| {
-            Update::Score(self.core.lock().state.score(event, self.names.teams()))
-        });
-        Ok(Applied { change, update })
+        match self.set_score_keyed(event, scores, None).await? {
+            Once::Applied(applied) => Ok(applied),
+            Once::Repeated(_) => unreachable!("a write without a key is never a repeat"),
+        }
+    }
+
+    /// Like [`Olympics::set_score`], under idempotency key `key` (see
+    /// [`Olympics::increment_once`]); a repeat answers the score the first
+    /// write set.
+    pub async fn set_score_once(
+        &self,
+        event: &str,
+        scores: &[(String, i64)],
+        key: IdemKey,
+    ) -> Result<Once, OlympicError> {
+        self.set_score_keyed(event, scores, Some(key)).await
     }
 
     /// Merges a change from a peer. Returns `Some` if it changed what
@@ -375,7 +362,7 @@ impl Olympics {
     }
 
     /// The next operation number of this server.
-    fn issue_op(&self, live: &mut Live) -> OpId {
+    pub(crate) fn issue_op(&self, live: &mut Live) -> OpId {
         live.issued_seq = live.issued_seq.max(live.state.seen(&self.origin)) + 1;
         OpId {
             origin: self.origin.clone(),

@@ -149,6 +149,7 @@ mod tests {
             team: "Gaul".into(),
             medal: Medal::Bronze,
             count: 2,
+            key: None,
         };
         let snap = Snapshot {
             seen: [("A".to_owned(), 9), ("B".to_owned(), 1)].into(),

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::keys::Keys;
 use super::view::{EventScore, Tally, Update};
 use proto::change::{Change, OpId, Stamp};
 use proto::medal::Medal;
@@ -47,13 +48,23 @@ pub(crate) struct State {
     /// operations whose effect was since superseded. For this server's own
     /// name this is the last number handed out, so none is ever reused.
     seen: BTreeMap<String, u64>,
+    /// Idempotency keys of recent keyed writes, and what each one made.
+    keys: Keys,
 }
 
 impl State {
     /// True if applying `change` would alter the state: a larger count, a
     /// newer score, or a sequence number above what was seen from its origin.
+    /// A key not held yet counts too: it changes how a repeat is answered.
     pub(crate) fn would_change(&self, change: &Change) -> bool {
-        self.seen(&change.op().origin) < change.op().seq || self.would_advance(change)
+        self.seen(&change.op().origin) < change.op().seq
+            || self.would_advance(change)
+            || self.keys.would_record(change)
+    }
+
+    /// The change made under idempotency key `key`, if it is held.
+    pub(crate) fn keyed(&self, key: &proto::idem::IdemKey) -> Option<&Change> {
+        self.keys.get(key)
     }
 
     /// True if applying `change` would alter what readers see.
@@ -64,6 +75,7 @@ impl State {
                 team,
                 medal,
                 count,
+                ..
             } => *count > self.count(&op.origin, team, *medal),
             Change::Score {
                 op,
@@ -82,6 +94,7 @@ impl State {
         let op = change.op();
         let seen = self.seen.entry(op.origin.clone()).or_default();
         *seen = (*seen).max(op.seq);
+        self.keys.record(change);
         if !self.would_advance(change) {
             return None;
         }
@@ -91,6 +104,7 @@ impl State {
                 team,
                 medal,
                 count,
+                ..
             } => {
                 let entry = Entry {
                     count: *count,
@@ -107,6 +121,7 @@ impl State {
                 event,
                 stamp_ns,
                 scores,
+                ..
             } => {
                 let register = Register {
                     stamp: Stamp {
@@ -198,6 +213,7 @@ impl State {
                     team: team.clone(),
                     medal: *medal,
                     count: e.count,
+                    key: None,
                 });
             }
         }
@@ -210,15 +226,18 @@ impl State {
                 event: event.clone(),
                 stamp_ns: r.stamp.time_ns,
                 scores: r.scores.clone(),
+                key: None,
             });
         }
         out
     }
 
     /// The whole state as changes: applied to an empty state they rebuild
-    /// this one (except for `seen` numbers of superseded operations).
+    /// this one (except for `seen` numbers of superseded operations). The
+    /// changes that idempotency keys are held for follow, oldest first.
     pub(crate) fn changes(&self) -> Vec<Change> {
-        self.changes_by_origin().into_values().flatten().collect()
+        let state = self.changes_by_origin().into_values().flatten();
+        state.chain(self.keys.changes().cloned()).collect()
     }
 }
 
@@ -235,6 +254,7 @@ mod tests {
             team: team.into(),
             medal: Medal::Gold,
             count,
+            key: None,
         }
     }
 
@@ -247,6 +267,7 @@ mod tests {
             event: "curling".into(),
             stamp_ns,
             scores: vec![("Gaul".into(), gaul), ("Rome".into(), 0)],
+            key: None,
         }
     }
 

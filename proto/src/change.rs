@@ -8,6 +8,10 @@
 //! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> [<team> <score> ...]
 //! ```
 //!
+//! A change made by a write that carried an idempotency key ends with
+//! ` KEY <key> <at_ns>` ([`Keyed`]); a `SCORE` line tells it apart from its
+//! team and score pairs by its odd number of trailing fields.
+//!
 //! Fields are separated by single spaces (any run of white space is accepted
 //! on input). `<origin>` is the server (with its incarnation, see
 //! `origin.rs`) that made the change and `<seq>` its operation number there
@@ -20,6 +24,7 @@
 use std::fmt::Write as _;
 
 use crate::fields;
+use crate::idem::{IdemKey, Keyed};
 use crate::medal::Medal;
 
 /// The identity of one operation: which server made it, and its number there.
@@ -64,6 +69,8 @@ pub enum Change {
         medal: Medal,
         /// The origin's own count for this team and medal after the increment.
         count: u64,
+        /// The idempotency key of the write that made it, if it had one.
+        key: Option<Keyed>,
     },
     /// The score of `event` is `scores`, as of `stamp_ns` on the origin.
     Score {
@@ -75,6 +82,8 @@ pub enum Change {
         stamp_ns: i128,
         /// Score of every team.
         scores: Vec<(String, i64)>,
+        /// The idempotency key of the write that made it, if it had one.
+        key: Option<Keyed>,
     },
 }
 
@@ -86,6 +95,22 @@ impl Change {
         }
     }
 
+    /// The idempotency key the change was made under, if any.
+    pub fn key(&self) -> Option<&Keyed> {
+        match self {
+            Change::Medal { key, .. } | Change::Score { key, .. } => key.as_ref(),
+        }
+    }
+
+    /// The same change without its idempotency key.
+    pub fn without_key(&self) -> Change {
+        let mut change = self.clone();
+        match &mut change {
+            Change::Medal { key, .. } | Change::Score { key, .. } => *key = None,
+        }
+        change
+    }
+
     /// The line form, without a line terminator.
     pub fn encode(&self) -> String {
         match self {
@@ -94,17 +119,24 @@ impl Change {
                 team,
                 medal,
                 count,
-            } => format!("MEDAL {} {} {team} {medal} {count}", op.origin, op.seq),
+                key,
+            } => {
+                let mut line = format!("MEDAL {} {} {team} {medal} {count}", op.origin, op.seq);
+                put_key(&mut line, key.as_ref());
+                line
+            }
             Change::Score {
                 op,
                 event,
                 stamp_ns,
                 scores,
+                key,
             } => {
                 let mut line = format!("SCORE {} {} {event} {stamp_ns}", op.origin, op.seq);
                 for (team, score) in scores {
                     let _ = write!(line, " {team} {score}");
                 }
+                put_key(&mut line, key.as_ref());
                 line
             }
         }
@@ -114,7 +146,9 @@ impl Change {
     /// shape here; whether they exist is decided when the change is merged.
     pub fn parse(line: &[u8]) -> Option<Change> {
         let line = std::str::from_utf8(line).ok()?;
-        let mut words = line.split_whitespace();
+        let mut all: Vec<&str> = line.split_whitespace().collect();
+        let key = take_key(&mut all)?;
+        let mut words = all.into_iter();
         let kind = words.next()?;
         let origin = name(words.next()?)?;
         let seq = unsigned(words.next()?)?;
@@ -129,6 +163,7 @@ impl Change {
                     team,
                     medal,
                     count,
+                    key,
                 })
             }
             "SCORE" => {
@@ -144,11 +179,43 @@ impl Change {
                     event,
                     stamp_ns,
                     scores,
+                    key,
                 })
             }
             _ => None,
         }
     }
+}
+
+/// Appends ` KEY <key> <at_ns>` when there is a key.
+fn put_key(line: &mut String, key: Option<&Keyed>) {
+    if let Some(Keyed { key, at_ns }) = key {
+        let _ = write!(line, " {KEY_WORD} {key} {at_ns}");
+    }
+}
+
+/// The word that starts a change line's key suffix.
+const KEY_WORD: &str = "KEY";
+
+/// Removes a ` KEY <key> <at_ns>` suffix from `words`: `Some(None)` when
+/// there is none, `None` when it is malformed. The suffix's three fields
+/// change the parity of the line's length (six fields for a bare `MEDAL`,
+/// an odd number for a bare `SCORE`), so a team called `KEY` cannot be
+/// mistaken for it.
+fn take_key(words: &mut Vec<&str>) -> Option<Option<Keyed>> {
+    let n = words.len();
+    let bare_parity = match words.first() {
+        Some(&"SCORE") => 1,
+        _ => 0,
+    };
+    let has_key = n >= 3 && words[n - 3] == KEY_WORD && n % 2 != bare_parity;
+    if !has_key {
+        return Some(None);
+    }
+    let key = IdemKey::new(words[n - 2])?;
+    let at_ns = signed(words[n - 1])?;
+    words.truncate(n - 3);
+    Some(Some(Keyed { key, at_ns }))
 }
 
 /// A name token, owned.
@@ -198,6 +265,7 @@ mod tests {
             team: "Gaul".into(),
             medal: Medal::Silver,
             count: 3,
+            key: None,
         };
         assert_eq!(medal.encode(), "MEDAL Hands 7 Gaul silver 3");
         let score = Change::Score {
@@ -205,10 +273,50 @@ mod tests {
             event: "curling".into(),
             stamp_ns: -5,
             scores: vec![("Gaul".into(), 2), ("Rome".into(), -1)],
+            key: None,
         };
         assert_eq!(score.encode(), "SCORE Welsh 9 curling -5 Gaul 2 Rome -1");
         assert_eq!(Change::parse(b"MEDAL  Hands 7\tGaul SILVER 3"), Some(medal));
         assert_eq!(Change::parse(score.encode().as_bytes()), Some(score));
+    }
+
+    #[test]
+    fn keyed_changes_end_with_their_key_and_a_team_called_key_is_a_team() {
+        let keyed = Some(Keyed {
+            key: IdemKey::new("k-1").unwrap(),
+            at_ns: 42,
+        });
+        let medal = Change::Medal {
+            op: op("Hands", 7),
+            team: "Gaul".into(),
+            medal: Medal::Gold,
+            count: 3,
+            key: keyed.clone(),
+        };
+        assert_eq!(medal.encode(), "MEDAL Hands 7 Gaul gold 3 KEY k-1 42");
+        assert_eq!(Change::parse(medal.encode().as_bytes()), Some(medal));
+        let score = Change::Score {
+            op: op("Welsh", 9),
+            event: "curling".into(),
+            stamp_ns: 5,
+            scores: vec![("Gaul".into(), 2), ("KEY".into(), 1)],
+            key: None,
+        };
+        assert_eq!(Change::parse(score.encode().as_bytes()), Some(score));
+        let score = Change::Score {
+            op: op("Welsh", 9),
+            event: "curling".into(),
+            stamp_ns: 5,
+            scores: vec![("Gaul".into(), 2), ("KEY".into(), 1)],
+            key: keyed,
+        };
+        assert_eq!(
+            score.encode(),
+            "SCORE Welsh 9 curling 5 Gaul 2 KEY 1 KEY k-1 42"
+        );
+        assert_eq!(Change::parse(score.encode().as_bytes()), Some(score));
+        assert_eq!(Change::parse(b"MEDAL Hands 7 Gaul gold 3 KEY k-1"), None);
+        assert_eq!(Change::parse(b"MEDAL Hands 7 Gaul gold 3 KEY k-1 x"), None);
     }
 
     #[test]

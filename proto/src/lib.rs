@@ -24,6 +24,7 @@ pub mod coords;
 pub mod digest;
 pub mod fields;
 pub mod gossip;
+pub mod idem;
 pub mod location;
 pub mod medal;
 #[cfg(test)]

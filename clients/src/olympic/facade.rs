@@ -7,6 +7,11 @@ use serde::Deserialize;
 
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Times a request is sent again after a 503, a 504 or no answer at all.
+/// Writes carry an `Idempotency-Key`, so a retried write applies once.
+pub const RETRIES: u32 = 3;
+/// Pause before the first retry; doubled before each further one.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// A team's medals, as `/getMedalTally` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -46,6 +51,16 @@ pub enum FacadeError {
     },
 }
 
+impl FacadeError {
+    /// True for what a retry may cure: no answer, 503 or 504.
+    pub fn retryable(&self) -> bool {
+        match self {
+            FacadeError::Transport(_) => true,
+            FacadeError::Status { status, .. } => matches!(status, 503 | 504),
+        }
+    }
+}
+
 /// A facade at one base URL.
 #[derive(Debug, Clone)]
 pub struct Facade {
@@ -72,7 +87,8 @@ impl Facade {
         self.get(&format!("/getScore/{}", segment(event))).await
     }
 
-    /// `GET /incrementMedalTally/{team}/{medal}/{auth}`.
+    /// `GET /incrementMedalTally/{team}/{medal}/{auth}`, under a fresh
+    /// idempotency key, so that retries after a 503 or 504 apply once.
     pub async fn increment(
         &self,
         team: &str,
@@ -85,10 +101,11 @@ impl Facade {
             segment(medal),
             segment(auth)
         );
-        self.get(&path).await
+        self.write(&path).await
     }
 
-    /// `GET /setScore/{event}/{rome}/{gaul}/{auth}`.
+    /// `GET /setScore/{event}/{rome}/{gaul}/{auth}`, under a fresh
+    /// idempotency key (see [`Facade::increment`]).
     pub async fn set_score(
         &self,
         event: &str,
@@ -101,7 +118,7 @@ impl Facade {
             segment(event),
             segment(auth)
         );
-        self.get(&path).await
+        self.write(&path).await
     }
 
     /// `GET /registerClient/{client}/{event}`.
@@ -132,18 +149,52 @@ impl Facade {
         .await
     }
 
+    /// A write: one fresh `Idempotency-Key` for every try of it.
+    async fn write<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FacadeError> {
+        let key = hex::encode(rand::random::<[u8; 16]>());
+        self.retried(path, Some(&key)).await
+    }
+
     /// `GET {base}{path}`, its JSON read as `T` (also used for the dispatcher).
     pub(crate) async fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
     ) -> Result<T, FacadeError> {
+        self.retried(path, None).await
+    }
+
+    /// Sends the request, again after a 503, a 504 or a transport error, up
+    /// to [`RETRIES`] times with a doubling pause.
+    async fn retried<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        key: Option<&str>,
+    ) -> Result<T, FacadeError> {
+        let mut pause = RETRY_PAUSE;
+        let mut tries = 0;
+        loop {
+            match self.once(path, key).await {
+                Err(error) if tries < RETRIES && error.retryable() => {
+                    tries += 1;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn once<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        key: Option<&str>,
+    ) -> Result<T, FacadeError> {
         let transport = |e: reqwest::Error| FacadeError::Transport(e.without_url().to_string());
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(transport)?;
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.map_err(transport)?;
         if !status.is_success() {

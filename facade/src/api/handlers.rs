@@ -2,13 +2,14 @@
 //! one herd command (docs/REST.md lists them with their replies).
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use proto::client::MAX_SCORE;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::{ApiError, Segments};
+use super::tokens::{self, WriteQuery};
 use crate::board::Topic;
 use crate::catalog::Catalog;
 use crate::protocol::{AuthId, Medal, Reply, Request, Score, Tally};
@@ -17,63 +18,86 @@ use crate::push::{RegistryFull, parse_client_id};
 /// A JSON reply or a JSON error.
 type JsonResult = Result<Json<Value>, ApiError>;
 
+/// A JSON reply with its `Olympic-Version` (and, for writes, its cookie),
+/// or a JSON error.
+type VersionedResult = Result<(HeaderMap, Json<Value>), ApiError>;
+
 /// `GET /getMedalTally/{team}`.
 pub async fn get_medal_tally(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Segments(team): Segments<String>,
-) -> JsonResult {
+) -> VersionedResult {
+    let token = tokens::token(&headers)?;
     let catalog = app.herd.catalog().await?;
     let team = known_team(&catalog, &team)?;
-    match app.herd.request(&Request::Tally(team.to_owned())).await? {
-        Reply::Tally(tally) => Ok(Json(tally_json(&tally))),
-        other => Err(unexpected(&app, other)),
+    let request = Request::Tally(team.to_owned());
+    match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
+        (Reply::Tally(tally), headers) => Ok((headers, Json(tally_json(&tally)))),
+        (other, _) => Err(unexpected(&app, other)),
     }
 }
 
 /// `GET|POST|PUT /incrementMedalTally/{team}/{medal_type}/{auth_id}`.
 pub async fn increment_medal_tally(
     State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<WriteQuery>,
     Segments((team, medal, auth)): Segments<(String, String, String)>,
-) -> JsonResult {
+) -> VersionedResult {
+    let token = tokens::token(&headers)?;
+    let key = tokens::idempotency_key(&headers, &query)?;
     let catalog = app.herd.catalog().await?;
     let team = known_team(&catalog, &team)?;
     let medal = Medal::parse(&medal).ok_or_else(|| {
         ApiError::not_found(format!("no such medal: {medal:?} (gold, silver or bronze)"))
     })?;
     let auth = auth_id(&auth)?;
-    let request = Request::Medal(team.to_owned(), medal, auth);
-    match app.herd.request(&request).await? {
-        Reply::OkTally(tally) => {
+    let request = Request::Medal(team.to_owned(), medal, auth, key);
+    match tokens::write(&app.herd, &app.view, &request, token.as_ref()).await? {
+        (Reply::OkTally(tally), vector) => {
             let mut body = tally_json(&tally);
             body["ok"] = json!(true);
             body["message"] = json!(format!("{} medal added to {}", medal.as_str(), tally.team));
-            Ok(Json(body))
+            Ok((written(vector.as_ref()), Json(body)))
         }
-        Reply::Denied => Err(ApiError::forbidden(
+        (Reply::Denied, _) => Err(ApiError::forbidden(
             "not authorized: only Cacofonix may add medals",
         )),
-        other => Err(unexpected(&app, other)),
+        (other, _) => Err(unexpected(&app, other)),
     }
+}
+
+/// The headers of a successful write: its token, header and cookie.
+fn written(vector: Option<&crate::version::Vector>) -> HeaderMap {
+    vector.map_or_else(HeaderMap::new, |v| tokens::reply_headers(v, true))
 }
 
 /// `GET /getScore/{event_type}`.
 pub async fn get_score(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Segments(event): Segments<String>,
-) -> JsonResult {
+) -> VersionedResult {
+    let token = tokens::token(&headers)?;
     let catalog = app.herd.catalog().await?;
     let event = known_event(&catalog, &event)?;
-    match app.herd.request(&Request::Score(event.to_owned())).await? {
-        Reply::Score(score) => Ok(Json(score_json(&score))),
-        other => Err(unexpected(&app, other)),
+    let request = Request::Score(event.to_owned());
+    match tokens::read(&app.herd, &app.view, &request, token.as_ref()).await? {
+        (Reply::Score(score), headers) => Ok((headers, Json(score_json(&score)))),
+        (other, _) => Err(unexpected(&app, other)),
     }
 }
 
 /// `GET|POST|PUT /setScore/{event_type}/{rome_score}/{gaul_score}/{auth_id}`.
 pub async fn set_score(
     State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<WriteQuery>,
     Segments((event, rome, gaul, auth)): Segments<(String, String, String, String)>,
-) -> JsonResult {
+) -> VersionedResult {
+    let token = tokens::token(&headers)?;
+    let key = tokens::idempotency_key(&headers, &query)?;
     let catalog = app.herd.catalog().await?;
     let event = known_event(&catalog, &event)?;
     let rome_score = score(&rome, "rome_score")?;
@@ -84,18 +108,19 @@ pub async fn set_score(
         event.to_owned(),
         auth,
         vec![(rome.to_owned(), rome_score), (gaul.to_owned(), gaul_score)],
+        key,
     );
-    match app.herd.request(&request).await? {
-        Reply::OkScore(score) => {
+    match tokens::write(&app.herd, &app.view, &request, token.as_ref()).await? {
+        (Reply::OkScore(score), vector) => {
             let mut body = score_json(&score);
             body["ok"] = json!(true);
             body["message"] = json!(format!("{} score set", score.event));
-            Ok(Json(body))
+            Ok((written(vector.as_ref()), Json(body)))
         }
-        Reply::Denied => Err(ApiError::forbidden(
+        (Reply::Denied, _) => Err(ApiError::forbidden(
             "not authorized: only Cacofonix may set scores",
         )),
-        other => Err(unexpected(&app, other)),
+        (other, _) => Err(unexpected(&app, other)),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod log;
 pub mod ops;
 pub mod pages;
 pub mod sse;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::metrics::{self, FacadeMetrics};
 use crate::push::Pusher;
 use crate::servers::Servers;
 use crate::subscriber::Updates;
+use crate::view::ReadView;
 use error::ApiError;
 
 /// What every handler can reach.
@@ -43,6 +45,8 @@ pub struct AppState {
     pub servers: Arc<Servers>,
     /// Counters and latencies, for `/metrics`.
     pub metrics: Arc<FacadeMetrics>,
+    /// Tallies and scores kept fresh from the herd, for fast reads.
+    pub view: Arc<ReadView>,
 }
 
 /// Every endpoint. Reads answer GET (and HEAD); writes answer GET, POST

@@ -1,5 +1,5 @@
 //! A test double of a herd server's client port speaking the Olympic verbs
-//! of docs/PROTOCOL.md: TEAMS, EVENTS, TALLY, SCORE, MEDAL, SETSCORE,
+//! of docs/PROTOCOL.md: TEAMS, EVENTS, VERSION, TALLY, SCORE, MEDAL, SETSCORE,
 //! SUBSCRIBE (with UPDATE lines), `PING` to subscribers and `PONG` taken
 //! silently, `DENIED` for a wrong id and `? line` for
 //! anything invalid. Several fakes can share one [`FakeState`], standing in
@@ -36,6 +36,8 @@ pub struct FakeState {
     subscribers: Vec<(Vec<String>, mpsc::UnboundedSender<String>)>,
     /// `PONG` lines received, which (like the real herd) get no reply.
     pub pongs: usize,
+    /// Writes applied: the fake's version vector is `fake <writes>`.
+    writes: u64,
 }
 
 impl FakeState {
@@ -58,6 +60,7 @@ impl FakeState {
             events,
             subscribers: Vec::new(),
             pongs: 0,
+            writes: 0,
         }))
     }
 
@@ -262,6 +265,7 @@ impl Conn {
         let mut st = self.state.lock().unwrap();
         match fields.as_slice() {
             ["TEAMS"] => format!("TEAMS {}", st.teams.join(" ")),
+            ["VERSION"] => format!("VERSION fake {}", st.writes),
             ["EVENTS"] => format!("EVENTS {}", st.events.join(" ")),
             ["TALLY", team] => match st.team(team) {
                 Some(team) => format!("TALLY {}", st.tally_fields(&team)),
@@ -285,6 +289,7 @@ impl Conn {
                     );
                 }
                 st.tallies.get_mut(&team).unwrap()[index] += 1;
+                st.writes += 1;
                 let fields = st.tally_fields(&team);
                 st.notify(&team, format!("UPDATE TALLY {fields}"));
                 format!("OK TALLY {fields}")
@@ -313,6 +318,7 @@ impl Conn {
                     return format!("DENIED SETSCORE {event}");
                 }
                 let points = points.into_iter().map(Option::unwrap).collect();
+                st.writes += 1;
                 st.scores
                     .insert(event.clone(), (points, Some((now(), self.name.clone()))));
                 let fields = st.score_fields(&event);

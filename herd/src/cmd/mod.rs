@@ -17,6 +17,7 @@ mod set_score;
 mod status;
 pub mod subscribe;
 mod tally;
+mod version;
 mod whatsat;
 
 pub use subscribe::{Feed, Topics};
@@ -55,6 +56,7 @@ pub async fn apply(
         Command::Subscribe(cmd) => subscribe::apply(cmd, batch, feed),
         Command::Status(_) => status::apply(batch),
         Command::Coord(query) => coord::apply(query, batch),
+        Command::Version(_) => version::apply(batch),
         Command::KeepAlive(cmd) => {
             batch.push(cmd.reply());
             Ok(())

@@ -2,13 +2,14 @@
 
 use super::{Refused, failed};
 use crate::batch::Batch;
-use olympic::{Olympics, Update};
+use olympic::{Olympics, Once, Update};
 use proto::client::SetScoreWrite;
 use proto::reply::{Reply, Target, View};
 
 /// Checks the names and the id, makes the score durable, floods it, and
-/// answers with the event's new score; refused for an unknown event or a
-/// set of teams that is not every team once.
+/// answers with the event's new score; refused for an unknown event, a
+/// set of teams that is not every team once, or an idempotency key used for
+/// another write. A repeat of a keyed write answers the score it set.
 pub async fn apply(cmd: SetScoreWrite, batch: &mut Batch<'_>) -> Result<(), Refused> {
     let shared = batch.stored();
     let olympics = &shared.olympics;
@@ -20,14 +21,18 @@ pub async fn apply(cmd: SetScoreWrite, batch: &mut Batch<'_>) -> Result<(), Refu
     let reply = if !shared.cacofonix.matches(cmd.auth().expose()) {
         Reply::Denied(target)
     } else {
-        match olympics.set_score(event, &scores).await {
-            Ok(applied) => {
-                shared.flood_change(&applied.change);
-                let Update::Score(score) = &applied.update else {
+        let written = match cmd.key() {
+            Some(key) => olympics.set_score_once(event, &scores, key.clone()).await,
+            None => olympics.set_score(event, &scores).await.map(Once::Applied),
+        };
+        match written {
+            Ok(once) => {
+                let Update::Score(score) = shared.applied(once) else {
                     return Err(Refused);
                 };
                 Reply::Ok(View::Score(score.shown()))
             }
+            Err(olympic::OlympicError::KeyReused(_)) => return Err(Refused),
             Err(error) => failed(target, &error),
         }
     };

@@ -19,6 +19,7 @@ pub mod set_score;
 pub mod status;
 pub mod subscribe;
 pub mod tally;
+pub mod version;
 pub mod whatsat;
 
 pub use auth::{Auth, redact};
@@ -34,6 +35,7 @@ pub use set_score::{MAX_SCORE, SetScoreWrite};
 pub use status::StatusQuery;
 pub use subscribe::Subscribe;
 pub use tally::TallyQuery;
+pub use version::{Version, VersionQuery};
 pub use whatsat::WhatsAt;
 
 use bytes::{BufMut, Bytes};
@@ -61,6 +63,8 @@ pub enum Command {
     Subscribe(Subscribe),
     /// `STATUS`
     Status(StatusQuery),
+    /// `VERSION`
+    Version(VersionQuery),
     /// `PING` or `PONG`
     KeepAlive(KeepAlive),
     /// `LEADER` or `TIME`
@@ -87,6 +91,7 @@ impl Command {
                 Some(verb @ (CoordQuery::LEADER | CoordQuery::TIME)) => {
                     CoordQuery::parse(verb, it).map(Command::Coord)
                 }
+                Some(VersionQuery::VERB) => VersionQuery::parse(it).map(Command::Version),
                 Some(verb) => match Names::of_verb(verb) {
                     Some(names) => names.parse(it).map(Command::Names),
                     None => KeepAlive::parse(verb, it).map(Command::KeepAlive),
@@ -110,6 +115,7 @@ impl Command {
             Command::SetScore(_) => SetScoreWrite::VERB,
             Command::Subscribe(_) => Subscribe::VERB,
             Command::Status(_) => StatusQuery::VERB,
+            Command::Version(_) => VersionQuery::VERB,
             Command::KeepAlive(KeepAlive::Ping) => KeepAlive::PING,
             Command::KeepAlive(KeepAlive::Pong) => KeepAlive::PONG,
             Command::Coord(query) => query.verb(),
@@ -130,6 +136,7 @@ impl Command {
             Command::SetScore(cmd) => cmd.write(out),
             Command::Subscribe(cmd) => cmd.write(out),
             Command::Status(cmd) => cmd.write(out),
+            Command::Version(cmd) => cmd.write(out),
             Command::KeepAlive(cmd) => cmd.write(out),
             Command::Coord(cmd) => cmd.write(out),
             Command::Invalid(cmd) => cmd.write(out),

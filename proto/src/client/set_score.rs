@@ -1,12 +1,14 @@
-//! `SETSCORE <event> <auth> <team> <score> [...]`: Cacofonix sets an
-//! event's score. The reply is `OK SCORE ...`, `DENIED SETSCORE ...` or
-//! `FAILED SETSCORE ...` ([`crate::reply::Reply`]).
+//! `SETSCORE <event> <auth> <team> <score> [...] [<key>]`: Cacofonix sets
+//! an event's score. The reply is `OK SCORE ...`, `DENIED SETSCORE ...` or
+//! `FAILED SETSCORE ...` ([`crate::reply::Reply`]). A field left over after
+//! the team and score pairs is an idempotency key ([`IdemKey`]).
 
 use bytes::BufMut;
 
 use super::auth::Auth;
 use super::name::Name;
 use crate::fields::{put_int, signed_i64};
+use crate::idem::IdemKey;
 
 /// Largest score magnitude: a score is an integer from `-MAX_SCORE` to
 /// `MAX_SCORE`, at most 18 decimal digits.
@@ -22,6 +24,8 @@ pub struct SetScoreWrite {
     /// Team (as spelled) and score pairs, at least one, each score within
     /// ±[`MAX_SCORE`].
     scores: Vec<(Name, i64)>,
+    /// The client's idempotency key, if it gave one.
+    key: Option<IdemKey>,
 }
 
 impl SetScoreWrite {
@@ -39,20 +43,35 @@ impl SetScoreWrite {
             event,
             auth,
             scores,
+            key: None,
         })
     }
 
-    /// The event, the auth id, then one or more `team score` pairs.
+    /// The same write under idempotency key `key`.
+    pub fn with_key(self, key: Option<IdemKey>) -> Self {
+        Self { key, ..self }
+    }
+
+    /// The client's idempotency key, if it gave one.
+    pub fn key(&self) -> Option<&IdemKey> {
+        self.key.as_ref()
+    }
+
+    /// The event, the auth id, then one or more `team score` pairs, then
+    /// an optional idempotency key.
     pub fn parse<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
         let event = Name::parse(it.next()?)?;
         let auth = Auth::new(bytes::Bytes::copy_from_slice(it.next()?))?;
         let mut scores = Vec::new();
+        let mut key = None;
         while let Some(team) = it.next() {
-            let team = Name::parse(team)?;
-            let score = parse_score(it.next()?)?;
-            scores.push((team, score));
+            let Some(score) = it.next() else {
+                key = Some(IdemKey::from_bytes(team)?);
+                break;
+            };
+            scores.push((Name::parse(team)?, parse_score(score)?));
         }
-        Self::new(event, auth, scores)
+        Some(Self::new(event, auth, scores)?.with_key(key))
     }
 
     /// The event as the client spelled it.
@@ -82,6 +101,10 @@ impl SetScoreWrite {
             out.put_slice(team.as_str().as_bytes());
             out.put_u8(b' ');
             put_int(out, *score);
+        }
+        if let Some(key) = &self.key {
+            out.put_u8(b' ');
+            out.put_slice(key.as_str().as_bytes());
         }
         out.put_u8(b'\n');
     }
@@ -122,6 +145,18 @@ mod tests {
         ] {
             assert_eq!(parse_score(bad), None);
         }
+    }
+
+    #[test]
+    fn a_field_after_the_pairs_is_the_idempotency_key() {
+        let line = b"SETSCORE curling id Gaul 1 Rome 2 k-9";
+        let write = SetScoreWrite::parse(crate::fields::fields(line).skip(1)).unwrap();
+        assert_eq!(write.key().map(IdemKey::as_str), Some("k-9"));
+        let mut out = Vec::new();
+        write.write(&mut out);
+        assert_eq!(out, b"SETSCORE curling id Gaul 1 Rome 2 k-9\n");
+        let bare = SetScoreWrite::parse(crate::fields::fields(b"curling id Gaul 1"));
+        assert_eq!(bare.unwrap().key(), None);
     }
 
     #[test]

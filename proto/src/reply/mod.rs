@@ -27,6 +27,7 @@ use crate::client::invalid::Invalid;
 use crate::client::keepalive::KeepAlive;
 use crate::client::names::Names;
 use crate::client::put_words;
+use crate::client::version::{Version, VersionQuery};
 use crate::fields::{fields, put_int, rest_after, text, unsigned};
 use crate::location::Location;
 
@@ -87,6 +88,8 @@ pub enum Reply {
     Lagged(u64),
     /// `STATUS <json>`
     Status(Box<Status>),
+    /// `VERSION <origin> <seq> ...`: the reply to VERSION.
+    Version(Version),
     /// `PING`: the server checks that a quiet subscriber is alive.
     Ping,
     /// `PONG`: the answer to a client's `PING`.
@@ -129,6 +132,7 @@ impl Reply {
                 it.next().is_none().then_some(Reply::Denied(target))
             }
             Failed::VERB => Failed::parse(line).map(Reply::Failed),
+            VersionQuery::VERB => Version::parse(it).map(Reply::Version),
             Self::SUBSCRIBED => names(it).map(Reply::Subscribed),
             Self::UPDATE => View::parse(it).map(Reply::Update),
             Self::LAGGED => match (it.next().and_then(unsigned), it.next()) {
@@ -181,6 +185,7 @@ impl Reply {
                 put_int(out, *missed);
             }
             Reply::Status(status) => status.write(out),
+            Reply::Version(version) => version.write(out),
             Reply::Ping => out.put_slice(KeepAlive::PING),
             Reply::Pong => out.put_slice(KeepAlive::PONG),
             Reply::Leader(reply) => reply.write(out),

@@ -79,8 +79,12 @@ pub fn invalid() -> impl Strategy<Value = Invalid> {
 pub fn command() -> impl Strategy<Value = Command> {
     let names = prop_oneof![Just(Names::Teams), Just(Names::Events)];
     let keepalive = prop_oneof![Just(KeepAlive::Ping), Just(KeepAlive::Pong)];
-    let medal_write =
-        (name(), medal(), auth()).prop_map(|(team, medal, auth)| MedalWrite { team, medal, auth });
+    let medal_write = (name(), medal(), auth()).prop_map(|(team, medal, auth)| MedalWrite {
+        team,
+        medal,
+        auth,
+        key: None,
+    });
     let subscribe = prop::collection::vec(name(), 1..5)
         .prop_map(|names| Subscribe::new(names).expect("some names"));
     prop_oneof![

@@ -43,27 +43,37 @@ fn op_id() -> impl Strategy<Value = OpId> {
     (origin(), any::<u64>()).prop_map(|(origin, seq)| OpId { origin, seq })
 }
 
+/// No key, or any idempotency key with any time.
+fn keyed() -> impl Strategy<Value = Option<crate::idem::Keyed>> {
+    prop::option::of(
+        ("[!-~]{1,16}", any::<i128>()).prop_map(|(key, at_ns)| crate::idem::Keyed {
+            key: crate::idem::IdemKey::new(&key).expect("visible ASCII"),
+            at_ns,
+        }),
+    )
+}
+
 /// Any change, with the whole range of every number.
 pub fn change() -> impl Strategy<Value = Change> {
-    let medal =
-        (op_id(), token(), 0..Medal::ALL.len(), any::<u64>()).prop_map(|(op, team, m, count)| {
-            Change::Medal {
-                op,
-                team,
-                medal: Medal::ALL[m],
-                count,
-            }
-        });
+    let medal = (op_id(), token(), 0..Medal::ALL.len(), any::<u64>(), keyed()).prop_map(
+        |(op, team, m, count, key)| Change::Medal {
+            op,
+            team,
+            medal: Medal::ALL[m],
+            count,
+            key,
+        },
+    );
     let scores = prop::collection::vec((token(), any::<i64>()), 1..5);
-    let score =
-        (op_id(), token(), any::<i128>(), scores).prop_map(|(op, event, stamp_ns, scores)| {
-            Change::Score {
-                op,
-                event,
-                stamp_ns,
-                scores,
-            }
-        });
+    let score = (op_id(), token(), any::<i128>(), scores, keyed()).prop_map(
+        |(op, event, stamp_ns, scores, key)| Change::Score {
+            op,
+            event,
+            stamp_ns,
+            scores,
+            key,
+        },
+    );
     prop_oneof![medal, score]
 }
 

@@ -81,10 +81,12 @@ fn gold_by_origin(herd: &Herd, name: &str) -> BTreeMap<String, u64> {
             team,
             medal: Medal::Gold,
             count,
+            ..
         } = change
             && team == "Gaul"
         {
-            counts.insert(op.origin, count);
+            let held = counts.entry(op.origin).or_default();
+            *held = count.max(*held);
         }
     }
     counts
