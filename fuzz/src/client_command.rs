@@ -6,9 +6,9 @@
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use herd::cmd::Command;
-use proto::location::Location;
 use base::topology::Limits;
+use proto::client::Command;
+use proto::location::Location;
 
 /// The server that answers in [`check`].
 const SERVER: &str = "Goloman";
@@ -20,7 +20,7 @@ const RECEIVED_SECS: u64 = 1_520_023_935;
 /// the reply of what it parses to.
 pub fn check(line: &[u8]) {
     let line = Bytes::copy_from_slice(line);
-    match Command::parse(line.clone(), &Limits::default()) {
+    match Command::parse(line.clone(), Limits::default().max_client_id) {
         Command::Invalid(invalid) => {
             let echo = [&b"? "[..], &line, b"\n"].concat();
             assert_eq!(&invalid.reply()[..], &echo[..], "the echo is the line");
