@@ -107,8 +107,17 @@ fn stop_asks_with_sigterm_and_returns_how_it_ended() {
 
 #[test]
 fn a_process_that_ignores_sigterm_is_killed_and_reported() {
-    let process = Supervised::spawn("stubborn", &mut sh("trap '' TERM; exec sleep 30")).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // The shell says when it ignores SIGTERM (a SIGTERM before that ends it),
+    // and `sleep` inherits the ignored signal across `exec`.
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let script = format!("trap '' TERM; : > '{}'; exec sleep 30", ready.display());
+    let process = Supervised::spawn("stubborn", &mut sh(&script)).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !ready.exists() {
+        assert!(std::time::Instant::now() < deadline, "the shell never got ready");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let pid = process.pid();
     let err = process.stop(Duration::from_millis(300)).unwrap_err();
     assert!(matches!(err, ProcessError::StillRunning { .. }), "{err}");
