@@ -115,7 +115,10 @@ fn a_process_that_ignores_sigterm_is_killed_and_reported() {
     let process = Supervised::spawn("stubborn", &mut sh(&script)).unwrap();
     let deadline = std::time::Instant::now() + WAIT;
     while !ready.exists() {
-        assert!(std::time::Instant::now() < deadline, "the shell never got ready");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shell never got ready"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let pid = process.pid();
