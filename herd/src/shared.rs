@@ -5,7 +5,7 @@ use crate::auth::CacofonixId;
 use crate::coord::Coordination;
 use crate::db::Db;
 use crate::metrics::ServerMetrics;
-use crate::peer::Peers;
+use crate::peer::{Neighbour, Peers};
 use crate::places::Places;
 use base::topology::Limits;
 use olympic::Olympics;
@@ -35,6 +35,32 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The state of a server that runs only its peer side (the peer tests
+    /// and `herd-sim`): linked to `neighbours`, local places, fresh counters.
+    pub fn peer_side(
+        name: &str,
+        neighbours: &[Neighbour],
+        limits: Limits,
+        olympics: Olympics,
+        cacofonix: CacofonixId,
+        coord: Coordination,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            db: Db::with_max_clients(limits.max_clients),
+            places: Places::new(&Default::default(), None).expect("local places need no key"),
+            peers: Peers::new(
+                neighbours.iter().map(|n| n.name.clone()).collect(),
+                limits.peer_queue,
+            ),
+            limits,
+            olympics,
+            cacofonix,
+            metrics: Default::default(),
+            coord,
+        }
+    }
+
     /// The synchronised clock now, as a wall-clock time.
     pub fn now(&self) -> std::time::SystemTime {
         let ns = self.coord.now_ns();

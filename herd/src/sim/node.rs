@@ -11,10 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::CacofonixId;
 use crate::coord::{CoordConfig, Coordination};
-use crate::db::Db;
 use crate::peer::transport::MemNet;
-use crate::peer::{LinkKey, Neighbour, Peers};
-use crate::places::Places;
+use crate::peer::{LinkKey, Neighbour};
 use crate::shared::Shared;
 use base::topology::Limits;
 use olympic::Olympics;
@@ -59,22 +57,15 @@ impl SimNode {
                 name: name.to_owned(),
                 source,
             })?;
-        let limits = Limits::default();
-        let shared = Arc::new(Shared {
-            name: name.to_owned(),
-            db: Db::with_max_clients(limits.max_clients),
-            places: Places::new(&Default::default(), None).expect("local places need no key"),
-            peers: Peers::new(
-                neighbours.iter().map(|n| n.name.clone()).collect(),
-                limits.peer_queue,
-            ),
-            limits,
+        let shared = Arc::new(Shared::peer_side(
+            name,
+            &neighbours,
+            Limits::default(),
             olympics,
-            cacofonix: CacofonixId::new(b"simulated-cacofonix").expect("a usable id"),
-            metrics: Default::default(),
+            CacofonixId::new(b"simulated-cacofonix").expect("a usable id"),
             // The simulation measures spreading; no election runs in it.
-            coord: Coordination::new(name, &CoordConfig::of_names(&[name]), Default::default()),
-        });
+            Coordination::new(name, &CoordConfig::of_names(&[name]), Default::default()),
+        ));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(crate::peer::run(
             Arc::clone(&shared),

@@ -14,11 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auth::CacofonixId;
-use crate::db::Db;
 use crate::peer::handshake::{self, Reader, Writer};
 use crate::peer::transport::{Listener, MemListener, MemNet, MemTransport, Tcp};
-use crate::peer::{LinkKey, Neighbour, Peers};
-use crate::places::Places;
+use crate::peer::{LinkKey, Neighbour};
 use crate::shared::Shared;
 use base::topology::Limits;
 use olympic::Olympics;
@@ -91,24 +89,18 @@ impl Node {
         let olympics = Olympics::open(&Default::default(), name, data)
             .await
             .expect("olympic journal");
-        let shared = Arc::new(Shared {
-            name: name.to_owned(),
-            db: Db::with_max_clients(limits.max_clients),
-            places: Places::new(&Default::default(), None).expect("local places need no key"),
-            peers: Peers::new(
-                neighbours.iter().map(|n| n.name.clone()).collect(),
-                limits.peer_queue,
-            ),
+        let shared = Arc::new(Shared::peer_side(
+            name,
+            &neighbours,
             limits,
             olympics,
-            cacofonix: CacofonixId::new(b"test-cacofonix").expect("usable id"),
-            metrics: Default::default(),
-            coord: crate::coord::Coordination::new(
+            CacofonixId::new(b"test-cacofonix").expect("usable id"),
+            crate::coord::Coordination::new(
                 name,
                 &crate::coord::CoordConfig::of_names(&FIVE),
                 Default::default(),
             ),
-        });
+        ));
         let shutdown = CancellationToken::new();
         let (me, stop) = (Arc::clone(&shared), shutdown.clone());
         let run = async move {
