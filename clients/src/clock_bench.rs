@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 
 use crate::harness::herd::Herd;
 use crate::harness::layout::Layout;
+use base::topology::ClockTarget;
 use proto::reply::{LeaderReply, Reply, TimeReply};
 use proto::timestamp::now_nanos;
 
@@ -42,6 +43,8 @@ pub struct Settings {
     pub rounds: usize,
     /// The sample after which the leader is killed, if any.
     pub kill_after: Option<usize>,
+    /// `[clock] target`: the average or the latest sane clock.
+    pub target: ClockTarget,
 }
 
 /// One sample of every live server.
@@ -97,9 +100,13 @@ pub fn skew_sections(settings: &Settings) -> String {
     for (name, skew) in &settings.skews_ms {
         let _ = writeln!(text, "[servers.{name}]\nclock_skew_ms = {skew}");
     }
+    let target = match settings.target {
+        ClockTarget::Average => "average",
+        ClockTarget::Latest => "latest",
+    };
     let _ = writeln!(
         text,
-        "[clock]\nsync_interval_ms = {}",
+        "[clock]\nsync_interval_ms = {}\ntarget = \"{target}\"",
         settings.interval.as_millis()
     );
     text
@@ -137,8 +144,9 @@ fn header(layout: &Layout, settings: &Settings) -> String {
     }
     let _ = writeln!(
         text,
-        "sync every {} ms; offsets in ms from the bench's clock\n",
-        settings.interval.as_millis()
+        "sync every {} ms, target {:?}; offsets in ms from the bench's clock\n",
+        settings.interval.as_millis(),
+        settings.target
     );
     text.push_str("| round | leader (term) |");
     for name in &layout.servers {

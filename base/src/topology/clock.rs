@@ -19,6 +19,21 @@ pub const MAX_SYNC_INTERVAL_MS: u64 = 3_600_000;
 /// stays far inside the nanosecond range.
 pub const MAX_CLOCK_SKEW_MS: i64 = 365 * 86_400_000;
 
+/// What time a Berkeley round brings the clocks to (`[clock] target`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockTarget {
+    /// The mean of the sane clocks (Berkeley as published): the herd's
+    /// time is their average, and a clock ahead of it slews back.
+    #[default]
+    Average,
+    /// The latest sane clock (at the early end of its estimate): every
+    /// other clock steps forward to it, so the sane clocks agree after one
+    /// round; the herd then runs with its fastest sane clock (within
+    /// `max_deviation_ms` of the median).
+    Latest,
+}
+
 /// The `[clock]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +43,8 @@ pub struct ClockConfig {
     /// A reading further than this from the median is left out of the
     /// average (and still corrected).
     pub max_deviation_ms: u64,
+    /// Whether rounds aim at the average or the latest sane clock.
+    pub target: ClockTarget,
 }
 
 impl Default for ClockConfig {
@@ -35,6 +52,7 @@ impl Default for ClockConfig {
         Self {
             sync_interval_ms: DEFAULT_SYNC_INTERVAL_MS,
             max_deviation_ms: DEFAULT_MAX_DEVIATION_MS,
+            target: ClockTarget::Average,
         }
     }
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use clock::{
-    ClockConfig, DEFAULT_MAX_DEVIATION_MS, DEFAULT_SYNC_INTERVAL_MS, MAX_CLOCK_SKEW_MS,
+    ClockConfig, ClockTarget, DEFAULT_MAX_DEVIATION_MS, DEFAULT_SYNC_INTERVAL_MS, MAX_CLOCK_SKEW_MS,
 };
 pub use limits::{
     DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, Limits, MAX_LINE_CEILING, MAX_SERVER_NAME_LEN,

@@ -6,13 +6,15 @@
 //! cargo build --release -p herd -p clients
 //! target/release/clock-bench                  # 5 servers, skews up to ±5 s, one at +1 h
 //! target/release/clock-bench --rounds 20 --kill-after 8
+//! target/release/clock-bench --target latest  # every sane clock steps forward
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use base::topology::ClockTarget;
+use clap::{Parser, ValueEnum};
 
 use clients::clock_bench::{Settings, run};
 use clients::harness::binaries::binary;
@@ -34,9 +36,20 @@ struct Cli {
     /// `[clock] sync_interval_ms`.
     #[arg(long, default_value_t = 1000)]
     interval_ms: u64,
+    /// `[clock] target`: `average` (Berkeley's mean) or `latest` (every
+    /// sane clock steps forward to the latest one).
+    #[arg(long, value_enum, default_value = "average")]
+    target: Target,
     /// Keep the run directory (topology, logs) afterwards.
     #[arg(long)]
     keep: bool,
+}
+
+/// The `--target` choices, as `[clock] target` spells them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Target {
+    Average,
+    Latest,
 }
 
 #[tokio::main]
@@ -60,6 +73,10 @@ async fn main() -> anyhow::Result<()> {
         interval: Duration::from_millis(cli.interval_ms),
         rounds: cli.rounds,
         kill_after: (cli.kill_after > 0).then_some(cli.kill_after),
+        target: match cli.target {
+            Target::Average => ClockTarget::Average,
+            Target::Latest => ClockTarget::Latest,
+        },
     };
     let report = tokio::select! {
         report = run(&bin, dir.path(), &settings) => report?,

@@ -8,14 +8,16 @@
 //! fault-tolerant average of the offsets (its own is 0): readings whose round
 //! trip exceeds [`MAX_SAMPLE_RTT`] are left out (too uncertain), and so are
 //! those more than `max_deviation` from the median (a wild clock does not
-//! drag the others). It floods `TADJ`: for every server it has a usable
-//! reading of, the adjustment that brings it to the average — the wild one
-//! too, so it is corrected without counting. A server that never answers is
+//! drag the others). With `[clock] target = "latest"` it takes the latest of
+//! those sane clocks instead of their mean. It floods `TADJ`: for every
+//! server it has a usable reading of, the adjustment that brings it to that
+//! time — the wild one too, so it is corrected without counting. A server that never answers is
 //! simply absent: the round ends on time without it.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use base::topology::ClockTarget;
 use proto::coord::Coord;
 
 /// A reading whose round trip took longer than this is not used: its
@@ -58,6 +60,8 @@ pub struct Berkeley {
     servers: Vec<String>,
     interval: Duration,
     max_deviation_ns: i128,
+    /// Whether a round aims at the mean or the latest of the sane clocks.
+    target: ClockTarget,
     /// Rounds started; numbers each `TPOLL`.
     round: u64,
     pending: Option<Round>,
@@ -71,6 +75,7 @@ impl Berkeley {
         servers: &[String],
         interval: Duration,
         max_deviation: Duration,
+        target: ClockTarget,
         now: Instant,
         first_round: u64,
     ) -> Self {
@@ -79,6 +84,7 @@ impl Berkeley {
             servers: servers.to_vec(),
             interval,
             max_deviation_ns: max_deviation.as_nanos() as i128,
+            target,
             round: first_round,
             pending: None,
             next_round: now,
@@ -146,21 +152,25 @@ impl Berkeley {
     }
 
     fn finish(&self, round: Round) -> Coord {
-        let usable: Vec<(&String, i128)> = round
+        let usable: Vec<(&String, Sample)> = round
             .samples
             .iter()
             .filter(|(_, s)| s.rtt <= MAX_SAMPLE_RTT)
-            .map(|(n, s)| (n, s.offset_ns))
+            .map(|(n, s)| (n, *s))
             .collect();
-        let offsets: Vec<i128> = std::iter::once(0)
-            .chain(usable.iter().map(|(_, o)| *o))
+        let own = Sample {
+            rtt: Duration::ZERO,
+            offset_ns: 0,
+        };
+        let samples: Vec<Sample> = std::iter::once(own)
+            .chain(usable.iter().map(|(_, s)| *s))
             .collect();
-        let average = fault_tolerant_average(&offsets, self.max_deviation_ns);
-        let mut adjustments = vec![(self.me.clone(), clamp(average))];
+        let goal = fault_tolerant_goal(&samples, self.max_deviation_ns, self.target);
+        let mut adjustments = vec![(self.me.clone(), clamp(goal))];
         adjustments.extend(
             usable
                 .into_iter()
-                .map(|(name, offset)| (name.clone(), clamp(average - offset))),
+                .map(|(name, s)| (name.clone(), clamp(goal - s.offset_ns))),
         );
         tracing::debug!(event = "clock_round", round = round.id, ?adjustments);
         Coord::Adjust {
@@ -172,28 +182,41 @@ impl Berkeley {
     }
 }
 
-/// The mean of the `offsets` within `max_deviation` of their median (the
-/// median itself always is, so the mean exists).
-pub fn fault_tolerant_average(offsets: &[i128], max_deviation: i128) -> i128 {
-    let mut sorted = offsets.to_vec();
-    sorted.sort_unstable();
-    let n = sorted.len();
-    if n == 0 {
+/// The offset a round brings every clock to, from the `samples` within
+/// `max_deviation` of their median offset (the sane ones): their mean, or
+/// the latest of them. The latest is taken at the early end of each
+/// estimate (offset − rtt/2, Cristian's error bound), so that measurement
+/// noise cannot ratchet the herd's time forward round after round: a clock
+/// equal to the leader's never looks later than the leader's own.
+pub fn fault_tolerant_goal(samples: &[Sample], max_deviation: i128, target: ClockTarget) -> i128 {
+    let mut offsets: Vec<i128> = samples.iter().map(|s| s.offset_ns).collect();
+    offsets.sort_unstable();
+    let Some(median) = median(&offsets) else {
         return 0;
-    }
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     };
-    let kept: Vec<i128> = sorted
-        .into_iter()
-        .filter(|o| (o - median).abs() <= max_deviation)
-        .collect();
-    if kept.is_empty() {
-        return median;
+    let sane = samples
+        .iter()
+        .filter(|s| (s.offset_ns - median).abs() <= max_deviation);
+    match target {
+        ClockTarget::Average => {
+            let (sum, n) = sane.fold((0i128, 0i128), |(sum, n), s| (sum + s.offset_ns, n + 1));
+            sum / n.max(1)
+        }
+        ClockTarget::Latest => sane
+            .map(|s| s.offset_ns - (s.rtt.as_nanos() / 2) as i128)
+            .max()
+            .unwrap_or(0),
     }
-    kept.iter().sum::<i128>() / kept.len() as i128
+}
+
+/// The median of `sorted` (the mean of the middle two for an even count).
+fn median(sorted: &[i128]) -> Option<i128> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2),
+    }
 }
 
 /// An adjustment as it is written (a wild clock beyond ±292 years is held
@@ -210,17 +233,84 @@ mod tests {
 
     #[test]
     fn a_wild_clock_is_left_out_of_the_average() {
-        let hour = 3600 * SEC;
-        let avg = fault_tolerant_average(&[0, 2 * SEC, -2 * SEC, SEC, hour], 10 * SEC);
+        let offsets = exact(&[0, 2 * SEC, -2 * SEC, SEC, 3600 * SEC]);
+        let avg = fault_tolerant_goal(&offsets, 10 * SEC, ClockTarget::Average);
         assert_eq!(avg, SEC / 4, "the mean of the four sane clocks");
     }
 
     #[test]
+    fn the_latest_target_is_the_latest_sane_clock_not_the_wild_one() {
+        let offsets = exact(&[0, 2 * SEC, -2 * SEC, SEC, 3600 * SEC]);
+        let latest = fault_tolerant_goal(&offsets, 10 * SEC, ClockTarget::Latest);
+        assert_eq!(latest, 2 * SEC);
+        assert_eq!(fault_tolerant_goal(&[], SEC, ClockTarget::Latest), 0);
+        assert_eq!(fault_tolerant_goal(&[], SEC, ClockTarget::Average), 0);
+    }
+
+    #[test]
+    fn noise_on_equal_clocks_does_not_move_the_latest_target_forward() {
+        // Four clocks equal to the leader's, each estimated up to half its
+        // round trip late (the most Cristian's bound allows).
+        let noisy: Vec<Sample> = std::iter::once(Sample {
+            rtt: Duration::ZERO,
+            offset_ns: 0,
+        })
+        .chain((1..=4).map(|ms| Sample {
+            rtt: Duration::from_millis(2 * ms),
+            offset_ns: i128::from(ms) * 1_000_000,
+        }))
+        .collect();
+        assert_eq!(
+            fault_tolerant_goal(&noisy, 10 * SEC, ClockTarget::Latest),
+            0
+        );
+    }
+
+    /// Samples measured with no round trip, at these offsets.
+    fn exact(offsets: &[i128]) -> Vec<Sample> {
+        let exact = |offset_ns| Sample {
+            rtt: Duration::ZERO,
+            offset_ns,
+        };
+        offsets.iter().copied().map(exact).collect()
+    }
+
+    #[test]
     fn a_round_corrects_each_reading_for_half_its_round_trip_and_ends_without_the_dead() {
+        let adjustments = one_round(ClockTarget::Average);
+        assert_eq!(
+            adjustments,
+            [
+                ("L".to_owned(), 0),
+                ("A".to_owned(), -2_000_000_000),
+                ("B".to_owned(), 2_000_000_000)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_round_to_the_latest_clock_moves_no_sane_clock_back_beyond_its_error_bound() {
+        let adjustments = one_round(ClockTarget::Latest);
+        // A is the latest; its estimate's early end (rtt 10 ms) is 5 ms
+        // before it, so A gives back at most that much.
+        assert_eq!(
+            adjustments,
+            [
+                ("L".to_owned(), 1_995_000_000),
+                ("A".to_owned(), -5_000_000),
+                ("B".to_owned(), 3_995_000_000)
+            ]
+        );
+    }
+
+    /// One round with A 2 s ahead of the leader and B 2 s behind; the
+    /// adjustments it ends with.
+    fn one_round(target: ClockTarget) -> Vec<(String, i64)> {
         let names: Vec<String> = ["L", "A", "B", "Dead"].map(String::from).to_vec();
         let start = Instant::now();
         let interval = Duration::from_secs(1);
-        let mut b = Berkeley::new("L", &names, interval, Duration::from_secs(10), start, 0);
+        let max_deviation = Duration::from_secs(10);
+        let mut b = Berkeley::new("L", &names, interval, max_deviation, target, start, 0);
         let Some(Coord::Poll { round, term: 3, .. }) = b.tick(start, Some(3)) else {
             panic!("a leader starts a round at once");
         };
@@ -235,14 +325,7 @@ mod tests {
         let Some(Coord::Adjust { adjustments, .. }) = b.tick(end, Some(3)) else {
             panic!("the round ends on time though Dead never answered");
         };
-        assert_eq!(
-            adjustments,
-            [
-                ("L".to_owned(), 0),
-                ("A".to_owned(), -2_000_000_000),
-                ("B".to_owned(), 2_000_000_000)
-            ]
-        );
         assert_eq!(b.tick(end, None), None, "a follower runs no rounds");
+        adjustments
     }
 }

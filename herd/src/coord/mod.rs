@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use base::topology::Topology;
+use base::topology::{ClockTarget, Topology};
 use olympic::{Clock, SystemClock};
 use proto::coord::Coord;
 use proto::peer::Message;
@@ -47,6 +47,8 @@ pub struct CoordConfig {
     pub sync_interval: Duration,
     /// `[clock] max_deviation_ms`.
     pub max_deviation: Duration,
+    /// `[clock] target`.
+    pub target: ClockTarget,
 }
 
 impl CoordConfig {
@@ -60,6 +62,7 @@ impl CoordConfig {
                 .collect(),
             sync_interval: Duration::from_millis(topology.clock.sync_interval_ms),
             max_deviation: Duration::from_millis(topology.clock.max_deviation_ms),
+            target: topology.clock.target,
         }
     }
 
@@ -69,6 +72,7 @@ impl CoordConfig {
             priorities: names.iter().map(|n| (n.to_string(), 0)).collect(),
             sync_interval: Duration::from_millis(base::topology::DEFAULT_SYNC_INTERVAL_MS),
             max_deviation: Duration::from_millis(base::topology::DEFAULT_MAX_DEVIATION_MS),
+            target: ClockTarget::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl Coordination {
                 &servers,
                 config.sync_interval,
                 config.max_deviation,
+                config.target,
                 now,
                 first,
             ),
