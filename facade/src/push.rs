@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::board::{Change, Item, Topic};
-use crate::protocol::{Score, Tally};
+use crate::protocol::{Score, SetBy, Tally};
 
 /// Updates queued per tablet before the oldest is dropped.
 pub const TABLET_QUEUE: usize = 16;
@@ -97,7 +97,7 @@ pub fn push_url(client: &str, score: &Score) -> Option<Url> {
         path.clear();
         path.push("pushUpdate");
         path.push(&score.event);
-        path.push(score.at.as_deref().unwrap_or("-"));
+        path.push(&score.set.as_ref().map_or_else(|| "-".to_owned(), SetBy::at));
         for (team, points) in &score.scores {
             path.push(team);
             path.push(&points.to_string());
@@ -374,8 +374,10 @@ mod tests {
         let score = Score {
             event: "curling".into(),
             scores: vec![("Gaul".into(), 3), ("Rome".into(), -2)],
-            at: Some("1732250000.123456789".into()),
-            by: Some("Goloman".into()),
+            set: Some(SetBy {
+                time_ns: 1_732_250_000_123_456_789,
+                server: "Goloman".into(),
+            }),
         };
         let url = push_url("127.0.0.1:9000", &score).unwrap();
         assert_eq!(
@@ -385,8 +387,7 @@ mod tests {
         let odd = Score {
             event: "ski jump".into(),
             scores: vec![("A/B".into(), 1)],
-            at: None,
-            by: None,
+            set: None,
         };
         assert_eq!(
             push_url("h:1", &odd).unwrap().as_str(),
