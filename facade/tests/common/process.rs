@@ -3,7 +3,7 @@
 //! `waitpid` on a thread of its own, not tokio's SIGCHLD-driven wait, whose
 //! wake-up can be missed when many test runtimes spawn children at once.
 
-use base::process::{Supervised, wait_ready};
+use base::process::Supervised;
 
 use super::WAIT;
 
@@ -24,18 +24,10 @@ impl Process {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_facade"));
         command.args(args).env_remove("RUST_LOG");
         let mut process = Supervised::spawn_logged("facade", &mut command, dir.path()).unwrap();
-        let stdout = dir.path().join("facade.stdout");
-        let line = wait_ready(
-            "the facade's listening line",
-            WAIT,
-            &mut process,
-            async || {
-                let text = std::fs::read_to_string(&stdout).ok()?;
-                text.split_once('\n').map(|(line, _)| line.to_owned())
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        let line = process
+            .first_line(WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let addr = line
             .strip_prefix("facade listening on http://")
             .and_then(|rest| rest.split_whitespace().next())
