@@ -7,7 +7,7 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::in_process::{InProcessHerd, cacofonix_id};
 use common::{Client, output, start_facade};
@@ -46,16 +46,7 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
             .args(["push", "--events", "curling"]),
     );
     // Wait until every push tablet has registered.
-    let mut listening = 0;
-    let deadline = Instant::now() + WAIT;
-    while listening < PUSH_TABLETS {
-        let line = push
-            .next_line(deadline)
-            .await
-            .expect("tablets did not start in time")
-            .expect("tablets exited early");
-        listening += usize::from(line.contains("listening on"));
-    }
+    push.lines_with("listening on", PUSH_TABLETS, WAIT).await;
     let mut pull = Client::spawn(
         "tablet",
         Command::new(env!("CARGO_BIN_EXE_tablet"))
@@ -65,13 +56,7 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
             ]),
     );
 
-    let mut cacofonix = Command::new(env!("CARGO_BIN_EXE_cacofonix"));
-    cacofonix
-        .args(["--facade", &url, "--mode", "testing", "--rate", "0.5"])
-        .args(["--count", &ROUNDS.to_string(), "--log-dir", &logs_arg])
-        .env("CACOFONIX_ID", &cacofonix_id);
-    let sung = output("cacofonix", cacofonix, WAIT).await;
-    let sung = String::from_utf8_lossy(&sung.stdout);
+    let sung = cacofonix(&url, &logs_arg, &cacofonix_id).await;
     assert_eq!(
         sung.matches("sent medal gold to Gaul").count(),
         ROUNDS as usize,
@@ -83,16 +68,8 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     );
 
     // Every push tablet shows every round's score: Gaul k, Rome k - 1.
-    let mut pushed = Vec::new();
     let want = PUSH_TABLETS * ROUNDS as usize;
-    let deadline = Instant::now() + WAIT;
-    while pushed.len() < want {
-        match push.next_line(deadline).await {
-            Ok(Some(line)) if line.contains("pushed") => pushed.push(line),
-            Ok(Some(_)) => {}
-            other => panic!("pushes stopped at {pushed:?}: {other:?}"),
-        }
-    }
+    let pushed = push.lines_with("pushed", want, WAIT).await;
     for k in 1..=ROUNDS {
         let shown = format!("curling: Gaul {k}, Rome {}", k - 1);
         let count = pushed.iter().filter(|l| l.contains(&shown)).count();
@@ -100,14 +77,7 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     }
     // The pull tablet sees the final state.
     let last = format!("medals  Gaul: gold {ROUNDS} silver 0 bronze 0");
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match pull.next_line(deadline).await {
-            Ok(Some(line)) if line.contains(&last) => break,
-            Ok(Some(_)) => {}
-            other => panic!("the pull tablet never showed {last:?}: {other:?}"),
-        }
-    }
+    pull.line_with(&last, WAIT).await;
     // Latency files: one per tablet and mode, one line per pull or push.
     tokio::time::sleep(Duration::from_millis(200)).await;
     for i in 1..=PUSH_TABLETS {
@@ -126,4 +96,16 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     drop(pull);
     facade.stop().await;
     herd.stop().await;
+}
+
+/// Runs Cacofonix in testing mode for [`ROUNDS`] rounds through the facade
+/// at `url`; returns what it printed.
+async fn cacofonix(url: &str, logs: &str, id: &str) -> String {
+    let mut cacofonix = Command::new(env!("CARGO_BIN_EXE_cacofonix"));
+    cacofonix
+        .args(["--facade", url, "--mode", "testing", "--rate", "0.5"])
+        .args(["--count", &ROUNDS.to_string(), "--log-dir", logs])
+        .env("CACOFONIX_ID", id);
+    let sung = output("cacofonix", cacofonix, WAIT).await;
+    String::from_utf8_lossy(&sung.stdout).into_owned()
 }

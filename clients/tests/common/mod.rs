@@ -76,17 +76,31 @@ impl Client {
     /// Reads lines until one contains `needle`, within `wait`; returns it.
     /// Panics if it exits or the time runs out first.
     pub async fn line_with(&mut self, needle: &str, wait: Duration) -> String {
+        let mut found = self.lines_with(needle, 1, wait).await;
+        found.pop().expect("one line was found")
+    }
+
+    /// Reads lines until `count` of them contain `needle`, within `wait`;
+    /// returns those. Panics if it exits or the time runs out first.
+    pub async fn lines_with(&mut self, needle: &str, count: usize, wait: Duration) -> Vec<String> {
         let deadline = Instant::now() + wait;
-        loop {
-            let line = self
-                .next_line(deadline)
-                .await
-                .unwrap_or_else(|()| panic!("no line with {needle:?} within {wait:?}"))
-                .unwrap_or_else(|| panic!("{} exited", self.process.name()));
+        let mut found = Vec::with_capacity(count);
+        while found.len() < count {
+            let line = match self.next_line(deadline).await {
+                Ok(Some(line)) => line,
+                Ok(None) => panic!("{} exited; lines with {needle:?}: {found:#?}", self.name()),
+                Err(()) => panic!("{count} lines with {needle:?} not within {wait:?}: {found:#?}"),
+            };
             if line.contains(needle) {
-                return line;
+                found.push(line);
             }
         }
+        found
+    }
+
+    /// The name it was started as.
+    fn name(&self) -> &str {
+        self.process.name()
     }
 
     /// Sends SIGTERM and waits up to `grace` for it to exit; true if it did.
