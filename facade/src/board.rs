@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use proto::timestamp::{format_posix, now_nanos};
 
 use crate::protocol::{Score, Tally};
 
@@ -88,10 +89,7 @@ impl Default for Board {
 impl Board {
     /// An empty board with a fresh epoch.
     pub fn new() -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
+        let nanos = now_nanos().max(0);
         Self {
             epoch: format!("{nanos:x}"),
             state: Mutex::new(State::default()),
@@ -171,12 +169,10 @@ fn newer(score: &Score, old: &Score) -> bool {
     score.set > old.set
 }
 
-/// Now, as POSIX seconds with nine fraction digits.
+/// Now, as POSIX seconds with nine fraction digits (as the herd writes a
+/// time).
 pub fn now_stamp() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+    format_posix(now_nanos())
 }
 
 #[cfg(test)]
