@@ -4,8 +4,9 @@
 //! holding many client connections without letting any client lock the
 //! others out ([`admission`], [`activity`]), child processes that die
 //! with their owner, for the benchmarks and tests ([`process`]), a child
-//! that dies with its parent ([`parent`]), and the latency buckets every
-//! service reports in ([`latency`]).
+//! that dies with its parent ([`parent`]), the latency buckets every
+//! service reports in ([`latency`]), and binding and stopping a network
+//! service ([`service`]).
 //!
 //! The herd, the REST facade, the clients and the benchmarks all use it,
 //! so none of them needs to pull in the server to read a topology or to
@@ -21,5 +22,6 @@ pub mod latency;
 pub mod logging;
 pub mod parent;
 pub mod process;
+pub mod service;
 pub mod signal;
 pub mod topology;

@@ -1,23 +1,25 @@
 //! The baseline: the least a server can do for IAMAT, to measure the herd
-//! against. It parses an IAMAT as strictly as the herd does and formats the
-//! same `AT` reply, but keeps no state, floods nothing and logs nothing.
+//! against. It parses an IAMAT and formats the `AT` reply with the herd's
+//! own grammar (`proto`), but keeps no state, floods nothing and logs
+//! nothing.
 //! Everything else, WHATSAT included, gets `? <line>`.
 //!
 //! Its connection loop has the herd's shape: read into a buffer, cut out
 //! every complete line, answer them all into one buffer, write it once; after
 //! the client half-closes, answer what is left and close.
 
-use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
-use crate::protocol::now_nanos;
+use base::topology::DEFAULT_MAX_CLIENT_ID;
+use proto::client::{IAmAt, Invalid};
+use proto::fields::fields;
 
 /// Longest line accepted; a longer one ends the connection.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -30,9 +32,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A reply not written within this time drops the connection.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Nanoseconds per second.
-const NANOS: u128 = 1_000_000_000;
 
 /// Accepts connections forever, answering as server `name`.
 pub async fn serve(listener: TcpListener, name: Arc<str>) -> std::io::Result<()> {
@@ -66,7 +65,7 @@ async fn connection(mut stream: TcpStream, name: &str) -> std::io::Result<()> {
         while let Some(end) = buf.iter().position(|&b| b == b'\n') {
             let line = &buf[..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            reply(line, name, now_nanos(), &mut out);
+            reply(line, name, SystemTime::now(), &mut out);
             buf.advance(end + 1);
         }
         let eof = n == 0;
@@ -75,7 +74,7 @@ async fn connection(mut stream: TcpStream, name: &str) -> std::io::Result<()> {
             reply(
                 line.strip_suffix(b"\r").unwrap_or(&line),
                 name,
-                now_nanos(),
+                SystemTime::now(),
                 &mut out,
             );
         }
@@ -94,118 +93,26 @@ async fn connection(mut stream: TcpStream, name: &str) -> std::io::Result<()> {
     }
 }
 
-/// Appends the reply to one line (terminator removed) to `out`:
-/// `AT name diff client coords time\n` for a valid IAMAT, `? line\n` else.
-pub fn reply(line: &[u8], name: &str, now_nanos: u128, out: &mut Vec<u8>) {
-    let Some(iamat) = Iamat::parse(line) else {
-        out.extend_from_slice(b"? ");
-        out.extend_from_slice(line);
-        out.push(b'\n');
-        return;
+/// Appends the reply to one line (terminator removed) to `out`, read and
+/// written with the herd's own grammar (`proto`): the `AT` line of a valid
+/// IAMAT received at `now`, `? line` for anything else.
+pub fn reply(line: &[u8], name: &str, now: SystemTime, out: &mut Vec<u8>) {
+    let mut it = fields(line);
+    let iamat = match it.next() {
+        Some(IAmAt::VERB) => IAmAt::parse(it, DEFAULT_MAX_CLIENT_ID),
+        _ => None,
     };
-    let diff = now_nanos as i128 - iamat.time_nanos as i128;
-    let sign = if diff < 0 { '-' } else { '+' };
-    let magnitude = diff.unsigned_abs();
-    // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        "AT {name} {sign}{}.{:09} ",
-        magnitude / NANOS,
-        magnitude % NANOS
-    );
-    for field in [iamat.client, iamat.coords] {
-        out.extend_from_slice(field);
-        out.push(b' ');
+    match iamat {
+        Some(iamat) => out.extend_from_slice(iamat.answer(name, now).at_line()),
+        None => Invalid::new(Bytes::copy_from_slice(line)).write_reply(out),
     }
-    out.extend_from_slice(iamat.time);
     out.push(b'\n');
-}
-
-/// The operands of a valid IAMAT, borrowed from the line.
-struct Iamat<'a> {
-    client: &'a [u8],
-    coords: &'a [u8],
-    time: &'a [u8],
-    time_nanos: u128,
-}
-
-impl<'a> Iamat<'a> {
-    /// `IAMAT client coords time`: exactly four fields, ISO 6709 coordinates
-    /// within range, and a POSIX time with at most nine fraction digits.
-    fn parse(line: &'a [u8]) -> Option<Self> {
-        let mut it = line
-            .split(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c))
-            .filter(|f| !f.is_empty());
-        let (verb, client, coords, time) = (it.next()?, it.next()?, it.next()?, it.next()?);
-        if verb != b"IAMAT" || it.next().is_some() || !valid_coords(coords) {
-            return None;
-        }
-        let time_nanos = parse_time(time)?;
-        Some(Self {
-            client,
-            coords,
-            time,
-            time_nanos,
-        })
-    }
-}
-
-/// `±DD[.D+]±DDD[.D+]` with latitude within ±90 and longitude within ±180.
-fn valid_coords(text: &[u8]) -> bool {
-    let Some((lat, rest)) = signed_decimal(text) else {
-        return false;
-    };
-    let Some((lng, rest)) = signed_decimal(rest) else {
-        return false;
-    };
-    rest.is_empty() && lat.abs() <= 90.0 && lng.abs() <= 180.0
-}
-
-/// One `±digits[.digits]` from the front of `text`, and the rest.
-fn signed_decimal(text: &[u8]) -> Option<(f64, &[u8])> {
-    if !matches!(text.first(), Some(b'+' | b'-')) {
-        return None;
-    }
-    let digits = |from: usize| {
-        text[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let int = digits(1);
-    if int == 0 {
-        return None;
-    }
-    let mut end = 1 + int;
-    if text.get(end) == Some(&b'.') {
-        let frac = digits(end + 1);
-        if frac == 0 {
-            return None;
-        }
-        end += 1 + frac;
-    }
-    let value = std::str::from_utf8(&text[..end]).ok()?.parse().ok()?;
-    Some((value, &text[end..]))
-}
-
-/// `SECONDS[.FRACTION]`, at most 20 second digits and 9 fraction digits,
-/// as nanoseconds.
-fn parse_time(text: &[u8]) -> Option<u128> {
-    let (secs, frac) = match text.iter().position(|&b| b == b'.') {
-        Some(dot) => (&text[..dot], &text[dot + 1..]),
-        None => (text, &b"0"[..]),
-    };
-    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    if !all_digits(secs) || !all_digits(frac) || secs.len() > 20 || frac.len() > 9 {
-        return None;
-    }
-    let number = |s: &[u8]| s.iter().fold(0u128, |n, &d| n * 10 + u128::from(d - b'0'));
-    Some(number(secs) * NANOS + number(frac) * 10u128.pow(9 - frac.len() as u32))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     const KIWI: &[u8] = b"IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997";
 
@@ -231,8 +138,9 @@ mod tests {
             && tail.join(" ") == rest
     }
 
-    fn reply_str(line: &[u8], now: u128) -> String {
+    fn reply_str(line: &[u8], now_nanos: u64) -> String {
         let mut out = Vec::new();
+        let now = UNIX_EPOCH + std::time::Duration::from_nanos(now_nanos);
         reply(line, "Goloman", now, &mut out);
         String::from_utf8(out).unwrap()
     }
@@ -277,7 +185,7 @@ mod tests {
             b"\xff junk",
         ] {
             let mut out = Vec::new();
-            reply(bad, "Goloman", 0, &mut out);
+            reply(bad, "Goloman", UNIX_EPOCH, &mut out);
             assert_eq!(out, [&b"? "[..], bad, b"\n"].concat());
         }
     }

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use crate::protocol::{Shape, reply_len};
+use proto::reply::frame::{Shape, reply_len};
 
 /// Longest any single connect, write or read may take.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,10 +1,11 @@
-//! Clients for the herd and its REST facade, behind six binaries:
+//! Clients for the herd and its REST facade, behind seven binaries:
 //! `herd-client` (one command, one reply), `herd-bench` and `olympic-bench`
-//! (benchmarks against minimal baselines), `cacofonix` (the updater),
-//! `tablet` and `tablets` (score displays).
+//! (benchmarks against minimal baselines), `clock-bench` (clock
+//! synchronisation), `cacofonix` (the updater), `tablet` and `tablets`
+//! (score displays).
 //!
-//! Layout, one concept per module: [`protocol`] builds command lines and
-//! finds where a reply ends, [`exchange`] does the one-shot
+//! Layout, one concept per module (the wire grammar itself, command lines
+//! and where a reply ends, is `proto`'s): [`exchange`] does the one-shot
 //! write / half-close / read-to-EOF round, [`connection`] keeps a persistent
 //! connection for request after request, [`topology`] reads server
 //! addresses from a topology file, [`flags`] reads command-line values the
@@ -28,6 +29,5 @@ pub mod harness;
 pub mod herd_bench;
 pub mod olympic;
 pub mod olympic_bench;
-pub mod protocol;
 pub mod signal;
 pub mod topology;

@@ -2,6 +2,8 @@
 //! leaderboard (embedded store) in both modes; without the flag it posts
 //! none. The facade is a closed port: its updates fail, the results do not.
 
+mod common;
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,12 +39,7 @@ async fn cacofonix(args: &[&str], logs: &std::path::Path) -> String {
         .arg(logs)
         .args(args)
         .env_remove("LEADERBOARD_URL");
-    let output = tokio::task::spawn_blocking(move || {
-        base::process::output_within("cacofonix", &mut command, RUN)
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let output = common::output("cacofonix", command, RUN).await;
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout).unwrap()
 }

@@ -4,38 +4,19 @@
 //! (push). The herd, both facades and the
 //! dispatcher run in this process on ports the system picks.
 
-/// Real herd servers in this process, shared with the herd's tests.
-#[path = "../../herd/tests/common/in_process.rs"]
-mod in_process;
+mod common;
 
-use std::process::Stdio;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use in_process::{InProcessHerd, cacofonix_id};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{ChildStdout, Command};
+use common::in_process::{InProcessHerd, cacofonix_id};
+use common::{Client, start_facade};
 
 /// Longest any single wait in this test may take.
 const WAIT: Duration = Duration::from_secs(15);
 /// The dispatcher's lease: a push tablet renews, and so learns it was
 /// moved, every third of it.
 const LEASE: Duration = Duration::from_secs(3);
-
-/// Reads `lines` until one contains `needle`; answers it.
-async fn line_with(lines: &mut Lines<BufReader<ChildStdout>>, needle: &str) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = tokio::time::timeout(left, lines.next_line())
-            .await
-            .unwrap_or_else(|_| panic!("no line with {needle:?} within {WAIT:?}"))
-            .unwrap()
-            .expect("the tablet exited");
-        if line.contains(needle) {
-            return line;
-        }
-    }
-}
 
 /// A herd server, two facades on it and a dispatcher over them, in this
 /// process.
@@ -51,9 +32,7 @@ impl Tier {
         let herd = InProcessHerd::start(&["Goloman"], &[]).await;
         let mut facades = Vec::new();
         for _ in 0..2 {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let config = facade::server::Config::new(vec![herd.client("Goloman").to_string()]);
-            facades.push(facade::server::start(listener, config).await.unwrap());
+            facades.push(start_facade(&herd.client("Goloman").to_string()).await);
         }
         let urls: Vec<String> = facades
             .iter()
@@ -71,6 +50,22 @@ impl Tier {
             dispatcher,
         }
     }
+
+    /// `tablet --dispatcher ... --name NAME` in `mode` (its subcommand and
+    /// flags), logging beside the herd's files.
+    fn tablet(&self, name: &str, mode: &[&str]) -> Client {
+        let logs = self.herd.dir.path().join("tablet-logs");
+        Client::spawn(
+            "tablet",
+            Command::new(env!("CARGO_BIN_EXE_tablet"))
+                .args([
+                    "--dispatcher",
+                    &format!("http://{}", self.dispatcher.addr()),
+                ])
+                .args(["--name", name, "--log-dir", logs.to_str().unwrap()])
+                .args(mode),
+        )
+    }
 }
 
 /// `setScore` through the facade at `url`; Rome gets `rome`.
@@ -84,24 +79,10 @@ async fn set_score(url: &str, rome: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_tablet_registers_again_at_another_front_end_when_its_facade_dies() {
-    let Tier {
-        herd,
-        mut facades,
-        urls,
-        dispatcher,
-    } = Tier::start().await;
-    let logs = herd.dir.path().join("tablet-logs");
-    let mut tablet = Command::new(env!("CARGO_BIN_EXE_tablet"))
-        .args(["--dispatcher", &format!("http://{}", dispatcher.addr())])
-        .args(["--name", "p", "--log-dir", logs.to_str().unwrap()])
-        .args(["push", "--events", "curling"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the tablet");
-    let mut lines = BufReader::new(tablet.stdout.take().unwrap()).lines();
-    let first = line_with(&mut lines, "listening on").await;
+    let mut tier = Tier::start().await;
+    let mut tablet = tier.tablet("p", &["push", "--events", "curling"]);
+    let (urls, facades) = (tier.urls.clone(), &mut tier.facades);
+    let first = tablet.line_with("listening on", WAIT).await;
     assert!(
         first.ends_with(&format!("front end {}", urls[0])),
         "{first}"
@@ -112,11 +93,11 @@ async fn a_push_tablet_registers_again_at_another_front_end_when_its_facade_dies
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     set_score(&urls[0], 1).await;
-    line_with(&mut lines, "Rome 1").await;
+    tablet.line_with("Rome 1", WAIT).await;
 
     let survivor = facades.pop().unwrap();
     facades.pop().unwrap().stop().await;
-    let moved = line_with(&mut lines, "frontend ").await;
+    let moved = tablet.line_with("frontend ", WAIT).await;
     assert!(moved.ends_with(&format!("frontend {}", urls[1])), "{moved}");
     let deadline = Instant::now() + WAIT;
     while survivor.tablets("curling").is_empty() {
@@ -127,44 +108,32 @@ async fn a_push_tablet_registers_again_at_another_front_end_when_its_facade_dies
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     set_score(&urls[1], 2).await;
-    line_with(&mut lines, "Rome 2").await;
+    tablet.line_with("Rome 2", WAIT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_tablet_moves_to_another_front_end_when_its_facade_dies() {
-    let Tier {
-        herd,
-        mut facades,
-        urls,
-        dispatcher,
-    } = Tier::start().await;
-    let logs = herd.dir.path().join("tablet-logs");
-
-    let mut tablet = Command::new(env!("CARGO_BIN_EXE_tablet"))
-        .args(["--dispatcher", &format!("http://{}", dispatcher.addr())])
-        .args(["--name", "d", "--log-dir", logs.to_str().unwrap()])
-        .args([
+    let mut tier = Tier::start().await;
+    let mut tablet = tier.tablet(
+        "d",
+        &[
             "pull", "--every", "0.2", "--teams", "Gaul", "--events", "curling",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the tablet");
-    let mut lines = BufReader::new(tablet.stdout.take().unwrap()).lines();
-    let first = line_with(&mut lines, "pulling every").await;
+        ],
+    );
+    let (urls, facades) = (tier.urls.clone(), &mut tier.facades);
+    let first = tablet.line_with("pulling every", WAIT).await;
     assert!(first.ends_with(&format!("from {}", urls[0])), "{first}");
-    line_with(&mut lines, "medals  Gaul: gold 0").await;
+    tablet.line_with("medals  Gaul: gold 0", WAIT).await;
 
     let survivor = facades.pop().unwrap();
     facades.pop().unwrap().stop().await;
-    let moved = line_with(&mut lines, "frontend ").await;
+    let moved = tablet.line_with("frontend ", WAIT).await;
     assert!(moved.ends_with(&format!("frontend {}", urls[1])), "{moved}");
     let id = cacofonix_id();
     let write = reqwest::get(format!("{}/incrementMedalTally/Gaul/gold/{id}", urls[1]))
         .await
         .unwrap();
     assert_eq!(write.status().as_u16(), 200);
-    line_with(&mut lines, "medals  Gaul: gold 1").await;
+    tablet.line_with("medals  Gaul: gold 1", WAIT).await;
     drop(survivor);
 }

@@ -2,6 +2,8 @@
 //! that records what it received and only replies after the client's
 //! half-close, as the herd does.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::Output;
 use std::time::Duration;
@@ -41,20 +43,11 @@ async fn serve_once(reply: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<u8>>) {
 }
 
 /// Runs `herd-client` with `args` to its exit; panics (and kills it) if it
-/// has not exited within [`CLIENT_WAIT`]. The wait is a blocking
-/// `waitpid` on a thread of its own ([`base::process::output_within`]), not
-/// tokio's SIGCHLD-driven one, whose wake-up can be missed when many test
-/// runtimes spawn children at once.
+/// has not exited within [`CLIENT_WAIT`] ([`common::output`]).
 async fn herd_client(args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herd-client"));
-        command.args(&args);
-        base::process::output_within("herd-client", &mut command, CLIENT_WAIT)
-            .unwrap_or_else(|e| panic!("{e}"))
-    })
-    .await
-    .expect("the herd-client runner panicked")
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herd-client"));
+    command.args(args);
+    common::output("herd-client", command, CLIENT_WAIT).await
 }
 
 #[tokio::test]

@@ -4,16 +4,13 @@
 //! and a pull tablet started by `tablets`, and Cacofonix in testing mode.
 //! Every tablet must show every update, and each keeps its latency file.
 
-/// Real herd servers in this process, shared with the herd's tests.
-#[path = "../../herd/tests/common/in_process.rs"]
-mod in_process;
+mod common;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use in_process::{InProcessHerd, cacofonix_id};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use common::in_process::{InProcessHerd, cacofonix_id};
+use common::{Client, output, start_facade};
 
 /// Longest any single wait in this test may take.
 const WAIT: Duration = Duration::from_secs(10);
@@ -31,65 +28,35 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     let logs_arg = logs.to_str().unwrap().to_owned();
     // The facade talks to Hands; Cacofonix's writes go through it too, and the
     // herd floods them to Goloman.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = facade::server::Config::new(vec![herd.client("Hands").to_string()]);
-    let facade = facade::server::start(listener, config).await.unwrap();
+    let facade = start_facade(&herd.client("Hands").to_string()).await;
     let url = format!("http://{}", facade.addr());
 
-    let mut push = Command::new(env!("CARGO_BIN_EXE_tablets"))
-        .args([
-            "-n",
-            &PUSH_TABLETS.to_string(),
-            "--",
-            "--facade",
-            &url,
-            "--log-dir",
-            &logs_arg,
-        ])
-        .args(["push", "--events", "curling"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start tablets");
-    let mut push_lines = BufReader::new(push.stdout.take().unwrap()).lines();
+    let mut push = Client::spawn(
+        "tablets",
+        Command::new(env!("CARGO_BIN_EXE_tablets"))
+            .args([
+                "-n",
+                &PUSH_TABLETS.to_string(),
+                "--",
+                "--facade",
+                &url,
+                "--log-dir",
+                &logs_arg,
+            ])
+            .args(["push", "--events", "curling"]),
+    );
     // Wait until every push tablet has registered.
-    let mut listening = 0;
-    let deadline = Instant::now() + WAIT;
-    while listening < PUSH_TABLETS {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = tokio::time::timeout(left, push_lines.next_line())
-            .await
-            .expect("tablets did not start in time")
-            .unwrap()
-            .expect("tablets exited early");
-        listening += usize::from(line.contains("listening on"));
-    }
-    let mut pull = Command::new(env!("CARGO_BIN_EXE_tablet"))
-        .args(["--facade", &url, "--name", "p", "--log-dir", &logs_arg])
-        .args([
-            "pull", "--every", "0.2", "--teams", "Gaul", "--events", "curling",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start pull tablet");
-    let mut pull_lines = BufReader::new(pull.stdout.take().unwrap()).lines();
+    push.lines_with("listening on", PUSH_TABLETS, WAIT).await;
+    let mut pull = Client::spawn(
+        "tablet",
+        Command::new(env!("CARGO_BIN_EXE_tablet"))
+            .args(["--facade", &url, "--name", "p", "--log-dir", &logs_arg])
+            .args([
+                "pull", "--every", "0.2", "--teams", "Gaul", "--events", "curling",
+            ]),
+    );
 
-    let cacofonix = Command::new(env!("CARGO_BIN_EXE_cacofonix"))
-        .args(["--facade", &url, "--mode", "testing", "--rate", "0.5"])
-        .args(["--count", &ROUNDS.to_string(), "--log-dir", &logs_arg])
-        .env("CACOFONIX_ID", &cacofonix_id)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let sung = tokio::time::timeout(WAIT, cacofonix)
-        .await
-        .expect("cacofonix did not finish")
-        .expect("run cacofonix");
-    let sung = String::from_utf8_lossy(&sung.stdout);
+    let sung = cacofonix(&url, &logs_arg, &cacofonix_id).await;
     assert_eq!(
         sung.matches("sent medal gold to Gaul").count(),
         ROUNDS as usize,
@@ -101,17 +68,8 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     );
 
     // Every push tablet shows every round's score: Gaul k, Rome k - 1.
-    let mut pushed = Vec::new();
     let want = PUSH_TABLETS * ROUNDS as usize;
-    let deadline = Instant::now() + WAIT;
-    while pushed.len() < want {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, push_lines.next_line()).await {
-            Ok(Ok(Some(line))) if line.contains("pushed") => pushed.push(line),
-            Ok(Ok(Some(_))) => {}
-            other => panic!("pushes stopped at {pushed:?}: {other:?}"),
-        }
-    }
+    let pushed = push.lines_with("pushed", want, WAIT).await;
     for k in 1..=ROUNDS {
         let shown = format!("curling: Gaul {k}, Rome {}", k - 1);
         let count = pushed.iter().filter(|l| l.contains(&shown)).count();
@@ -119,15 +77,7 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     }
     // The pull tablet sees the final state.
     let last = format!("medals  Gaul: gold {ROUNDS} silver 0 bronze 0");
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, pull_lines.next_line()).await {
-            Ok(Ok(Some(line))) if line.contains(&last) => break,
-            Ok(Ok(Some(_))) => {}
-            other => panic!("the pull tablet never showed {last:?}: {other:?}"),
-        }
-    }
+    pull.line_with(&last, WAIT).await;
     // Latency files: one per tablet and mode, one line per pull or push.
     tokio::time::sleep(Duration::from_millis(200)).await;
     for i in 1..=PUSH_TABLETS {
@@ -139,15 +89,23 @@ async fn cacofonix_updates_reach_every_push_and_pull_tablet() {
     let sent = std::fs::read_to_string(logs.join("cacofonix.log")).unwrap();
     assert_eq!(sent.lines().count(), 2 * ROUNDS as usize, "{sent}");
     // SIGTERM lets `tablets` stop its children; SIGKILL would orphan them.
-    let pid = push.id().expect("tablets still running").to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let stopped = tokio::time::timeout(WAIT, push.wait()).await;
-    let _ = push.kill().await;
-    assert!(stopped.is_ok(), "tablets did not stop on SIGTERM");
-    let _ = pull.kill().await;
+    assert!(
+        push.terminate(WAIT).await,
+        "tablets did not stop on SIGTERM"
+    );
+    drop(pull);
     facade.stop().await;
     herd.stop().await;
+}
+
+/// Runs Cacofonix in testing mode for [`ROUNDS`] rounds through the facade
+/// at `url`; returns what it printed.
+async fn cacofonix(url: &str, logs: &str, id: &str) -> String {
+    let mut cacofonix = Command::new(env!("CARGO_BIN_EXE_cacofonix"));
+    cacofonix
+        .args(["--facade", url, "--mode", "testing", "--rate", "0.5"])
+        .args(["--count", &ROUNDS.to_string(), "--log-dir", logs])
+        .env("CACOFONIX_ID", id);
+    let sung = output("cacofonix", cacofonix, WAIT).await;
+    String::from_utf8_lossy(&sung.stdout).into_owned()
 }

@@ -38,12 +38,7 @@ fn main() -> ExitCode {
 fn run(listen: &str, config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let addr = listener
-            .local_addr()
-            .context("reading the listen address")?;
+        let (listener, addr) = base::service::bind(listen).await?;
         let frontends = config.frontends.join(",");
         let running = server::start(listener, config).await?;
         println!("dispatcher listening on http://{addr} (front ends {frontends})");

@@ -126,10 +126,7 @@ impl Running {
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = self.checks.await;
-        let http = self.http.abort_handle();
-        if tokio::time::timeout(STOP_TIMEOUT, self.http).await.is_err() {
-            http.abort();
-        }
+        base::service::finish_within(self.http, STOP_TIMEOUT).await;
         info!("dispatcher stopped");
     }
 }

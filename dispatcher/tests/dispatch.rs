@@ -121,11 +121,16 @@ async fn a_dead_front_end_gets_no_clients_and_leases_lapse_unless_renewed() {
 
 #[tokio::test]
 async fn bad_front_ends_and_client_ids_are_refused() {
-    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_dispatcher"))
-        .args(["--listen", "127.0.0.1:0", "--frontends", "http://a:1/path"])
-        .output()
-        .await
-        .unwrap();
+    // A blocking `waitpid` on a thread of its own, not tokio's SIGCHLD-driven
+    // wait, whose wake-up can be missed when many test runtimes spawn at once.
+    let status = tokio::task::spawn_blocking(|| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dispatcher"));
+        command.args(["--listen", "127.0.0.1:0", "--frontends", "http://a:1/path"]);
+        base::process::output_within("dispatcher", &mut command, WAIT)
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(status.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&status.stderr);
     assert!(stderr.contains("without a path"), "{stderr}");

@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use proto::timestamp::{format_posix, now_nanos};
 
 use crate::protocol::{Score, Tally};
 
@@ -58,7 +59,7 @@ impl Change {
     /// Whether tablets want it: a score that was set, or any tally.
     pub fn pushable(&self) -> bool {
         match &self.item {
-            Item::Score(score) => score.at.is_some(),
+            Item::Score(score) => score.set.is_some(),
             Item::Tally(_) => true,
         }
     }
@@ -88,10 +89,7 @@ impl Default for Board {
 impl Board {
     /// An empty board with a fresh epoch.
     pub fn new() -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
+        let nanos = now_nanos().max(0);
         Self {
             epoch: format!("{nanos:x}"),
             state: Mutex::new(State::default()),
@@ -165,32 +163,31 @@ impl Board {
     }
 }
 
-/// Whether `score` comes after `old` in the herd's order of writes.
+/// Whether `score` comes after `old` in the herd's order of writes (a
+/// score never set comes before every score that was).
 fn newer(score: &Score, old: &Score) -> bool {
-    match (score.order_key(), old.order_key()) {
-        (Some(new), Some(old)) => new > old,
-        (new, _) => new.is_some(),
-    }
+    score.set > old.set
 }
 
-/// Now, as POSIX seconds with nine fraction digits.
+/// Now, as POSIX seconds with nine fraction digits (as the herd writes a
+/// time).
 pub fn now_stamp() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}.{:09}", now.as_secs(), now.subsec_nanos())
+    format_posix(now_nanos())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::SetBy;
 
-    fn score(at: Option<&str>, by: &str, gaul: i64) -> Item {
+    fn score(time_ns: Option<i128>, by: &str, gaul: i64) -> Item {
         Item::Score(Score {
             event: "curling".into(),
             scores: vec![("Gaul".into(), gaul)],
-            at: at.map(Into::into),
-            by: Some(by.into()),
+            set: time_ns.map(|time_ns| SetBy {
+                time_ns,
+                server: by.into(),
+            }),
         })
     }
 
@@ -208,14 +205,14 @@ mod tests {
         let board = Board::new();
         assert!(board.observe(score(None, "-", 0)).is_some(), "first seen");
         assert!(board.observe(score(None, "-", 0)).is_none(), "still unset");
-        assert!(board.observe(score(Some("10.000000001"), "A", 1)).is_some());
-        assert!(board.observe(score(Some("10.000000001"), "A", 1)).is_none());
-        assert!(board.observe(score(Some("9.999999999"), "Z", 2)).is_none());
+        assert!(board.observe(score(Some(10_000_000_001), "A", 1)).is_some());
+        assert!(board.observe(score(Some(10_000_000_001), "A", 1)).is_none());
+        assert!(board.observe(score(Some(9_999_999_999), "Z", 2)).is_none());
         assert!(
-            board.observe(score(Some("10.000000001"), "B", 3)).is_some(),
+            board.observe(score(Some(10_000_000_001), "B", 3)).is_some(),
             "same time, greater server"
         );
-        assert!(board.observe(score(Some("12.x"), "A", 5)).is_none());
+        assert!(board.observe(score(None, "-", 5)).is_none(), "unset again");
     }
 
     #[test]

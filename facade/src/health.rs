@@ -10,6 +10,8 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use proto::client::StatusQuery;
+use proto::reply::Status;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
@@ -155,14 +157,13 @@ async fn probe(addr: &str) -> Result<Value, ProbeError> {
         .await
         .map_err(ProbeError::Connect)?;
     let _ = stream.set_nodelay(true);
-    stream.write_all(b"STATUS\n").await?;
+    let mut request = Vec::new();
+    StatusQuery.write(&mut request);
+    stream.write_all(&request).await?;
     let mut lines = FramedRead::new(stream, TextLines::new(MAX_STATUS_LINE));
     let line = lines.next().await.ok_or(ProbeError::Closed)??;
-    let json = line
-        .strip_prefix(proto::reply::STATUS_VERB)
-        .and_then(|rest| rest.strip_prefix(' '))
-        .ok_or(ProbeError::NotStatus)?;
-    Ok(serde_json::from_str(json)?)
+    let json = Status::json_text(line.as_bytes()).ok_or(ProbeError::NotStatus)?;
+    Ok(serde_json::from_slice(json)?)
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use crate::reply_lines::TextLines;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Reply, Request, Unsendable};
 use crate::servers::{Servers, Unreachable};
 
 /// Persistent connections kept to the herd.
@@ -57,6 +57,16 @@ pub enum LinkError {
     /// The herd answered with something the protocol does not allow here.
     #[error("the herd sent an unexpected reply")]
     Unexpected,
+    /// The request cannot be written as command lines ([`Unsendable`]);
+    /// nothing was sent.
+    #[error("the request cannot be sent to the herd")]
+    Unsendable,
+}
+
+impl From<Unsendable> for LinkError {
+    fn from(_: Unsendable) -> Self {
+        LinkError::Unsendable
+    }
 }
 
 impl From<Unreachable> for LinkError {
@@ -78,7 +88,7 @@ enum Failure {
 /// connection.
 struct Pending {
     /// The request lines, terminators included.
-    line: String,
+    line: Vec<u8>,
     /// Where their reply lines go, one per request, in order.
     replies: Vec<oneshot::Sender<Result<String, Failure>>>,
 }
@@ -162,7 +172,7 @@ impl HerdLink {
         requests: &[Request],
         timeout: Duration,
     ) -> Result<Vec<Reply>, LinkError> {
-        let line: String = requests.iter().map(Request::line).collect();
+        let line = Request::encode_all(requests)?;
         let retryable = requests.iter().all(Request::retryable);
         let replies = match self.attempt(&line, requests.len(), timeout).await? {
             Ok(replies) => replies,
@@ -175,7 +185,7 @@ impl HerdLink {
 
     async fn retry(
         &self,
-        line: &str,
+        line: &[u8],
         count: usize,
         timeout: Duration,
     ) -> Result<Vec<String>, LinkError> {
@@ -191,7 +201,7 @@ impl HerdLink {
     /// reply) and the next server becomes current.
     async fn attempt(
         &self,
-        line: &str,
+        line: &[u8],
         count: usize,
         timeout: Duration,
     ) -> Result<Result<Vec<String>, Failure>, LinkError> {
@@ -280,7 +290,7 @@ async fn write_loop(
                 break;
             }
             for pending in batch.drain(..) {
-                buf.extend_from_slice(pending.line.as_bytes());
+                buf.extend_from_slice(&pending.line);
                 fifo.waiters.extend(pending.replies);
             }
         }

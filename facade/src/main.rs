@@ -66,12 +66,7 @@ fn run(cli: &Cli, resolved: Resolved) -> anyhow::Result<()> {
     let Resolved { herd, logs } = resolved;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&cli.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", cli.listen))?;
-        let addr = listener
-            .local_addr()
-            .context("reading the listen address")?;
+        let (listener, addr) = base::service::bind(&cli.listen).await?;
         let _log_guard = facade::logging::init(&cli.log_dir, addr.port(), &logs)
             .context("setting up logging")?;
         base::fdlimit::raise_and_log();

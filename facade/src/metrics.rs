@@ -161,6 +161,7 @@ fn herd_outcome(result: &Result<Reply, LinkError>) -> &'static str {
         Err(LinkError::Timeout) => "timeout",
         Err(LinkError::Lost) => "lost",
         Err(LinkError::Unexpected) => "unexpected",
+        Err(LinkError::Unsendable) => "unsendable",
     }
 }
 

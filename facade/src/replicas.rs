@@ -161,7 +161,7 @@ impl Replicas {
         replica.outstanding.fetch_sub(1, Ordering::Relaxed);
         match &result {
             Ok(_) => self.healthy(index),
-            Err(LinkError::Unexpected) => {}
+            Err(LinkError::Unexpected | LinkError::Unsendable) => {}
             Err(error) => self.failed(index, *error),
         }
         result

@@ -190,10 +190,8 @@ impl Running {
     /// [`STOP_TIMEOUT`]) for open requests.
     pub async fn stop(self) {
         self.shutdown.cancel();
-        let http = self.http.abort_handle();
-        if tokio::time::timeout(STOP_TIMEOUT, self.http).await.is_err() {
+        if !base::service::finish_within(self.http, STOP_TIMEOUT).await {
             warn!("open requests did not finish in time");
-            http.abort();
         }
         let _ = self.subscription.await;
         let _ = self.refresher.await;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use proto::client::keepalive::PONG_LINE;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -25,7 +26,7 @@ use tracing::{debug, info, warn};
 use crate::board::{Board, Change, Item};
 use crate::catalog::{Catalog, Herd};
 use crate::herd_link::{MAX_REPLY_LINE, WRITE_TIMEOUT};
-use crate::protocol::Reply;
+use crate::protocol::{Reply, Request};
 use crate::push::Pusher;
 use crate::servers::{BACKOFF_MIN, Servers};
 
@@ -148,7 +149,7 @@ impl Session<'_> {
                     if last_heard.elapsed() > self.keepalive + REPLY_TIMEOUT {
                         return "the herd stopped answering";
                     }
-                    if let Err(why) = send(&mut write, "EVENTS\n").await {
+                    if let Err(why) = send(&mut write, &[Request::Events]).await {
                         return why;
                     }
                     continue;
@@ -171,7 +172,7 @@ impl Session<'_> {
                     }
                 }
                 Reply::Ping => {
-                    if let Err(why) = send(&mut write, "PONG\n").await {
+                    if let Err(why) = write_all(&mut write, PONG_LINE).await {
                         return why;
                     }
                 }
@@ -187,8 +188,8 @@ impl Session<'_> {
         &mut self,
         lines: &mut Lines,
         write: &mut OwnedWriteHalf,
-    ) -> Result<String, &'static str> {
-        send(write, "TEAMS\nEVENTS\n").await?;
+    ) -> Result<Vec<Request>, &'static str> {
+        send(write, &[Request::Teams, Request::Events]).await?;
         let Reply::Teams(teams) = expect(lines).await? else {
             return Err("unexpected reply to TEAMS");
         };
@@ -199,7 +200,8 @@ impl Session<'_> {
         let names: Vec<String> = events.iter().chain(&teams).cloned().collect();
         self.herd.set_catalog(Catalog { teams, events });
         if !names.is_empty() {
-            let out = format!("SUBSCRIBE {}\n{rereads}", names.join(" "));
+            let subscribe = std::iter::once(Request::Subscribe(names.clone()));
+            let out: Vec<Request> = subscribe.chain(rereads.iter().cloned()).collect();
             send(write, &out).await?;
         }
         info!(names = names.len(), "subscribed to every event and team");
@@ -213,16 +215,22 @@ impl Session<'_> {
 }
 
 /// `SCORE` of every event and `TALLY` of every team.
-fn rereads(teams: &[String], events: &[String]) -> String {
-    let scores = events.iter().map(|e| format!("SCORE {e}\n"));
+fn rereads(teams: &[String], events: &[String]) -> Vec<Request> {
+    let scores = events.iter().cloned().map(Request::Score);
     scores
-        .chain(teams.iter().map(|t| format!("TALLY {t}\n")))
+        .chain(teams.iter().cloned().map(Request::Tally))
         .collect()
 }
 
-/// Writes `text` in one write, under [`WRITE_TIMEOUT`].
-async fn send(write: &mut OwnedWriteHalf, text: &str) -> Result<(), &'static str> {
-    match tokio::time::timeout(WRITE_TIMEOUT, write.write_all(text.as_bytes())).await {
+/// Writes `requests` in one write, under [`WRITE_TIMEOUT`].
+async fn send(write: &mut OwnedWriteHalf, requests: &[Request]) -> Result<(), &'static str> {
+    let bytes = Request::encode_all(requests).map_err(|_| "a name cannot be sent to the herd")?;
+    write_all(write, &bytes).await
+}
+
+/// Writes `bytes` in one write, under [`WRITE_TIMEOUT`].
+async fn write_all(write: &mut OwnedWriteHalf, bytes: &[u8]) -> Result<(), &'static str> {
+    match tokio::time::timeout(WRITE_TIMEOUT, write.write_all(bytes)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err("write to the herd failed"),
         Err(_) => Err("write to the herd timed out"),

@@ -116,16 +116,17 @@ async fn an_unknown_server_name_exits_with_status_2() {
         "[servers.Goloman]\naddr = \"127.0.0.1:1\"\npeer_addr = \"127.0.0.1:2\"\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_facade"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_facade"));
+    command
         .args(["--herd", "Welsh", "--topology", topology.to_str().unwrap()])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(WAIT, output)
-        .await
-        .expect("facade did not exit in time")
-        .unwrap();
+        .current_dir(dir.path());
+    // A blocking `waitpid` on a thread of its own, not tokio's SIGCHLD wait.
+    let output = tokio::task::spawn_blocking(move || {
+        base::process::output_within("facade", &mut command, WAIT)
+    })
+    .await
+    .unwrap()
+    .expect("facade did not exit in time");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Welsh"), "{stderr}");

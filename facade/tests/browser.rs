@@ -71,14 +71,47 @@ async fn until(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_scoreboard_shows_current_values_and_a_set_score_appears_without_reload() {
-    let Some(chromium) = cdp::find_chromium() else {
+/// The Chromium binary; `None`, after saying the test is skipped, where it
+/// is not installed. Under `CI=true` a missing Chromium fails the test.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let chromium = cdp::find_chromium();
+    if chromium.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but chromium is not installed (apt-get install chromium)"
         );
         eprintln!("SKIPPED: chromium is not installed (apt-get install chromium)");
+    }
+    chromium
+}
+
+/// Opens `/herd` on the facade at `addr` and waits until it shows both
+/// servers with their link up, Goloman first; saves a screenshot.
+async fn herd_page_shows_both_servers(browser: &mut Browser, addr: std::net::SocketAddr) {
+    let herd_page = browser.open(&format!("http://{addr}/herd")).await;
+    let servers = until(
+        browser,
+        &herd_page,
+        "[...document.querySelectorAll('[data-addr]')].map(c => c.textContent)",
+        "both servers with their link up",
+        |v| {
+            v.as_array().is_some_and(|cards| {
+                cards.len() == 2 && cards.iter().all(|c| c.as_str().unwrap().contains("up"))
+            })
+        },
+    )
+    .await;
+    assert!(
+        servers[0].as_str().unwrap().contains("Goloman"),
+        "{servers}"
+    );
+    let shot = browser.screenshot(&herd_page).await;
+    std::fs::write(artefacts().join("herd.png"), &shot).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scoreboard_shows_current_values_and_a_set_score_appears_without_reload() {
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let herd = InProcessHerd::start(&["Goloman", "Hands"], &[("Goloman", "Hands")]).await;
@@ -142,34 +175,19 @@ async fn the_scoreboard_shows_current_values_and_a_set_score_appears_without_rel
     let shot = browser.screenshot(&page).await;
     std::fs::write(artefacts().join("scoreboard.png"), &shot).unwrap();
 
-    let herd_page = browser.open(&format!("http://{addr}/herd")).await;
-    let servers = until(
-        &mut browser,
-        &herd_page,
-        "[...document.querySelectorAll('[data-addr]')].map(c => c.textContent)",
-        "both servers with their link up",
-        |v| {
-            v.as_array().is_some_and(|cards| {
-                cards.len() == 2 && cards.iter().all(|c| c.as_str().unwrap().contains("up"))
-            })
-        },
-    )
-    .await;
-    assert!(
-        servers[0].as_str().unwrap().contains("Goloman"),
-        "{servers}"
-    );
-    let shot = browser.screenshot(&herd_page).await;
-    std::fs::write(artefacts().join("herd.png"), &shot).unwrap();
+    herd_page_shows_both_servers(&mut browser, addr).await;
 
     facade.stop().await;
-    let down = until(
-        &mut browser,
-        &page,
-        READ_BOARD,
-        "the reconnecting mark",
-        |v| v["stream"] == json!("reconnecting"),
-    )
+    page_marks_reconnecting_and_keeps_values(&mut browser, &page).await;
+    herd.stop().await;
+}
+
+/// The page on `session`, whose facade has stopped, says it is
+/// reconnecting and still shows the last curling score.
+async fn page_marks_reconnecting_and_keeps_values(browser: &mut Browser, session: &str) {
+    let down = until(browser, session, READ_BOARD, "the reconnecting mark", |v| {
+        v["stream"] == json!("reconnecting")
+    })
     .await;
     assert!(
         down["status"].as_str().unwrap().contains("reconnecting"),
@@ -180,5 +198,4 @@ async fn the_scoreboard_shows_current_values_and_a_set_score_appears_without_rel
         json!({"Gaul": 9, "Rome": 7}),
         "values stay shown"
     );
-    herd.stop().await;
 }

@@ -2,135 +2,18 @@
 //! how they convert, and that every failure becomes a quick legacy-shaped
 //! answer that never contains the key.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
-use base::topology::{PlacesConfig, ProviderKind};
-use herd::places::Places;
-use proto::coords::Coords;
+use axum::http::{Method, StatusCode};
+use base::topology::ProviderKind;
 use serde_json::{Value, json};
 
-/// A key distinctive enough that finding it anywhere in a reply is a leak.
-const KEY: &str = "KEY-s3cr3t-0123456789";
+/// The fake upstream the providers are pointed at.
+#[path = "common/fake_places.rs"]
+mod fake_places;
 
-const UCLA: Coords = Coords {
-    lat: 34.068931,
-    lng: -118.445127,
-};
-
-/// One request as the fake upstream saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-/// What the fake upstream answers.
-#[derive(Clone)]
-struct Answer {
-    status: StatusCode,
-    body: String,
-    delay: Duration,
-    location: Option<&'static str>,
-}
-
-impl Answer {
-    fn json(status: StatusCode, body: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: body.into(),
-            delay: Duration::ZERO,
-            location: None,
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Fake {
-    answer: Answer,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-/// Starts a fake upstream answering every request with `answer`.
-async fn fake_upstream(answer: Answer) -> anyhow::Result<(SocketAddr, Arc<Mutex<Vec<Seen>>>)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("bind fake upstream")?;
-    let addr = listener.local_addr()?;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let state = Fake {
-        answer,
-        seen: seen.clone(),
-    };
-    let app = Router::new().fallback(handle).with_state(state);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok((addr, seen))
-}
-
-async fn handle(
-    State(fake): State<Fake>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, HeaderMap, String) {
-    // Lock held only to push, never across an await.
-    if let Ok(mut seen) = fake.seen.lock() {
-        seen.push(Seen {
-            method,
-            uri,
-            headers,
-            body,
-        });
-    }
-    tokio::time::sleep(fake.answer.delay).await;
-    let mut out = HeaderMap::new();
-    out.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
-    if let Some(location) = fake.answer.location {
-        out.insert(header::LOCATION, header::HeaderValue::from_static(location));
-    }
-    (fake.answer.status, out, fake.answer.body.clone())
-}
-
-fn places(provider: ProviderKind, addr: SocketAddr, timeout_ms: u64) -> anyhow::Result<Places> {
-    let config = PlacesConfig {
-        provider,
-        base_url: Some(format!("http://{addr}")),
-        timeout_ms,
-    };
-    Places::new(&config, Some(KEY.to_owned())).context("build provider")
-}
-
-fn status_of(reply: &str) -> anyhow::Result<String> {
-    let value: Value = serde_json::from_str(reply).context("reply is JSON")?;
-    Ok(value["status"].as_str().context("status")?.to_owned())
-}
-
-fn seen_one(seen: &Arc<Mutex<Vec<Seen>>>) -> Seen {
-    let seen = seen.lock().expect("fake upstream lock");
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    seen[0].clone()
-}
-
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    let query = uri.query().unwrap_or("");
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.replace("%2C", ",")))
-        .collect()
-}
+use fake_places::{Answer, KEY, UCLA, fake_upstream, places, query_pairs, seen_one, status_of};
 
 const LEGACY_FIVE: &str = r#"{
   "html_attributions": [],

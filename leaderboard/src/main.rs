@@ -48,9 +48,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
-    let listener = tokio::net::TcpListener::bind(&cli.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cli.listen))?;
+    let (listener, _) = base::service::bind(&cli.listen).await?;
     match &cli.redis {
         Some(url) => {
             let store = RedisStore::connect(url, &cli.redis_prefix)

@@ -6,9 +6,12 @@
 //! named set of them. Nothing here waits without a deadline:
 //! [`wait_ready`] (async) and [`wait_ready_blocking`] probe until a process
 //! is ready, failing early, with the tail of its standard error, if it
-//! exits; [`output_within`] runs a command to its end or kills it.
+//! exits; [`output_within`] runs a command to its end or kills it, and
+//! [`Supervised::first_line`] waits for what a server started on port 0
+//! prints first (where it listens).
 //! [`usage`] reads a process's CPU time and resident memory from `/proc`.
 
+mod announce;
 mod error;
 mod group;
 mod ready;
@@ -18,6 +21,7 @@ mod usage;
 #[cfg(test)]
 mod tests;
 
+pub use announce::{FIRST_LINE_SCAN, first_line};
 pub use error::ProcessError;
 pub use group::Processes;
 pub use ready::{POLL, Watched, wait_ready, wait_ready_blocking};

@@ -37,6 +37,9 @@ pub struct Supervised {
     /// Where its standard error goes, when that is a file: quoted when it
     /// exits early.
     stderr: Option<PathBuf>,
+    /// Where its standard output goes, when that is a file: its first line
+    /// says where it listens ([`Supervised::first_line`]).
+    stdout: Option<PathBuf>,
 }
 
 impl Supervised {
@@ -52,6 +55,7 @@ impl Supervised {
             name: name.to_owned(),
             child,
             stderr: None,
+            stdout: None,
         })
     }
 
@@ -73,17 +77,23 @@ impl Supervised {
                 }),
             }
         };
-        let (stdout, _) = create("stdout")?;
+        let (stdout, stdout_path) = create("stdout")?;
         let (stderr, stderr_path) = create("stderr")?;
         command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
         let mut process = Self::spawn(name, command)?;
         process.stderr = Some(stderr_path);
+        process.stdout = Some(stdout_path);
         Ok(process)
     }
 
     /// The name it was started as.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The file its standard output goes to, when it is one.
+    pub fn stdout_path(&self) -> Option<&Path> {
+        self.stdout.as_deref()
     }
 
     /// Its process id.

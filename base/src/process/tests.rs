@@ -208,3 +208,33 @@ fn a_child_has_usage_while_it_runs() {
     let usage = process.usage().unwrap();
     assert!(usage.rss > 0);
 }
+
+#[tokio::test]
+async fn the_first_line_is_read_once_it_is_whole_and_an_exit_ends_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "printf 'srv listening on'; sleep 0.3; echo ' 127.0.0.1:9'; sleep 30";
+    let mut process = Supervised::spawn_logged("srv", &mut sh(script), dir.path()).unwrap();
+    let line = process.first_line(WAIT).await.unwrap();
+    assert_eq!(line, "srv listening on 127.0.0.1:9");
+
+    let mut quiet = Supervised::spawn_logged("quiet", &mut sh("exit 4"), dir.path()).unwrap();
+    let error = quiet.first_line(WAIT).await.unwrap_err();
+    assert!(matches!(error, ProcessError::Exited { .. }), "{error}");
+    let mut unlogged = sleeper();
+    let error = unlogged.first_line(WAIT).await.unwrap_err();
+    assert!(matches!(error, ProcessError::NotReady { .. }), "{error}");
+}
+
+#[test]
+fn only_a_complete_first_line_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.stdout");
+    assert_eq!(first_line(&path), None);
+    std::fs::write(&path, "baseline listening on 127.0").unwrap();
+    assert_eq!(first_line(&path), None);
+    std::fs::write(&path, "baseline listening on 127.0.0.1:9\nmore\n").unwrap();
+    assert_eq!(
+        first_line(&path).as_deref(),
+        Some("baseline listening on 127.0.0.1:9")
+    );
+}

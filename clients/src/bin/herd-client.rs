@@ -16,8 +16,9 @@ use clap::{Parser, Subcommand};
 
 use clients::exchange::{Timeouts, exchange};
 use clients::flags::seconds;
-use clients::protocol::{format_posix, iamat, now_nanos, whatsat};
 use clients::topology;
+use proto::client::{IAmAt, WhatsAt};
+use proto::timestamp::{format_posix, now_nanos};
 
 /// Send one command to a herd server and print its reply.
 #[derive(Debug, Parser)]
@@ -79,7 +80,7 @@ impl Command {
             } => {
                 let time = time.clone().unwrap_or_else(|| format_posix(now_nanos()));
                 check_fields(&[client, coords, &time])?;
-                iamat(client, coords, &time)
+                IAmAt::line(client, coords, &time)
             }
             Command::Whatsat {
                 client,
@@ -87,7 +88,7 @@ impl Command {
                 bound,
             } => {
                 check_fields(&[client, radius_km, bound])?;
-                whatsat(client, radius_km, bound)
+                WhatsAt::line(client, radius_km, bound)
             }
             Command::Raw { line } => format!("{line}\n"),
         })

@@ -67,6 +67,20 @@ enum Mode {
     },
 }
 
+/// What either mode needs: where it reads, how it prints and logs.
+struct Tablet {
+    /// The dispatcher's assignment, with `--dispatcher`.
+    assigned: Option<Assigned>,
+    /// The facade it talks to (the assigned one, or `--facade`).
+    facade: Facade,
+    /// That facade's base URL, for what it prints.
+    front_end: String,
+    /// `[tablet NAME] `, before every line it prints.
+    prefix: String,
+    /// Its latency file.
+    log: LatencyLog,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -86,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let front_end = assigned
         .as_ref()
-        .map_or(args.facade.as_str(), Assigned::url);
+        .map_or(args.facade.clone(), |a| a.url().to_owned());
     let mode = match args.mode {
         Mode::Pull { .. } => "pull",
         Mode::Push { .. } => "push",
@@ -96,7 +110,13 @@ async fn main() -> anyhow::Result<()> {
         .join(format!("tablet-{}-{mode}.latency", args.name));
     let log =
         LatencyLog::open(&log_path).with_context(|| format!("opening {}", log_path.display()))?;
-    let prefix = format!("[tablet {}] ", args.name);
+    let tablet = Tablet {
+        assigned,
+        facade,
+        front_end,
+        prefix: format!("[tablet {}] ", args.name),
+        log,
+    };
     match args.mode {
         Mode::Pull {
             every,
@@ -104,72 +124,105 @@ async fn main() -> anyhow::Result<()> {
             events,
             rounds,
         } => {
-            anyhow::ensure!(
-                every > 0.0 && every.is_finite(),
-                "--every must be a positive number of seconds"
-            );
-            println!("{prefix}pulling every {every}s from {front_end}");
-            let follow = pull::Follow { teams, events };
-            let source = match assigned.clone() {
-                Some(assigned) => pull::Source::Dispatched(assigned),
-                None => pull::Source::Fixed(facade),
-            };
-            tokio::select! {
-                () = pull::run(source, follow, Duration::from_secs_f64(every), rounds, prefix, log) => {}
-                () = clients::signal::shutdown() => {}
-            }
+            tablet
+                .pull(every, pull::Follow { teams, events }, rounds)
+                .await
         }
         Mode::Push {
             listen,
             events,
             teams,
-        } => {
-            let events = events.unwrap_or_else(|| match teams.is_empty() {
-                true => vec!["curling".to_owned()],
-                false => Vec::new(),
-            });
-            let (listener, addr) = push::bind(listen)
-                .await
-                .context("binding the push listener")?;
-            let serving = tokio::spawn(push::serve(listener, prefix.clone(), log));
-            if let Some(given) = assigned.clone() {
-                println!("{prefix}listening on {addr}; front end {front_end}");
-                let follow = dispatcher::keep_registered(given, addr.to_string(), events, prefix);
-                tokio::select! {
-                    result = serving => result.context("push listener")?.context("serving pushes")?,
-                    () = follow => {}
-                    () = clients::signal::shutdown() => {}
-                }
-                return release(assigned.as_ref()).await;
-            }
-            for event in &events {
-                facade
-                    .register(&addr.to_string(), event)
-                    .await
-                    .with_context(|| format!("registering for {event}"))?;
-            }
-            for team in &teams {
-                facade
-                    .register_medals(&addr.to_string(), team)
-                    .await
-                    .with_context(|| format!("registering for {team}'s medals"))?;
-            }
-            let followed: Vec<String> = events
-                .iter()
-                .cloned()
-                .chain(teams.iter().map(|t| format!("medals of {t}")))
-                .collect();
-            println!(
-                "{prefix}listening on {addr} for pushes of {}",
-                followed.join(", ")
-            );
+        } => tablet.push(listen, events, teams).await,
+    }
+}
+
+impl Tablet {
+    /// Polls every `every` seconds until `rounds` are done or a signal.
+    async fn pull(
+        self,
+        every: f64,
+        follow: pull::Follow,
+        rounds: Option<u64>,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            every > 0.0 && every.is_finite(),
+            "--every must be a positive number of seconds"
+        );
+        let prefix = self.prefix;
+        println!("{prefix}pulling every {every}s from {}", self.front_end);
+        let source = match self.assigned.clone() {
+            Some(assigned) => pull::Source::Dispatched(assigned),
+            None => pull::Source::Fixed(self.facade),
+        };
+        let period = Duration::from_secs_f64(every);
+        tokio::select! {
+            () = pull::run(source, follow, period, rounds, prefix, self.log) => {}
+            () = clients::signal::shutdown() => {}
+        }
+        release(self.assigned.as_ref()).await
+    }
+
+    /// Listens on `listen`, registers for `events` (curling if neither
+    /// events nor teams are given) and `teams`' medals, and prints each
+    /// push until a signal.
+    async fn push(
+        self,
+        listen: SocketAddr,
+        events: Option<Vec<String>>,
+        teams: Vec<String>,
+    ) -> anyhow::Result<()> {
+        let Tablet {
+            assigned,
+            facade,
+            front_end,
+            prefix,
+            log,
+        } = self;
+        let events = events.unwrap_or_else(|| match teams.is_empty() {
+            true => vec!["curling".to_owned()],
+            false => Vec::new(),
+        });
+        let (listener, addr) = push::bind(listen)
+            .await
+            .context("binding the push listener")?;
+        let serving = tokio::spawn(push::serve(listener, prefix.clone(), log));
+        if let Some(given) = assigned.clone() {
+            println!("{prefix}listening on {addr}; front end {front_end}");
+            let follow = dispatcher::keep_registered(given, addr.to_string(), events, prefix);
             tokio::select! {
                 result = serving => result.context("push listener")?.context("serving pushes")?,
+                () = follow => {}
                 () = clients::signal::shutdown() => {}
             }
+            return release(assigned.as_ref()).await;
         }
+        for event in &events {
+            facade
+                .register(&addr.to_string(), event)
+                .await
+                .with_context(|| format!("registering for {event}"))?;
+        }
+        for team in &teams {
+            facade
+                .register_medals(&addr.to_string(), team)
+                .await
+                .with_context(|| format!("registering for {team}'s medals"))?;
+        }
+        let followed: Vec<String> = events
+            .iter()
+            .cloned()
+            .chain(teams.iter().map(|t| format!("medals of {t}")))
+            .collect();
+        println!(
+            "{prefix}listening on {addr} for pushes of {}",
+            followed.join(", ")
+        );
+        tokio::select! {
+            result = serving => result.context("push listener")?.context("serving pushes")?,
+            () = clients::signal::shutdown() => {}
+        }
+        Ok(())
     }
-    release(assigned.as_ref()).await
 }
 
 /// Frees the tablet's assignment at the dispatcher, if it has one.

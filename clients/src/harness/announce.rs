@@ -4,20 +4,14 @@
 //! (`facade listening on http://ADDR (herd ...)`); [`wait_announced`]
 //! reads it.
 
-use std::fs::File;
-use std::io::Read;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::Path;
 
 use anyhow::Context;
-use base::process::{Supervised, wait_ready};
+use base::process::Supervised;
 use tokio::net::TcpListener;
 
 use super::START_TIMEOUT;
-
-/// Bytes read from the start of an output file to find its first line.
-const FIRST_LINE_SCAN: u64 = 4 * 1024;
 
 /// Binds `addr`, then prints `<who> listening on <ADDR>` with the address
 /// bound, as the first line of standard output, flushed at once.
@@ -33,31 +27,17 @@ pub async fn listen(who: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> 
 }
 
 /// Waits up to [`START_TIMEOUT`] for `process` (started with its output
-/// in `dir`) to print its first line, and reads the address after `prefix`
-/// in it; fails at once, quoting its stderr, if the process exits.
-pub async fn wait_announced(
-    process: &mut Supervised,
-    dir: &Path,
-    prefix: &str,
-) -> anyhow::Result<SocketAddr> {
-    let name = process.name().to_owned();
-    let stdout = dir.join(format!("{name}.stdout"));
-    let what = format!("{name} printed no address");
-    let line = wait_ready(&what, START_TIMEOUT, process, async || first_line(&stdout)).await?;
-    listening_addr(&line, prefix)
-        .with_context(|| format!("{name}'s first line is not an address: {line:?}"))
-}
-
-/// The first line of the file at `path`, once it is complete.
-pub fn first_line(path: &Path) -> Option<String> {
-    let mut text = String::new();
-    File::open(path)
-        .ok()?
-        .take(FIRST_LINE_SCAN)
-        .read_to_string(&mut text)
-        .ok()?;
-    let (line, _) = text.split_once('\n')?;
-    Some(line.to_owned())
+/// in files, [`Supervised::spawn_logged`]) to print its first line, and
+/// reads the address after `prefix` in it; fails at once, quoting its
+/// stderr, if the process exits.
+pub async fn wait_announced(process: &mut Supervised, prefix: &str) -> anyhow::Result<SocketAddr> {
+    let line = process.first_line(START_TIMEOUT).await?;
+    listening_addr(&line, prefix).with_context(|| {
+        format!(
+            "{}'s first line is not an address: {line:?}",
+            process.name()
+        )
+    })
 }
 
 /// The address in `<prefix><ADDR>[ anything]`, where `prefix` is
@@ -99,20 +79,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn only_a_complete_first_line_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.stdout");
-        assert_eq!(first_line(&path), None);
-        std::fs::write(&path, "baseline listening on 127.0").unwrap();
-        assert_eq!(first_line(&path), None);
-        std::fs::write(&path, "baseline listening on 127.0.0.1:9\nmore\n").unwrap();
-        assert_eq!(
-            first_line(&path).as_deref(),
-            Some("baseline listening on 127.0.0.1:9")
-        );
-    }
-
     fn sh(script: &str) -> std::process::Command {
         let mut command = std::process::Command::new("sh");
         command.arg("-c").arg(script);
@@ -124,7 +90,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = "echo 'x listening on 127.0.0.1:9 (more)'; exec sleep 30";
         let mut process = Supervised::spawn_logged("x", &mut sh(script), dir.path()).unwrap();
-        let addr = wait_announced(&mut process, dir.path(), "x listening on ")
+        let addr = wait_announced(&mut process, "x listening on ")
             .await
             .unwrap();
         assert_eq!(addr, "127.0.0.1:9".parse().unwrap());
@@ -135,7 +101,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = "echo 'cannot bind' >&2; exit 1";
         let mut process = Supervised::spawn_logged("x", &mut sh(script), dir.path()).unwrap();
-        let err = wait_announced(&mut process, dir.path(), "x listening on ")
+        let err = wait_announced(&mut process, "x listening on ")
             .await
             .unwrap_err()
             .to_string();
@@ -149,7 +115,7 @@ mod tests {
         let mut process =
             Supervised::spawn_logged("x", &mut sh("echo hello; exec sleep 30"), dir.path())
                 .unwrap();
-        let err = wait_announced(&mut process, dir.path(), "x listening on ")
+        let err = wait_announced(&mut process, "x listening on ")
             .await
             .unwrap_err()
             .to_string();

@@ -38,7 +38,7 @@ impl Baseline {
             .args([SUBCOMMAND, "--addr", "127.0.0.1:0"])
             .args(args);
         let mut process = Supervised::spawn_logged(WHO, &mut command, dir)?;
-        let addr = wait_announced(&mut process, dir, LISTENING).await?;
+        let addr = wait_announced(&mut process, LISTENING).await?;
         Ok(Self { addr, process })
     }
 

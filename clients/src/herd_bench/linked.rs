@@ -8,7 +8,9 @@ use crate::connection::Connection;
 use crate::harness::START_TIMEOUT;
 use crate::harness::herd::Herd;
 use crate::herd_bench::probe::poll_until_known;
-use crate::protocol::{Shape, format_posix, iamat, is_at, now_nanos};
+use proto::client::IAmAt;
+use proto::reply::frame::{Shape, is_at};
+use proto::timestamp::{format_posix, now_nanos};
 
 /// Reports one location at each server of `herd` and waits until every
 /// other server knows it, failing after [`START_TIMEOUT`].
@@ -18,7 +20,7 @@ pub async fn wait_floods(herd: &mut Herd) -> anyhow::Result<()> {
     for (name, addr) in &addrs {
         let client = format!("bench-ready-{name}");
         let mut conn = Connection::connect(*addr).await?;
-        let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
+        let line = IAmAt::line(&client, super::COORDS, &format_posix(now_nanos()));
         let reply = conn.request(line.as_bytes(), Shape::Line).await?;
         if !is_at(&reply) {
             bail!(

@@ -18,7 +18,9 @@ use tokio::time::Instant;
 
 use crate::connection::Connection;
 use crate::harness::window::{Throughput, Window};
-use crate::protocol::{Shape, format_posix, is_at, now_nanos};
+use proto::client::IAmAt;
+use proto::reply::frame::{Shape, is_at};
+use proto::timestamp::{format_posix, now_nanos};
 
 /// The shape of a load run.
 #[derive(Debug, Clone)]
@@ -136,16 +138,12 @@ async fn drive(
     let mut result = LoadResult::default();
     let mut in_flight: VecDeque<Instant> = VecDeque::with_capacity(window);
     let mut out = Vec::with_capacity(window * 80);
-    let mut last_time = 0u128;
+    let mut last_time = 0i128;
     let mut turn = clients.iter().cycle();
     let mut push = |out: &mut Vec<u8>, in_flight: &mut VecDeque<Instant>| {
         last_time = now_nanos().max(last_time + 1);
         let client = turn.next().expect("a connection reports for a client");
-        let line = format!(
-            "IAMAT {client} {} {}\n",
-            super::COORDS,
-            format_posix(last_time)
-        );
+        let line = IAmAt::line(client, super::COORDS, &format_posix(last_time));
         out.extend_from_slice(line.as_bytes());
         in_flight.push_back(Instant::now());
     };

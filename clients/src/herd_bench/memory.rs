@@ -21,7 +21,13 @@ use tokio::time::Instant;
 
 use super::COORDS;
 use crate::connection::Connection;
-use crate::protocol::Shape;
+use proto::client::{Command, IAmAt, StatusQuery};
+use proto::reply::Status;
+use proto::reply::frame::Shape;
+use proto::timestamp::format_posix;
+
+/// Nanoseconds in a second, to build each report's time.
+const NANOS_PER_SEC: i128 = 1_000_000_000;
 
 /// Bytes in each client ID this measurement reports.
 pub const ID_LEN: usize = 24;
@@ -149,10 +155,8 @@ async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
             });
             let mut chunk = String::new();
             for n in mine {
-                chunk.push_str(&format!(
-                    "IAMAT {} {COORDS} 1000000000.{n:09}\n",
-                    client_id(n)
-                ));
+                let time = format_posix(1_000_000_000 * NANOS_PER_SEC + n as i128);
+                chunk.push_str(&IAmAt::line(&client_id(n), COORDS, &time));
                 if chunk.len() > 64 * 1024 {
                     write.write_all(chunk.as_bytes()).await?;
                     chunk.clear();
@@ -171,9 +175,11 @@ async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
 /// The server's `STATUS`, as JSON.
 async fn status(addr: SocketAddr) -> anyhow::Result<serde_json::Value> {
     let mut conn = Connection::connect(addr).await?;
-    let reply = conn.request(b"STATUS\n", Shape::Line).await?;
-    let json = reply
-        .strip_prefix(b"STATUS ")
+    let reply = conn
+        .request(&Command::Status(StatusQuery).to_bytes(), Shape::Line)
+        .await?;
+    let line = reply.strip_suffix(b"\n").unwrap_or(&reply);
+    let json = Status::json_text(line)
         .with_context(|| format!("not a STATUS reply: {:?}", String::from_utf8_lossy(&reply)))?;
     Ok(serde_json::from_slice(json)?)
 }

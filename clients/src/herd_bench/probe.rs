@@ -12,7 +12,9 @@ use tokio::time::{Instant, sleep};
 use crate::connection::Connection;
 use crate::exchange::{Timeouts, exchange};
 use crate::harness::stats::nanos;
-use crate::protocol::{Shape, format_posix, iamat, is_at, is_invalid, now_nanos, whatsat};
+use proto::client::{IAmAt, WhatsAt};
+use proto::reply::frame::{Shape, is_at, is_invalid};
+use proto::timestamp::{format_posix, now_nanos};
 
 /// Longest a location may take to cross the herd before a sample counts as missed.
 pub const FLOOD_DEADLINE: Duration = Duration::from_secs(2);
@@ -57,7 +59,7 @@ pub async fn grader_style(
     };
     let mut latencies = Vec::with_capacity(samples);
     for i in 0..samples {
-        let line = iamat(
+        let line = IAmAt::line(
             &format!("{prefix}-{i}"),
             super::COORDS,
             &format_posix(now_nanos()),
@@ -85,7 +87,7 @@ pub async fn poll_until_known(
     deadline: Instant,
     misses: &mut Vec<u64>,
 ) -> anyhow::Result<Option<u64>> {
-    let line = whatsat(client, "1", "1");
+    let line = WhatsAt::line(client, "1", "1");
     for polls in 1..=MAX_POLLS {
         let start = Instant::now();
         let reply = conn.request(line.as_bytes(), Shape::Whatsat).await?;
@@ -140,7 +142,7 @@ pub async fn flood(
     let mut result = FloodResult::default();
     for i in 0..samples {
         let client = format!("{prefix}-{i}");
-        let line = iamat(&client, super::COORDS, &format_posix(now_nanos()));
+        let line = IAmAt::line(&client, super::COORDS, &format_posix(now_nanos()));
         let start = Instant::now();
         source.send(line.as_bytes()).await?;
         let deadline = start + FLOOD_DEADLINE;
@@ -188,14 +190,14 @@ pub async fn whatsat_latency(
     client: &str,
 ) -> anyhow::Result<WhatsatResult> {
     let mut conn = Connection::connect(addr).await?;
-    let line = iamat(client, WHATSAT_COORDS, &format_posix(now_nanos()));
+    let line = IAmAt::line(client, WHATSAT_COORDS, &format_posix(now_nanos()));
     let reply = conn.request(line.as_bytes(), Shape::Line).await?;
     ensure!(
         is_at(&reply),
         "IAMAT got {:?}",
         String::from_utf8_lossy(&reply)
     );
-    let line = whatsat(client, WHATSAT_RADIUS, WHATSAT_BOUND);
+    let line = WhatsAt::line(client, WHATSAT_RADIUS, WHATSAT_BOUND);
     let mut result = WhatsatResult::default();
     for _ in 0..samples {
         let start = Instant::now();
@@ -217,7 +219,7 @@ pub async fn whatsat_latency(
 /// on `conn`), or `None` if it does not know the client.
 async fn held_at_line(conn: &mut Connection, client: &str) -> anyhow::Result<Option<Bytes>> {
     let reply = conn
-        .request(whatsat(client, "1", "1").as_bytes(), Shape::Whatsat)
+        .request(WhatsAt::line(client, "1", "1").as_bytes(), Shape::Whatsat)
         .await?;
     if is_invalid(&reply) {
         return Ok(None);

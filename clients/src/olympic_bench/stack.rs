@@ -70,7 +70,7 @@ impl Stack {
             .arg("--log-dir")
             .arg(dir);
         let mut facade_process = Supervised::spawn_logged("facade", &mut command, dir)?;
-        let facade = wait_announced(&mut facade_process, dir, LISTENING).await?;
+        let facade = wait_announced(&mut facade_process, LISTENING).await?;
         Ok(Self {
             herd,
             facade,

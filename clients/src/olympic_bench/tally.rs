@@ -15,7 +15,10 @@ use tokio::time::{Instant, sleep};
 use super::{MEDAL, TEAM};
 use crate::connection::Connection;
 use crate::olympic::facade::Facade;
-use crate::protocol::Shape;
+use proto::client::{Command, Name, TallyQuery};
+use proto::medal::Medal;
+use proto::reply::Reply;
+use proto::reply::frame::Shape;
 
 /// How long the other herd servers get to catch up with the increments.
 pub const CONVERGE_WAIT: Duration = Duration::from_secs(5);
@@ -81,16 +84,14 @@ impl TallyCheck {
     }
 }
 
-/// The medal's count in a `TALLY <team> gold <n> silver <n> bronze <n>` line.
-pub fn parse_count(line: &str, medal: &str) -> Option<u64> {
-    let mut words = line.split_whitespace();
-    if words.next()? != "TALLY" {
+/// The medal's count in a `TALLY <team> gold <n> silver <n> bronze <n>`
+/// reply (terminator included or not), read by `proto`.
+pub fn parse_count(reply: &[u8], medal: &str) -> Option<u64> {
+    let line = reply.strip_suffix(b"\n").unwrap_or(reply);
+    let Some(Reply::Tally(tally)) = Reply::parse(line) else {
         return None;
-    }
-    let rest: Vec<&str> = words.skip(1).collect();
-    rest.chunks(2)
-        .find(|pair| pair.len() == 2 && pair[0] == medal)
-        .and_then(|pair| pair[1].parse().ok())
+    };
+    Some(tally.get(Medal::parse(medal)?))
 }
 
 /// The medal's count through the facade.
@@ -106,11 +107,13 @@ pub async fn via_facade(facade: &Facade) -> anyhow::Result<u64> {
 /// The medal's count at the herd server at `addr`.
 pub async fn at_server(addr: SocketAddr) -> anyhow::Result<u64> {
     let mut conn = Connection::connect(addr).await?;
-    let reply = conn
-        .request(format!("TALLY {TEAM}\n").as_bytes(), Shape::Line)
-        .await?;
-    let line = String::from_utf8_lossy(&reply);
-    parse_count(&line, MEDAL).with_context(|| format!("{addr} answered TALLY with {line:?}"))
+    let team = Name::new(TEAM).context("the team is one field")?;
+    let request = Command::Tally(TallyQuery { team }).to_bytes();
+    let reply = conn.request(&request, Shape::Line).await?;
+    parse_count(&reply, MEDAL).with_context(|| {
+        let line = String::from_utf8_lossy(&reply);
+        format!("{addr} answered TALLY with {line:?}")
+    })
 }
 
 /// Reads the counts after the load, waiting up to [`CONVERGE_WAIT`] for
@@ -141,12 +144,12 @@ mod tests {
 
     #[test]
     fn tally_lines_give_each_medal_count() {
-        let line = "TALLY Gaul gold 12 silver 3 bronze 0\n";
+        let line = b"TALLY Gaul gold 12 silver 3 bronze 0\n";
         assert_eq!(parse_count(line, "gold"), Some(12));
         assert_eq!(parse_count(line, "bronze"), Some(0));
         assert_eq!(parse_count(line, "tin"), None);
-        assert_eq!(parse_count("? TALLY Gaul", "gold"), None);
-        assert_eq!(parse_count("TALLY Gaul gold x", "gold"), None);
+        assert_eq!(parse_count(b"? TALLY Gaul", "gold"), None);
+        assert_eq!(parse_count(b"TALLY Gaul gold x", "gold"), None);
     }
 
     #[test]

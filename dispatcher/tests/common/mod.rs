@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use base::process::{Supervised, wait_ready};
+use base::process::Supervised;
 
 /// Real herd servers in this process, shared with the herd's tests.
 #[path = "../../../herd/tests/common/in_process.rs"]
@@ -93,20 +93,12 @@ impl DispatcherProcess {
             ])
             .args(extra);
         let mut process = Supervised::spawn_logged("dispatcher", &mut command, dir.path()).unwrap();
-        let stdout = dir.path().join("dispatcher.stdout");
-        let url = wait_ready(
-            "the dispatcher's listening line",
-            WAIT,
-            &mut process,
-            async || {
-                let text = std::fs::read_to_string(&stdout).ok()?;
-                let rest = text.strip_prefix("dispatcher listening on ")?;
-                rest.contains('\n')
-                    .then(|| rest.split_whitespace().next().unwrap().to_owned())
-            },
-        )
-        .await
-        .unwrap();
+        let line = process.first_line(WAIT).await.unwrap();
+        let url = line
+            .strip_prefix("dispatcher listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
         Self {
             _process: process,
             _dir: dir,

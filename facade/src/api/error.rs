@@ -67,6 +67,10 @@ impl From<LinkError> for ApiError {
                 "the connection to the herd was lost; a write may or may not have been applied",
             ),
             LinkError::Unexpected => (StatusCode::BAD_GATEWAY, "the herd sent an unexpected reply"),
+            LinkError::Unsendable => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the request cannot be written as a herd command",
+            ),
         };
         Self::new(status, message)
     }

@@ -12,7 +12,7 @@ use super::error::{ApiError, Segments};
 use super::tokens::{self, WriteQuery};
 use crate::board::Topic;
 use crate::catalog::Catalog;
-use crate::protocol::{AuthId, Medal, Reply, Request, Score, Tally};
+use crate::protocol::{AuthId, Medal, Reply, Request, Score, SetBy, Tally};
 use crate::push::{RegistryFull, parse_client_id};
 
 /// A JSON reply or a JSON error.
@@ -197,8 +197,8 @@ pub fn score_json(score: &Score) -> Value {
     json!({
         "event": score.event,
         "scores": scores,
-        "updated_at": score.at,
-        "updated_by": score.by,
+        "updated_at": score.set.as_ref().map(SetBy::at),
+        "updated_by": score.set.as_ref().map(|set| &set.server),
     })
 }
 

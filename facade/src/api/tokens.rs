@@ -160,6 +160,7 @@ async fn read_herd(
                 }
             }
             Ok(_) | Err(LinkError::Unexpected) => return Err(LinkError::Unexpected.into()),
+            Err(LinkError::Unsendable) => return Err(LinkError::Unsendable.into()),
             Err(error) => {
                 failures += 1;
                 last = error;

@@ -2,27 +2,33 @@
 //! of docs/PROTOCOL.md: TEAMS, EVENTS, VERSION, TALLY, SCORE, MEDAL, SETSCORE,
 //! SUBSCRIBE (with UPDATE lines), `PING` to subscribers and `PONG` taken
 //! silently, `DENIED` for a wrong id and `? line` for
-//! anything invalid. Several fakes can share one [`FakeState`], standing in
-//! for a converged herd: an update through one reaches the subscribers of all.
+//! anything invalid. Lines are read and written with `proto`'s types, as the
+//! herd reads and writes them. Several fakes can share one [`FakeState`],
+//! standing in for a converged herd: an update through one reaches the
+//! subscribers of all.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures::StreamExt;
+use proto::client::{Command, Invalid, KeepAlive, MedalWrite, Names, SetScoreWrite, Subscribe};
+use proto::codec::{Line, LineCodec};
+use proto::reply::{Reply, Score, SetBy, Tally, Target, View};
+use proto::timestamp::now_nanos;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_util::codec::{FramedRead, LinesCodec};
+use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 /// The Cacofonix id the fakes accept.
 pub const AUTH: &str = "Cacofonix-s3cret-id";
 
-/// When and by which server a score was set.
-type Stamp = (String, String);
+/// Longest line a fake reads, and longest client ID in it.
+const MAX_LINE: usize = 65536;
 
 /// Scores and tallies shared by one or more fake servers.
 pub struct FakeState {
@@ -31,9 +37,9 @@ pub struct FakeState {
     /// Gold, silver, bronze per team.
     tallies: HashMap<String, [u64; 3]>,
     /// Scores per event, with the time and server of the last write.
-    scores: HashMap<String, (Vec<i64>, Option<Stamp>)>,
-    /// Subscribed connections: names and their outgoing line queue.
-    subscribers: Vec<(Vec<String>, mpsc::UnboundedSender<String>)>,
+    scores: HashMap<String, (Vec<i64>, Option<SetBy>)>,
+    /// Subscribed connections: names and their outgoing reply queue.
+    subscribers: Vec<(Vec<String>, mpsc::UnboundedSender<Reply>)>,
     /// `PONG` lines received, which (like the real herd) get no reply.
     pub pongs: usize,
     /// Writes applied: the fake's version vector is `fake <writes>`.
@@ -78,28 +84,34 @@ impl FakeState {
             .cloned()
     }
 
-    fn tally_fields(&self, team: &str) -> String {
-        let [g, s, b] = self.tallies[team];
-        format!("{team} gold {g} silver {s} bronze {b}")
+    fn tally(&self, team: &str) -> Tally {
+        let [gold, silver, bronze] = self.tallies[team];
+        Tally {
+            team: team.to_owned(),
+            gold,
+            silver,
+            bronze,
+        }
     }
 
-    fn score_fields(&self, event: &str) -> String {
-        let (points, stamp) = &self.scores[event];
-        let mut line = event.to_owned();
-        for (team, p) in self.teams.iter().zip(points) {
-            line.push_str(&format!(" {team} {p}"));
+    fn score(&self, event: &str) -> Score {
+        let (points, set) = &self.scores[event];
+        Score {
+            event: event.to_owned(),
+            scores: self
+                .teams
+                .iter()
+                .cloned()
+                .zip(points.iter().copied())
+                .collect(),
+            set: set.clone(),
         }
-        match stamp {
-            Some((at, by)) => line.push_str(&format!(" at {at} by {by}")),
-            None => line.push_str(" at - by -"),
-        }
-        line
     }
 
-    fn notify(&mut self, name: &str, line: String) {
+    fn notify(&mut self, name: &str, reply: Reply) {
         self.subscribers.retain(|(names, tx)| {
             if names.iter().any(|n| n == name) {
-                tx.send(line.clone()).is_ok()
+                tx.send(reply.clone()).is_ok()
             } else {
                 !tx.is_closed()
             }
@@ -108,12 +120,10 @@ impl FakeState {
 
     /// Sets a score without telling subscribers, then tells them `LAGGED 1`.
     pub fn set_silently_then_lag(&mut self, event: &str, points: &[i64], by: &str) {
-        self.scores.insert(
-            event.to_owned(),
-            (points.to_vec(), Some((now(), by.to_owned()))),
-        );
+        self.scores
+            .insert(event.to_owned(), (points.to_vec(), Some(set_now(by))));
         for (_, tx) in &self.subscribers {
-            let _ = tx.send("LAGGED 1".to_owned());
+            let _ = tx.send(Reply::Lagged(1));
         }
     }
 
@@ -121,7 +131,7 @@ impl FakeState {
     /// quiet one.
     pub fn ping_subscribers(&mut self) {
         for (_, tx) in &self.subscribers {
-            let _ = tx.send("PING".to_owned());
+            let _ = tx.send(Reply::Ping);
         }
     }
 
@@ -132,10 +142,12 @@ impl FakeState {
     }
 }
 
-/// POSIX time with nine fraction digits.
-fn now() -> String {
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    format!("{}.{:09}", t.as_secs(), t.subsec_nanos())
+/// Set now, by server `by`.
+fn set_now(by: &str) -> SetBy {
+    SetBy {
+        time_ns: now_nanos(),
+        server: by.to_owned(),
+    }
 }
 
 /// One fake server.
@@ -224,33 +236,29 @@ struct Conn {
 impl Conn {
     async fn run(self, stream: TcpStream, stop: CancellationToken) {
         let (read, mut write) = stream.into_split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Reply>();
         let writer = tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                if write
-                    .write_all(format!("{line}\n").as_bytes())
-                    .await
-                    .is_err()
-                {
+            while let Some(reply) = rx.recv().await {
+                if write.write_all(&reply.to_bytes()).await.is_err() {
                     return;
                 }
             }
         });
-        let mut lines = FramedRead::new(read, LinesCodec::new_with_max_length(65536));
+        let mut lines = FramedRead::new(read, LineCodec::new(MAX_LINE));
         loop {
             let line = tokio::select! {
                 () = stop.cancelled() => break,
                 line = lines.next() => line,
             };
-            let Some(Ok(line)) = line else { break };
+            let Some(Ok(Line::Complete(line))) = line else {
+                break;
+            };
             if self.hang.load(Ordering::SeqCst) {
                 continue;
             }
-            if line == "PONG" {
-                self.state.lock().unwrap().pongs += 1;
+            let Some(reply) = self.apply(line, &tx) else {
                 continue;
-            }
-            let reply = self.apply(&line, &tx);
+            };
             if tx.send(reply).is_err() {
                 break;
             }
@@ -259,84 +267,92 @@ impl Conn {
         writer.abort();
     }
 
-    fn apply(&self, line: &str, tx: &mpsc::UnboundedSender<String>) -> String {
-        let invalid = format!("? {line}");
-        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+    /// The reply to one line; `None` for a `PONG`, which gets none.
+    fn apply(&self, line: Bytes, tx: &mpsc::UnboundedSender<Reply>) -> Option<Reply> {
+        let invalid = Reply::Invalid(Invalid::new(line.clone()));
         let mut st = self.state.lock().unwrap();
-        match fields.as_slice() {
-            ["TEAMS"] => format!("TEAMS {}", st.teams.join(" ")),
-            ["VERSION"] => format!("VERSION fake {}", st.writes),
-            ["EVENTS"] => format!("EVENTS {}", st.events.join(" ")),
-            ["TALLY", team] => match st.team(team) {
-                Some(team) => format!("TALLY {}", st.tally_fields(&team)),
-                None => invalid,
-            },
-            ["SCORE", event] => match st.event(event) {
-                Some(event) => format!("SCORE {}", st.score_fields(&event)),
-                None => invalid,
-            },
-            ["MEDAL", team, medal, auth] => {
-                let index = ["gold", "silver", "bronze"]
-                    .iter()
-                    .position(|m| m.eq_ignore_ascii_case(medal));
-                let (Some(team), Some(index)) = (st.team(team), index) else {
-                    return invalid;
-                };
-                if *auth != AUTH {
-                    return format!(
-                        "DENIED MEDAL {team} {}",
-                        ["gold", "silver", "bronze"][index]
-                    );
-                }
-                st.tallies.get_mut(&team).unwrap()[index] += 1;
-                st.writes += 1;
-                let fields = st.tally_fields(&team);
-                st.notify(&team, format!("UPDATE TALLY {fields}"));
-                format!("OK TALLY {fields}")
+        let reply = match Command::parse(line, MAX_LINE) {
+            Command::Names(Names::Teams) => Some(Reply::Teams(st.teams.clone())),
+            Command::Names(Names::Events) => Some(Reply::Events(st.events.clone())),
+            Command::Version(_) => Some(Reply::Version(proto::client::Version(vec![(
+                "fake".to_owned(),
+                st.writes,
+            )]))),
+            Command::Tally(query) => st
+                .team(query.team.as_str())
+                .map(|team| Reply::Tally(st.tally(&team))),
+            Command::Score(query) => st
+                .event(query.event.as_str())
+                .map(|event| Reply::Score(st.score(&event))),
+            Command::Medal(write) => self.medal(&mut st, &write),
+            Command::SetScore(write) => self.set_score(&mut st, &write),
+            Command::Subscribe(subscribe) => subscribe_to(&mut st, &subscribe, tx),
+            Command::KeepAlive(KeepAlive::Pong) => {
+                st.pongs += 1;
+                return None;
             }
-            ["SETSCORE", event, auth, pairs @ ..] => {
-                let Some(event) = st.event(event) else {
-                    return invalid;
-                };
-                if pairs.len() != 2 * st.teams.len() {
-                    return invalid;
-                }
-                let mut points = vec![None; st.teams.len()];
-                for pair in pairs.chunks(2) {
-                    let Some(team) = st.team(pair[0]) else {
-                        return invalid;
-                    };
-                    let Ok(p) = pair[1].parse::<i64>() else {
-                        return invalid;
-                    };
-                    let i = st.teams.iter().position(|t| *t == team).unwrap();
-                    if points[i].replace(p).is_some() {
-                        return invalid;
-                    }
-                }
-                if *auth != AUTH {
-                    return format!("DENIED SETSCORE {event}");
-                }
-                let points = points.into_iter().map(Option::unwrap).collect();
-                st.writes += 1;
-                st.scores
-                    .insert(event.clone(), (points, Some((now(), self.name.clone()))));
-                let fields = st.score_fields(&event);
-                st.notify(&event, format!("UPDATE SCORE {fields}"));
-                format!("OK SCORE {fields}")
-            }
-            ["SUBSCRIBE", names @ ..] if !names.is_empty() => {
-                let mut canonical = Vec::new();
-                for name in names {
-                    match st.event(name).or_else(|| st.team(name)) {
-                        Some(n) => canonical.push(n),
-                        None => return invalid,
-                    }
-                }
-                st.subscribers.push((canonical.clone(), tx.clone()));
-                format!("SUBSCRIBED {}", canonical.join(" "))
-            }
-            _ => invalid,
-        }
+            _ => None,
+        };
+        Some(reply.unwrap_or(invalid))
     }
+
+    /// `OK TALLY`, `DENIED MEDAL`, or `None` (invalid) for an unknown team.
+    fn medal(&self, st: &mut FakeState, write: &MedalWrite) -> Option<Reply> {
+        let team = st.team(write.team.as_str())?;
+        if write.auth.expose() != AUTH.as_bytes() {
+            let medal = write.medal;
+            return Some(Reply::Denied(Target::Medal { team, medal }));
+        }
+        let index = proto::medal::Medal::ALL
+            .iter()
+            .position(|m| *m == write.medal)?;
+        st.tallies.get_mut(&team).unwrap()[index] += 1;
+        st.writes += 1;
+        let tally = st.tally(&team);
+        st.notify(&team, Reply::Update(View::Tally(tally.clone())));
+        Some(Reply::Ok(View::Tally(tally)))
+    }
+
+    /// `OK SCORE`, `DENIED SETSCORE`, or `None` (invalid) unless every team
+    /// is given exactly once.
+    fn set_score(&self, st: &mut FakeState, write: &SetScoreWrite) -> Option<Reply> {
+        let event = st.event(write.event().as_str())?;
+        if write.scores().len() != st.teams.len() {
+            return None;
+        }
+        let mut points = vec![None; st.teams.len()];
+        for (team, score) in write.scores() {
+            let team = st.team(team.as_str())?;
+            let i = st.teams.iter().position(|t| *t == team).unwrap();
+            if points[i].replace(*score).is_some() {
+                return None;
+            }
+        }
+        if write.auth().expose() != AUTH.as_bytes() {
+            return Some(Reply::Denied(Target::SetScore { event }));
+        }
+        let points = points.into_iter().map(Option::unwrap).collect();
+        st.writes += 1;
+        st.scores
+            .insert(event.clone(), (points, Some(set_now(&self.name))));
+        let score = st.score(&event);
+        st.notify(&event, Reply::Update(View::Score(score.clone())));
+        Some(Reply::Ok(View::Score(score)))
+    }
+}
+
+/// `SUBSCRIBED` with the canonical names, or `None` (invalid) if any is
+/// unknown.
+fn subscribe_to(
+    st: &mut FakeState,
+    subscribe: &Subscribe,
+    tx: &mpsc::UnboundedSender<Reply>,
+) -> Option<Reply> {
+    let canonical = subscribe
+        .names()
+        .iter()
+        .map(|name| st.event(name.as_str()).or_else(|| st.team(name.as_str())))
+        .collect::<Option<Vec<_>>>()?;
+    st.subscribers.push((canonical.clone(), tx.clone()));
+    Some(Reply::Subscribed(canonical))
 }

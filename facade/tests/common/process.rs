@@ -1,57 +1,53 @@
-//! The `facade` binary as a child process.
+//! The `facade` binary as a child process, killed and reaped when dropped
+//! ([`base::process::Supervised`]). Its exit is waited for with a blocking
+//! `waitpid` on a thread of its own, not tokio's SIGCHLD-driven wait, whose
+//! wake-up can be missed when many test runtimes spawn children at once.
 
-use std::process::Stdio;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use base::process::Supervised;
 
 use super::WAIT;
 
 /// A running `facade` process; killed on drop.
 pub struct Process {
-    child: Child,
+    /// The child.
+    process: Supervised,
+    /// Its standard output and error.
+    _dir: tempfile::TempDir,
+    /// Where it serves HTTP, from the line it prints when it listens.
     pub addr: std::net::SocketAddr,
 }
 
 impl Process {
     /// Starts the binary with `args` and waits for its "listening" line.
     pub async fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_facade"))
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn facade");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(WAIT, lines.next_line())
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_facade"));
+        command.args(args).env_remove("RUST_LOG");
+        let mut process = Supervised::spawn_logged("facade", &mut command, dir.path()).unwrap();
+        let line = process
+            .first_line(WAIT)
             .await
-            .expect("facade did not start in time")
-            .unwrap()
-            .expect("facade exited before listening");
+            .unwrap_or_else(|e| panic!("{e}"));
         let addr = line
             .strip_prefix("facade listening on http://")
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .unwrap();
-        Self { child, addr }
+        Self {
+            process,
+            _dir: dir,
+            addr,
+        }
     }
 
     /// SIGTERM, then waits for a clean exit (which flushes the log).
-    pub async fn stop(mut self) {
-        let pid = self.child.id().unwrap().to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = tokio::time::timeout(WAIT, self.child.wait())
+    pub async fn stop(self) {
+        let process = self.process;
+        let exit = tokio::task::spawn_blocking(move || process.stop(WAIT))
             .await
-            .expect("facade did not stop on SIGTERM")
-            .unwrap();
+            .unwrap()
+            .unwrap_or_else(|e| panic!("facade did not stop on SIGTERM: {e}"));
         assert!(exit.success(), "{exit}");
     }
 }

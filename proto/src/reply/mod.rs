@@ -28,7 +28,7 @@ use crate::client::keepalive::KeepAlive;
 use crate::client::names::Names;
 use crate::client::put_words;
 use crate::client::version::{Version, VersionQuery};
-use crate::fields::{fields, put_int, rest_after, text, unsigned};
+use crate::fields::{fields, put_int, text, unsigned};
 use crate::location::Location;
 
 /// A tally or a score as a client is shown it.
@@ -142,7 +142,7 @@ impl Reply {
             CoordQuery::LEADER => LeaderReply::parse(it).map(Reply::Leader),
             CoordQuery::TIME => TimeReply::parse(it).map(Reply::Time),
             verb if verb == STATUS_VERB.as_bytes() => {
-                let json = rest_after(line, 1)?;
+                let json = Status::json_text(line)?;
                 serde_json::from_slice(json).ok().map(Reply::Status)
             }
             verb => match KeepAlive::parse(verb, it)? {

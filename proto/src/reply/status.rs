@@ -5,6 +5,8 @@
 use bytes::{BufMut, Bytes};
 use serde::{Deserialize, Serialize};
 
+use crate::fields::{fields, rest_after};
+
 /// The first field of the line.
 pub const STATUS_VERB: &str = "STATUS";
 
@@ -118,6 +120,16 @@ impl Status {
         Bytes::from(out)
     }
 
+    /// The JSON text of a `STATUS <json>` line (terminator removed), for a
+    /// reader that passes it on untyped; `None` if the line is not one.
+    pub fn json_text(line: &[u8]) -> Option<&[u8]> {
+        let mut it = fields(line);
+        if it.next()? != STATUS_VERB.as_bytes() {
+            return None;
+        }
+        rest_after(line, 1)
+    }
+
     /// Reads a `STATUS <json>` line (terminator and the verb optional).
     pub fn parse_line(line: &str) -> Result<Status, serde_json::Error> {
         let json = line
@@ -125,5 +137,22 @@ impl Status {
             .map(str::trim)
             .unwrap_or(line);
         serde_json::from_str(json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_of_a_status_line_is_what_follows_the_verb() {
+        assert_eq!(
+            Status::json_text(b"STATUS {\"server\": \"A\"} "),
+            Some(&b"{\"server\": \"A\"}"[..])
+        );
+        assert_eq!(Status::json_text(b"STATUS"), Some(&b""[..]));
+        for other in [&b"STATUSX {}"[..], b"TALLY Gaul", b""] {
+            assert_eq!(Status::json_text(other), None, "{other:?}");
+        }
     }
 }
