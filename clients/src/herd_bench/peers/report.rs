@@ -232,3 +232,78 @@ fn row(r: &StackResult) -> [String; 12] {
         opt(r.loc.map(|l| l.to_string())),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn settings() -> PeersSettings {
+        PeersSettings {
+            connections: 2,
+            clients_per_connection: 10,
+            window: 4,
+            warmup: Duration::from_millis(100),
+            duration: Duration::from_millis(300),
+            samples: 5,
+            memory_clients: 200,
+            settle: Duration::ZERO,
+            entry: "Goloman".into(),
+            herd_bin: Err("no herd".into()),
+            repo: ".".into(),
+            keep_dir: false,
+        }
+    }
+
+    #[test]
+    fn a_skipped_stack_is_a_row_of_dashes_with_its_reason_below_and_no_problem() {
+        let mut ours = StackResult::new(Stack::Ours, None);
+        ours.throughput = Some(1234.4);
+        ours.cpu_us_per_report = Some(3.21);
+        ours.quiet_after_load = Some(false);
+        ours.round_trip = Summary::of(vec![1_000_000, 3_000_000]);
+        let mut java = StackResult::new(Stack::Java, None);
+        java.outcome = Outcome::Skipped("javac is not on PATH".into());
+        let machine = Machine::now();
+        let report = PeersReport::new(settings(), machine, vec![ours, java], None);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let text = report.render();
+        assert!(
+            text.contains(
+                "| herd | Rust / tokio | 1234 | — | — | 1.00 ms | 3.00 ms | 3.2 µs (not quiet) |"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("| java | Java 17 | skipped | — |"), "{text}");
+        assert!(text.ends_with("\njava: javac is not on PATH"), "{text}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["stacks"][1]["status"], "skipped");
+        assert_eq!(json["stacks"][1]["reason"], "javac is not on PATH");
+        assert_eq!(json["stacks"][0]["round_trip"]["p99_ms"], 3.0);
+        assert_eq!(json["settings"]["duration"], 0.3);
+    }
+
+    #[test]
+    fn a_failed_stack_and_bad_replies_are_problems() {
+        let mut node = StackResult::new(Stack::Node, None);
+        node.outcome = Outcome::Failed("node exited".into());
+        let mut asyncio = StackResult::new(Stack::Asyncio, None);
+        asyncio.bad_replies = Some(2);
+        asyncio.flood_missed = Some(1);
+        let report = PeersReport::new(settings(), Machine::now(), vec![node, asyncio], None);
+        assert_eq!(
+            report.problems,
+            [
+                "node failed: node exited",
+                "asyncio: 2 load replies were not AT lines",
+                "asyncio: 1 floods did not arrive"
+            ]
+        );
+        assert!(
+            report
+                .render()
+                .contains("| node | JavaScript / Node.js | FAILED |")
+        );
+    }
+}
