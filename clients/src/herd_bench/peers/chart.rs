@@ -140,6 +140,13 @@ fn bars(
         .x_label_area_size(35)
         .y_label_area_size(80)
         .build_cartesian_2d((0..last).into_segmented(), 0f64..top)?;
+    let value = |v: &f64| {
+        if top >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
     let label = |v: &SegmentValue<u32>| match v {
         SegmentValue::CenterOf(i) => stacks.get(*i as usize).unwrap_or(&"").to_string(),
         _ => String::new(),
@@ -150,6 +157,7 @@ fn bars(
         .light_line_style(WHITE)
         .y_desc(unit)
         .x_label_formatter(&label)
+        .y_label_formatter(&value)
         .label_style((FAMILY, 15))
         .axis_desc_style((FAMILY, 15))
         .draw()?;
