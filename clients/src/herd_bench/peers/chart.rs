@@ -1,5 +1,6 @@
 //! The charts of a `--peers` run (`--chart DIR`): one PNG bar chart per
-//! measurement, one bar per stack measured, drawn with `plotters` in the
+//! measurement, one bar per stack not skipped (none for what a failed
+//! stack did not measure), drawn with `plotters` in the
 //! font bundled under `clients/assets/fonts/` (DejaVu Sans, from Debian's
 //! `fonts-dejavu-core`; `scripts/fetch-font.sh` puts it there), so the
 //! charts look the same on every machine. Latency charts draw each p99
@@ -46,8 +47,9 @@ pub fn draw(dir: &Path, report: &PeersReport) -> anyhow::Result<Vec<PathBuf>> {
     register_font(FAMILY, FontStyle::Normal, FONT)
         .map_err(|_| anyhow!("the bundled DejaVuSans.ttf is not a font"))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // A stack that failed part-way still has a bar for what it measured.
     let measured: Vec<&StackResult> = (report.stacks.iter())
-        .filter(|r| r.outcome == Outcome::Measured)
+        .filter(|r| !matches!(r.outcome, Outcome::Skipped(_)))
         .collect();
     let names: Vec<&str> = measured.iter().map(|r| r.stack).collect();
     let one = |f: fn(&StackResult) -> Option<f64>| {
