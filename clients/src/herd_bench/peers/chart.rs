@@ -1,6 +1,6 @@
 //! The charts of a `--peers` run (`--chart DIR`): one PNG bar chart per
-//! measurement, one bar per stack not skipped (none for what a failed
-//! stack did not measure), drawn with `plotters` in the
+//! measurement, one bar per stack not skipped (of zero height for what a
+//! failed stack did not measure), drawn with `plotters` in the
 //! font bundled under `clients/assets/fonts/` (DejaVu Sans, from Debian's
 //! `fonts-dejavu-core`; `scripts/fetch-font.sh` puts it there), so the
 //! charts look the same on every machine. Latency charts draw each p99
