@@ -10,13 +10,16 @@
 //! cargo build --release -p herd -p clients
 //! target/release/herd-bench            # full run, about half a minute
 //! target/release/herd-bench --quick    # smoke run, a few seconds
+//! target/release/herd-bench --peers --json peers.json --chart docs/img
+//!                                      # ours, asyncio, Node.js, Java
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{bail, ensure};
+use anyhow::{Context, bail, ensure};
 use base::topology::random::{random_links, server_name};
 use base::topology::{ServerSpec, to_toml};
 use clap::{Args, Parser, Subcommand};
@@ -27,10 +30,15 @@ use clients::harness::baseline::WHO;
 use clients::harness::binaries::binary;
 use clients::harness::layout::Layout;
 use clients::herd_bench::load::{LoadConfig, pipelined_iamat};
+use clients::herd_bench::memory::SETTLE;
+use clients::herd_bench::peers::{PeersSettings, built_from, chart};
 use clients::herd_bench::report::Settings;
 
 /// Most distinct clients one load connection reports for.
 const MAX_LOAD_CLIENTS: usize = 1_000_000;
+
+/// Pause before each memory reading of a `--quick --peers` run.
+const QUICK_SETTLE: Duration = Duration::from_millis(500);
 
 /// Clients a herd server stores by default (`[limits] max_clients`).
 const HERD_MAX_CLIENTS: usize = base::topology::DEFAULT_MAX_CLIENTS;
@@ -139,6 +147,21 @@ struct RunArgs {
     /// Keep the temporary directory (topology, logs, server output).
     #[arg(long)]
     keep_dir: bool,
+    /// Run the many-client load and probes against each stack's herd in
+    /// turn (ours, then the reference herds under bench/peers: asyncio,
+    /// Node.js, Java) and print them side by side.
+    #[arg(long)]
+    peers: bool,
+    /// With --peers: also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE", requires = "peers")]
+    json: Option<PathBuf>,
+    /// With --peers: also draw the charts (PNG) into DIR.
+    #[arg(long, value_name = "DIR", requires = "peers")]
+    chart: Option<PathBuf>,
+    /// With --peers: the repository holding bench/peers and scripts/loc.py
+    /// [default: the one this binary was built from].
+    #[arg(long, value_name = "DIR", requires = "peers")]
+    repo: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -213,11 +236,56 @@ impl RunArgs {
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
+    if args.peers {
+        return run_peers(args).await;
+    }
     let settings = args.settings()?;
     let herd_bin = args.herd_bin()?;
     let report =
         clients::herd_bench::run::run(settings, herd_bin.as_deref(), args.keep_dir).await?;
     println!("{}", report.render());
+    ensure!(
+        report.problems.is_empty(),
+        "the run is incomplete: {}",
+        report.problems.join("; ")
+    );
+    Ok(())
+}
+
+/// `--peers`: every stack in turn, printed, and written as asked.
+async fn run_peers(args: RunArgs) -> anyhow::Result<()> {
+    let base = args.settings()?;
+    let memory_clients = (args.memory_clients).unwrap_or(if args.quick { 2_000 } else { 100_000 });
+    let herd_bin = match args.herd_bin() {
+        Ok(Some(bin)) => Ok(vec![bin.into_os_string()]),
+        Ok(None) => Err("--baseline-only".to_owned()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    let settings = PeersSettings {
+        connections: base.connections,
+        clients_per_connection: base.clients_per_connection,
+        window: base.window,
+        warmup: base.warmup,
+        duration: base.duration,
+        samples: base.samples,
+        memory_clients,
+        settle: if args.quick { QUICK_SETTLE } else { SETTLE },
+        entry: base.target,
+        herd_bin,
+        repo: args.repo.clone().unwrap_or_else(built_from),
+        keep_dir: args.keep_dir,
+    };
+    let report = clients::herd_bench::peers::run::run(settings).await?;
+    println!("{}", report.render());
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(dir) = &args.chart {
+        for path in chart::draw(dir, &report)? {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     ensure!(
         report.problems.is_empty(),
         "the run is incomplete: {}",

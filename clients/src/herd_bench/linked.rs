@@ -1,6 +1,9 @@
 //! Proof that a herd's links carry floods end to end before anything is
 //! measured: a location reported at each server must reach every other.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
 use anyhow::bail;
 use tokio::time::Instant;
 
@@ -15,9 +18,17 @@ use proto::timestamp::{format_posix, now_nanos};
 /// Reports one location at each server of `herd` and waits until every
 /// other server knows it, failing after [`START_TIMEOUT`].
 pub async fn wait_floods(herd: &mut Herd) -> anyhow::Result<()> {
+    let result = wait_floods_at(&herd.addrs).await;
+    if result.is_err() {
+        herd.check_alive()?;
+    }
+    result
+}
+
+/// [`wait_floods`] for any herd: the servers' client addresses, by name.
+pub async fn wait_floods_at(addrs: &BTreeMap<String, SocketAddr>) -> anyhow::Result<()> {
     let deadline = Instant::now() + START_TIMEOUT;
-    let addrs = herd.addrs.clone();
-    for (name, addr) in &addrs {
+    for (name, addr) in addrs {
         let client = format!("bench-ready-{name}");
         let mut conn = Connection::connect(*addr).await?;
         let line = IAmAt::line(&client, super::COORDS, &format_posix(now_nanos()));
@@ -28,13 +39,12 @@ pub async fn wait_floods(herd: &mut Herd) -> anyhow::Result<()> {
                 String::from_utf8_lossy(&reply)
             );
         }
-        for (other, other_addr) in &addrs {
+        for (other, other_addr) in addrs {
             let mut conn = Connection::connect(*other_addr).await?;
             if poll_until_known(&mut conn, &client, deadline, &mut Vec::new())
                 .await?
                 .is_none()
             {
-                herd.check_alive()?;
                 bail!("a location reported at {name} never reached {other}");
             }
         }

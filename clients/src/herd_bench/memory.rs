@@ -42,7 +42,7 @@ const CONVERGE: Duration = Duration::from_secs(120);
 /// their memory: longer than the ten seconds in which the herd's allocator
 /// (jemalloc, by default) gives freed pages back, so the figure is what the
 /// servers keep, not what a burst left behind for a moment.
-const SETTLE: Duration = Duration::from_secs(12);
+pub const SETTLE: Duration = Duration::from_secs(12);
 
 /// One server's growth per stored client, bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,13 +127,13 @@ pub async fn memory_per_client(
 }
 
 /// A client ID of exactly [`ID_LEN`] bytes.
-fn client_id(n: usize) -> String {
+pub(crate) fn client_id(n: usize) -> String {
     format!("mem-{n:0width$}", width = ID_LEN - 4)
 }
 
 /// Sends one IAMAT per client over [`CONNECTIONS`] connections, each
 /// writing all its lines while a reader counts the replies.
-async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
+pub(crate) async fn report(target: SocketAddr, clients: usize) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for c in 0..CONNECTIONS {
         let mine: Vec<usize> = (c..clients).step_by(CONNECTIONS).collect();

@@ -4,12 +4,14 @@
 //! [`load`] drives pipelined IAMAT load and [`cost`] what it cost the
 //! servers, [`probe`] takes one-at-a-time
 //! latency samples, [`memory`] measures memory per stored client, and
-//! [`report`] prints the results.
+//! [`report`] prints the results. [`peers`] measures the same workload
+//! against the reference herds in other stacks (`herd-bench --peers`).
 
 pub mod cost;
 pub mod linked;
 pub mod load;
 pub mod memory;
+pub mod peers;
 pub mod probe;
 pub mod report;
 pub mod run;
