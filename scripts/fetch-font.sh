@@ -13,10 +13,8 @@ out=clients/assets/fonts
 package=fonts-dejavu-core
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# apt-get downloads as the _apt user where it can, which must be able to write here.
-chmod 755 "$work"
 
-(cd "$work" && apt-get download "$package" >/dev/null) || {
+(cd "$work" && apt-get download -o APT::Sandbox::User=root "$package" >/dev/null) || {
   echo "fetch-font: 'apt-get download $package' failed; run 'apt-get update' first" >&2
   exit 1
 }
