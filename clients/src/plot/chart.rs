@@ -42,12 +42,17 @@ pub fn draw(path: &Path, title: &str, caption: &str, lines: &[Line]) -> Result<(
     root.fill(&WHITE).map_err(&err)?;
     let (area, footer) = root.split_vertically(HEIGHT - FOOTER);
     let (x, y) = ranges(lines);
+    let x_ticks = counts(lines);
+    let y_ticks = one_two_five(&y);
     let mut chart = ChartBuilder::on(&area)
         .caption(title, ("sans-serif", 30))
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(90)
-        .build_cartesian_2d(x.log_scale(), y.log_scale())
+        .build_cartesian_2d(
+            x.log_scale().with_key_points(x_ticks),
+            y.log_scale().with_key_points(y_ticks),
+        )
         .map_err(&err)?;
     chart
         .configure_mesh()
@@ -112,6 +117,27 @@ fn ranges(lines: &[Line]) -> (Range<f64>, Range<f64>) {
     (x, y)
 }
 
+/// The numbers of tablets the lines have points at: the x axis's ticks.
+fn counts(lines: &[Line]) -> Vec<f64> {
+    let mut counts: Vec<f64> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .collect();
+    counts.sort_by(f64::total_cmp);
+    counts.dedup();
+    counts
+}
+
+/// The y axis's ticks: 1, 2 and 5 times each power of ten within `range`.
+fn one_two_five(range: &Range<f64>) -> Vec<f64> {
+    let lowest = range.start.log10().floor() as i32;
+    let highest = range.end.log10().ceil() as i32;
+    (lowest..=highest)
+        .flat_map(|power| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(power)))
+        .filter(|v| range.contains(v))
+        .collect()
+}
+
 /// An axis label in ms: fewer decimals for larger values.
 fn milliseconds(ms: f64) -> String {
     match ms {
@@ -119,5 +145,15 @@ fn milliseconds(ms: f64) -> String {
         ms if ms >= 1.0 => format!("{ms:.1}"),
         ms if ms >= 0.1 => format!("{ms:.2}"),
         ms => format!("{ms:.3}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn y_ticks_are_one_two_five_in_range() {
+        assert_eq!(one_two_five(&(0.15..12.0)), [0.2, 0.5, 1.0, 2.0, 5.0, 10.0]);
     }
 }
