@@ -31,7 +31,7 @@ use clients::harness::binaries::binary;
 use clients::harness::machine::Machine;
 use clients::olympic_bench::report::Settings;
 use clients::olympic_bench::stack::{Binaries, fs_type};
-use clients::olympic_bench::sweep::{COUNTS, SweepSettings};
+use clients::olympic_bench::sweep::{COUNTS, StepCounts, SweepSettings};
 use clients::olympic_bench::{baseline, fds};
 use clients::plot;
 
@@ -257,16 +257,8 @@ async fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     });
     let charts = plot::write_charts(&settings.latency_dir, &out, &caption)?;
     print_charts(&caption, &charts);
-    let failed: Vec<String> = counted
-        .iter()
-        .filter(|(_, c)| c.pull_errors + c.missed > 0)
-        .map(|(n, c)| format!("{n} tablets: {c:?}"))
-        .collect();
-    ensure!(
-        failed.is_empty(),
-        "reads failed or pushes missed: {}",
-        failed.join("; ")
-    );
+    // Failed reads and missed pushes are part of the result, not a failed run.
+    println!("{}", StepCounts::table(&counted));
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //!
 //! - **pull**: that many pull tablets, each with its own HTTP client, poll
 //!   the tallies and scores every `every` for `pull_for`, their first
-//!   polls spread over one period, exactly as `tablet pull` does
+//!   polls spread over one period, each from a loopback address of its own
+//!   ([`tablet_address`]), exactly as `tablet pull` does
 //!   ([`crate::olympic::pull::poll_once`]); a sample is one GET, request to
 //!   reply;
 //! - **push**: that many push receivers ([`Farm`]) register for the event,
@@ -15,6 +16,7 @@
 //! Every sample goes to a latency file in the tablets' own format under
 //! `<latency-dir>/<N>/`, which [`crate::plot`] then draws.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ use super::EVENT;
 use super::stack::{Binaries, Stack};
 use super::tablets::Farm;
 use crate::harness::run_dir::RunDir;
+use crate::harness::table::Table;
 use crate::olympic::facade::Facade;
 use crate::olympic::latency::LatencyLog;
 use crate::olympic::pull::{self, Follow, Seen};
@@ -39,6 +42,18 @@ pub const TEAMS: [&str; 2] = ["Gaul", "Rome"];
 
 /// The events a pull tablet reads, as `tablet pull` by default.
 pub const EVENTS: [&str; 3] = ["curling", "skating", "skiing"];
+
+/// The loopback network pull tablets connect from, each from an address
+/// of its own (`127.1.0.1`, `127.1.0.2`, …) as tablets on their own hosts
+/// would: the facade keeps at most 256 connections per client address.
+pub const TABLET_NET: [u8; 2] = [127, 1];
+
+/// The address pull tablet `index` (from 0) connects from.
+pub fn tablet_address(index: usize) -> IpAddr {
+    let n = index + 1;
+    let [a, b] = TABLET_NET;
+    IpAddr::V4(Ipv4Addr::new(a, b, (n >> 8) as u8, n as u8))
+}
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
@@ -56,14 +71,39 @@ pub struct SweepSettings {
 }
 
 /// What one step counted besides its samples.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StepCounts {
     /// Pull reads that failed (still timed and recorded).
     pub pull_errors: usize,
+    /// The first of them, as the tablet would print it.
+    pub first_error: Option<String>,
     /// Push tablets the facade refused to register.
     pub refused: usize,
     /// (tablet, round) pushes that did not arrive in time.
     pub missed: usize,
+}
+
+impl StepCounts {
+    /// A markdown table of what each count of tablets counted.
+    pub fn table(counted: &[(usize, StepCounts)]) -> String {
+        let mut table = Table::new([
+            "Tablets",
+            "Pull reads failed",
+            "Pushes missed (> 2 s)",
+            "Registrations refused",
+            "First failed read",
+        ]);
+        for (tablets, c) in counted {
+            table.row([
+                tablets.to_string(),
+                c.pull_errors.to_string(),
+                c.missed.to_string(),
+                c.refused.to_string(),
+                c.first_error.clone().unwrap_or_else(|| "—".into()),
+            ]);
+        }
+        table.to_string()
+    }
 }
 
 /// Runs every step; with `keep_dir`, the herd's and the facade's files are
@@ -87,7 +127,7 @@ pub async fn run(
             "{tablets} tablets: pulling every {:?} for {:?}",
             settings.every, settings.pull_for
         );
-        let pull_errors = pull_step(&url, tablets, settings, &out).await?;
+        let (pull_errors, first_error) = pull_step(&url, tablets, settings, &out).await?;
         eprintln!(
             "{tablets} tablets: a cold setScore round and {} warm ones",
             settings.rounds
@@ -97,6 +137,7 @@ pub async fn run(
         drop(stack);
         let counts = StepCounts {
             pull_errors,
+            first_error,
             refused,
             missed,
         };
@@ -123,13 +164,13 @@ fn clear_latency_files(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// `tablets` pull tablets against the facade at `url`; answers how many
-/// reads failed.
+/// reads failed, and the first failure.
 async fn pull_step(
     url: &str,
     tablets: usize,
     settings: &SweepSettings,
     out: &Path,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Option<String>)> {
     let start = Instant::now();
     let deadline = start + settings.pull_for;
     let follow = Follow {
@@ -141,28 +182,27 @@ async fn pull_step(
         let path = out.join(format!("tablet-{}-pull.latency", index + 1));
         let mut log =
             LatencyLog::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        let (facade, follow) = (Facade::new(url), follow.clone());
+        let facade = Facade::from_address(url, tablet_address(index));
+        let follow = follow.clone();
         let first = start + settings.every.mul_f64(index as f64 / tablets as f64);
         let every = settings.every;
         running.spawn(async move {
-            let (mut seen, mut errors) = (Seen::default(), 0);
+            let (mut seen, mut errors) = (Seen::default(), Vec::new());
             let mut ticker = interval_at(first, every);
             while ticker.tick().await < deadline {
                 let round = pull::poll_once(&facade, &follow, &mut seen, &mut log).await;
-                errors += round
-                    .lines
-                    .iter()
-                    .filter(|l| l.starts_with("error"))
-                    .count();
+                errors.extend(round.lines.into_iter().filter(|l| l.starts_with("error")));
             }
             errors
         });
     }
-    let mut errors = 0;
+    let (mut count, mut first) = (0, None);
     while let Some(done) = running.join_next().await {
-        errors += done.context("a pull tablet panicked")?;
+        let errors = done.context("a pull tablet panicked")?;
+        count += errors.len();
+        first = first.or(errors.into_iter().next());
     }
-    Ok(errors)
+    Ok((count, first))
 }
 
 /// `tablets` push receivers over a cold round and `rounds` warm ones;
@@ -188,4 +228,19 @@ async fn push_step(
         }
     }
     Ok((registration.refused, missed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pull_tablet_of_ten_thousand_has_a_loopback_address_of_its_own() {
+        let addresses: std::collections::BTreeSet<IpAddr> =
+            (0..10_000).map(tablet_address).collect();
+        assert_eq!(addresses.len(), 10_000);
+        assert!(addresses.iter().all(|a| a.is_loopback()));
+        assert_eq!(tablet_address(0), IpAddr::V4(Ipv4Addr::new(127, 1, 0, 1)));
+        assert_eq!(tablet_address(255), IpAddr::V4(Ipv4Addr::new(127, 1, 1, 0)));
+    }
 }

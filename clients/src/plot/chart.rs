@@ -23,6 +23,10 @@ const FOOTER: u32 = 34;
 /// The smallest latency drawn, in ms (1 µs): a log axis cannot show 0.
 const FLOOR_MS: f64 = 0.001;
 
+/// How far above the highest point the y axis reaches, as a factor: room
+/// for the legend in the upper left.
+const LEGEND_ROOM: f64 = 8.0;
+
 /// One line of a chart.
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -104,16 +108,21 @@ fn failed<E: Display>(path: &Path) -> impl Fn(E) -> PlotError + '_ {
 /// The axes' ranges: every point with room around it.
 fn ranges(lines: &[Line]) -> (Range<f64>, Range<f64>) {
     let points = || lines.iter().flat_map(|l| l.points.iter());
-    let span = |values: Vec<f64>, pad: f64| {
+    let span = |values: Vec<f64>, below: f64, above: f64| {
         let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         match lo.is_finite() && hi.is_finite() {
-            true => lo / pad..hi * pad,
+            true => lo / below..hi * above,
             false => 1.0..10.0,
         }
     };
-    let x = span(points().map(|p| p.0.max(1.0)).collect(), 1.5);
-    let y = span(points().map(|p| p.1.max(FLOOR_MS)).collect(), 2.0);
+    let x = span(points().map(|p| p.0.max(1.0)).collect(), 1.5, 1.5);
+    // Most of a decade above the highest point, for the legend.
+    let y = span(
+        points().map(|p| p.1.max(FLOOR_MS)).collect(),
+        2.0,
+        LEGEND_ROOM,
+    );
     (x, y)
 }
 
@@ -138,14 +147,10 @@ fn one_two_five(range: &Range<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// An axis label in ms: fewer decimals for larger values.
+/// An axis label in ms: as many decimals as a 1-2-5 tick needs.
 fn milliseconds(ms: f64) -> String {
-    match ms {
-        ms if ms >= 10.0 => format!("{ms:.0}"),
-        ms if ms >= 1.0 => format!("{ms:.1}"),
-        ms if ms >= 0.1 => format!("{ms:.2}"),
-        ms => format!("{ms:.3}"),
-    }
+    let decimals = (-ms.log10().floor()).clamp(0.0, 6.0) as usize;
+    format!("{ms:.decimals$}")
 }
 
 #[cfg(test)]
@@ -155,5 +160,20 @@ mod tests {
     #[test]
     fn y_ticks_are_one_two_five_in_range() {
         assert_eq!(one_two_five(&(0.15..12.0)), [0.2, 0.5, 1.0, 2.0, 5.0, 10.0]);
+    }
+
+    #[test]
+    fn tick_labels_have_the_decimals_they_need() {
+        let labels: Vec<String> = one_two_five(&(0.004..2500.0))
+            .into_iter()
+            .map(milliseconds)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1", "2", "5", "10", "20",
+                "50", "100", "200", "500", "1000", "2000"
+            ]
+        );
     }
 }
