@@ -2,9 +2,11 @@
 //! files give.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::chart::{HEIGHT, WIDTH};
 use super::*;
+use crate::olympic::latency::LatencyLog;
 
 /// Writes `lines` to `<input>/<dir>/<file>`.
 fn fixture(input: &Path, dir: &str, file: &str, lines: &[&str]) {
@@ -24,12 +26,10 @@ fn good_fixture(input: &Path) {
             "1732250001.000001 pull score/curling 1.200",
         ],
     );
-    fixture(
-        input,
-        "1",
-        "tablet-1-push.latency",
-        &["1732250000.5 push curling 2.500"],
-    );
+    // One tablet's push file as the tablet itself writes it.
+    let mut log = LatencyLog::open(&input.join("1").join("tablet-1-push.latency")).unwrap();
+    log.record("push", "curling", Duration::from_micros(2500))
+        .unwrap();
     fixture(
         input,
         "10",
