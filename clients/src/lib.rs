@@ -14,7 +14,8 @@
 //! share (processes, run directory, topology, load window, percentiles,
 //! report table); [`herd_bench`] with [`baseline`] (the stateless reference
 //! server) is what `herd-bench` measures, and [`olympic_bench`] what
-//! `olympic-bench` measures. `clock-bench` measures clock synchronisation
+//! `olympic-bench` measures; [`plot`] draws its pull-versus-push charts from
+//! tablets' latency files. `clock-bench` measures clock synchronisation
 //! ([`clock_bench`]).
 
 #![forbid(unsafe_code)]
@@ -29,5 +30,6 @@ pub mod harness;
 pub mod herd_bench;
 pub mod olympic;
 pub mod olympic_bench;
+pub mod plot;
 pub mod signal;
 pub mod topology;

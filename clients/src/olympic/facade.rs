@@ -1,6 +1,7 @@
 //! A typed client for the facade's REST endpoints (see `docs/REST.md`).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -74,6 +75,18 @@ impl Facade {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: http_client(),
+        }
+    }
+
+    /// A client for the facade at `base` whose connections come from the
+    /// local address `local`, as a tablet on a host of its own would: the
+    /// facade holds at most 256 connections per client address, so a
+    /// thousand tablets on one machine need more than one (any of
+    /// 127.0.0.0/8 on loopback).
+    pub fn from_address(base: &str, local: IpAddr) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: client_from(Some(local)),
         }
     }
 
@@ -212,8 +225,14 @@ impl Facade {
 /// An HTTP client whose requests time out after [`REQUEST_TIMEOUT`];
 /// also the leaderboard client's.
 pub(crate) fn http_client() -> reqwest::Client {
+    client_from(None)
+}
+
+/// The HTTP client, its connections from `local` if given.
+fn client_from(local: Option<IpAddr>) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
+        .local_address(local)
         .build()
         .expect("a plain HTTP client always builds")
 }

@@ -8,7 +8,8 @@
 //! [`tablets`] hosts the push receivers and times each `setScore` round,
 //! [`tally`] checks the count after the increments, [`fds`] raises the
 //! open-file limit that a thousand tablets need, and [`report`] prints the
-//! summary and the markdown table.
+//! summary and the markdown table. [`sweep`] measures pull and push at 1 to
+//! 1,000 tablets for the charts of [`crate::plot`].
 
 pub mod baseline;
 pub mod fds;
@@ -16,6 +17,7 @@ pub mod http_load;
 pub mod report;
 pub mod run;
 pub mod stack;
+pub mod sweep;
 pub mod tablets;
 pub mod tally;
 

@@ -18,9 +18,6 @@ use crate::harness::machine::Machine;
 use crate::harness::run_dir::RunDir;
 use crate::olympic::facade::Facade;
 
-/// Pause between push rounds, so one round's stragglers do not crowd the next.
-const ROUND_GAP: Duration = Duration::from_millis(100);
-
 /// Pause after a load run so the servers drain before the next measurement.
 const SETTLE: Duration = Duration::from_millis(300);
 
@@ -124,17 +121,9 @@ async fn measure_pushes(stack: &Stack, facade: &Facade, report: &mut Report) -> 
     );
     report.registration = Some(registration);
     eprintln!("(3) {rounds} setScore rounds after a cold one");
-    for round in 0..=rounds {
-        // Scores no earlier round used, so each round's push is told apart.
-        let (rome, gaul) = (round as i64 + 1, 1_000_000 + round as i64);
-        let result = farm.round(facade, &stack.cacofonix, rome, gaul).await?;
-        if round == 0 {
-            report.cold_round = Some(result);
-        } else {
-            report.rounds.push(result);
-        }
-        sleep(ROUND_GAP).await;
-    }
+    let measured = farm.rounds(facade, &stack.cacofonix, rounds).await?;
+    report.cold_round = Some(measured.cold);
+    report.rounds = measured.warm;
     let (stale, malformed) = farm.stale_and_malformed();
     report.stale_pushes = stale;
     if malformed > 0 {

@@ -24,7 +24,7 @@ use futures::StreamExt;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, sleep, timeout_at};
 
 use super::EVENT;
 use crate::harness::stats::nanos;
@@ -34,6 +34,9 @@ use crate::olympic::push::Pushed;
 /// How long a round waits for its pushes; a tablet not pushed by then has
 /// missed the round. The facade's own push deadline is 2 s.
 pub const ROUND_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Pause between push rounds, so one round's stragglers do not crowd the next.
+pub const ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// Registrations sent at once.
 pub const REGISTER_CONCURRENCY: usize = 16;
@@ -123,6 +126,15 @@ pub fn samples(sent: Instant, arrivals: &[Option<Instant>], registered: &[bool])
         }
     }
     result
+}
+
+/// What [`Farm::rounds`] measured.
+#[derive(Debug, Clone, Default)]
+pub struct Rounds {
+    /// The first round, in which the facade opens a connection to every tablet.
+    pub cold: RoundResult,
+    /// The rounds after it.
+    pub warm: Vec<RoundResult>,
 }
 
 /// How registering went.
@@ -245,6 +257,28 @@ impl Farm {
         let mut result = samples(sent, &round.arrivals, &round.registered);
         result.set_score = set_score;
         Ok(result)
+    }
+
+    /// One cold round, then `rounds` warm ones, [`ROUND_GAP`] apart, each
+    /// setting scores no earlier round used, so each round's push is told
+    /// apart.
+    pub async fn rounds(
+        &self,
+        facade: &Facade,
+        auth: &str,
+        rounds: usize,
+    ) -> anyhow::Result<Rounds> {
+        let mut measured = Rounds::default();
+        for round in 0..=rounds {
+            let (rome, gaul) = (round as i64 + 1, 1_000_000 + round as i64);
+            let result = self.round(facade, auth, rome, gaul).await?;
+            match round {
+                0 => measured.cold = result,
+                _ => measured.warm.push(result),
+            }
+            sleep(ROUND_GAP).await;
+        }
+        Ok(measured)
     }
 
     /// Pushes that carried another round's scores, and requests that were

@@ -8,22 +8,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
-use plotters::style::register_font;
 
 use super::report::{Outcome, PeersReport, StackResult};
 use crate::harness::stats::Summary;
 
-/// DejaVu Sans, built into the binary so a chart needs no system font.
-static FONT: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/assets/fonts/DejaVuSans.ttf"
-));
-
-/// The family name the font is registered under.
-const FAMILY: &str = "sans-serif";
+/// The family name the bundled font is registered under
+/// ([`crate::plot::font`]).
+const FAMILY: &str = crate::plot::font::FAMILIES[0];
 
 /// Width and height of every chart, pixels.
 const SIZE: (u32, u32) = (800, 450);
@@ -44,8 +38,7 @@ struct Series {
 
 /// Draws every chart of `report` into `dir`; returns the files written.
 pub fn draw(dir: &Path, report: &PeersReport) -> anyhow::Result<Vec<PathBuf>> {
-    register_font(FAMILY, FontStyle::Normal, FONT)
-        .map_err(|_| anyhow!("the bundled DejaVuSans.ttf is not a font"))?;
+    crate::plot::font::register()?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // A stack that failed part-way still has a bar for what it measured.
     let measured: Vec<&StackResult> = (report.stacks.iter())

@@ -22,7 +22,9 @@ use crate::harness::stats::nanos;
 use crate::herd_bench::COORDS;
 use crate::herd_bench::memory::{client_id, report};
 use crate::herd_bench::probe::{FLOOD_DEADLINE, poll_until_known};
-use crate::protocol::{format_posix, iamat, is_at, is_invalid, now_nanos, whatsat};
+use proto::client::{IAmAt, WhatsAt};
+use proto::reply::frame::{is_at, is_invalid};
+use proto::timestamp::{format_posix, now_nanos};
 
 /// Timeouts of one grader-style exchange.
 const GRADER_TIMEOUTS: Timeouts = Timeouts {
@@ -61,7 +63,7 @@ pub async fn round_trip(
     let mut latencies = Vec::with_capacity(samples);
     for i in 0..samples {
         let client = format!("grader-{i}");
-        let line = iamat(&client, COORDS, &format_posix(now_nanos()));
+        let line = IAmAt::line(&client, COORDS, &format_posix(now_nanos()));
         let start = Instant::now();
         let reply = exchange(entry, line.as_bytes(), GRADER_TIMEOUTS).await?;
         ensure!(
@@ -69,7 +71,7 @@ pub async fn round_trip(
             "IAMAT to {entry} got {:?}",
             String::from_utf8_lossy(&reply)
         );
-        let ask = whatsat(&client, "10", "5");
+        let ask = WhatsAt::line(&client, "10", "5");
         loop {
             let reply = exchange(far, ask.as_bytes(), GRADER_TIMEOUTS).await?;
             if is_at(&reply) {
