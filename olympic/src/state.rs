@@ -6,11 +6,16 @@
 //!   changes in any order, any number of times, gives the same cell.
 //! * A score register holds the score with the greatest [`Stamp`] (time, then
 //!   origin name); merging keeps the greater one.
+//! * When two servers each applied a medal write under one idempotency key,
+//!   the one that does not rank first (see `keys.rs`) is *voided*: it stays
+//!   in its origin's count, and the tally subtracts it once the count holds
+//!   it. Voids are a grow-only set of operation ids, carried by `VOID`
+//!   changes, so every replica ends with the same tally in any order.
 //!
 //! Changes given to [`State::apply`] must already be in canonical spelling
 //! (see `Names::canonicalize`), so that one team is one key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::keys::Keys;
 use super::view::{EventScore, Tally, Update};
@@ -50,16 +55,78 @@ pub(crate) struct State {
     seen: BTreeMap<String, u64>,
     /// Idempotency keys of recent keyed writes, and what each one made.
     keys: Keys,
+    /// (team, medal) to the keyed increments of that cell that do not
+    /// count: another write under the same key counts instead.
+    voided: BTreeMap<(String, Medal), BTreeSet<OpId>>,
+}
+
+/// Most voided increments a replica keeps. A void is made only when two
+/// servers each applied one authenticated write under one key before
+/// hearing of the other's, so this is far above any real count; it bounds
+/// the state and every snapshot (a `VOID` line is under 200 bytes). Past
+/// it, a new void is refused with a warning and that write counts twice.
+pub const MAX_VOIDS: usize = 10_000;
+
+/// The `VOID` change that undoes `change`, if it is a medal increment.
+fn void_of(change: &Change) -> Option<Change> {
+    match change {
+        Change::Medal {
+            op, team, medal, ..
+        } => Some(Change::Void {
+            op: op.clone(),
+            team: team.clone(),
+            medal: *medal,
+        }),
+        _ => None,
+    }
 }
 
 impl State {
     /// True if applying `change` would alter the state: a larger count, a
     /// newer score, or a sequence number above what was seen from its origin.
     /// A key not held yet counts too: it changes how a repeat is answered.
+    /// A void not held yet counts, and so does a keyed change that would
+    /// void a change under its key (or be voided itself, if it is not yet).
     pub(crate) fn would_change(&self, change: &Change) -> bool {
+        if matches!(change, Change::Void { .. }) {
+            return self.would_void(change);
+        }
         self.seen(&change.op().origin) < change.op().seq
             || self.would_advance(change)
             || self.keys.would_record(change)
+            || self.keys.loser(change).is_some_and(|loser| {
+                !std::ptr::eq(loser, change) || void_of(loser).is_some_and(|v| self.would_void(&v))
+            })
+    }
+
+    /// True if `void` names an increment not voided yet, and there is room.
+    fn would_void(&self, void: &Change) -> bool {
+        let Change::Void { op, team, medal } = void else {
+            return false;
+        };
+        let held = self
+            .voided
+            .get(&(team.clone(), *medal))
+            .is_some_and(|ops| ops.contains(op));
+        !held && self.voided.values().map(BTreeSet::len).sum::<usize>() < MAX_VOIDS
+    }
+
+    /// Records `void`; returns the tally of its team if it was new.
+    fn void(&mut self, void: &Change) -> Option<Update> {
+        let Change::Void { op, team, medal } = void else {
+            return None;
+        };
+        if !self.would_void(void) {
+            if self.voided.values().map(BTreeSet::len).sum::<usize>() >= MAX_VOIDS {
+                tracing::warn!(change = %void.encode(), "too many voided increments: this one counts");
+            }
+            return None;
+        }
+        self.voided
+            .entry((team.clone(), *medal))
+            .or_default()
+            .insert(op.clone());
+        Some(Update::Tally(self.tally(team)))
     }
 
     /// The change made under idempotency key `key`, if it is held.
@@ -85,18 +152,26 @@ impl State {
             } => self.scores.get(event).is_none_or(|held| {
                 (*stamp_ns, op.origin.as_str()) > (held.stamp.time_ns, held.stamp.origin.as_str())
             }),
+            Change::Void { .. } => false,
         }
     }
 
     /// Merges `change`. Returns what readers now see differently, or `None`
     /// if it was a duplicate or superseded.
     pub(crate) fn apply(&mut self, change: &Change) -> Option<Update> {
+        if matches!(change, Change::Void { .. }) {
+            return self.void(change);
+        }
         let op = change.op();
         let seen = self.seen.entry(op.origin.clone()).or_default();
         *seen = (*seen).max(op.seq);
-        self.keys.record(change);
+        let voided = self
+            .keys
+            .record(change)
+            .and_then(|loser| void_of(&loser))
+            .and_then(|void| self.void(&void));
         if !self.would_advance(change) {
-            return None;
+            return voided;
         }
         match change {
             Change::Medal {
@@ -134,6 +209,7 @@ impl State {
                 self.scores.insert(event.clone(), register);
                 Some(Update::Score(self.score(event, &[])))
             }
+            Change::Void { .. } => None,
         }
     }
 
@@ -166,12 +242,21 @@ impl State {
         self.scores.get(event).map(|r| r.stamp.time_ns)
     }
 
-    /// The medal tally of `team` (canonical name).
+    /// The medal tally of `team` (canonical name): every origin's count,
+    /// less the voided increments those counts hold.
     pub(crate) fn tally(&self, team: &str) -> Tally {
         let total = |medal| {
-            self.medals
-                .get(&(team.to_owned(), medal))
-                .map_or(0, |cell| cell.values().map(|e| e.count).sum())
+            let key = (team.to_owned(), medal);
+            let Some(cell) = self.medals.get(&key) else {
+                return 0;
+            };
+            let counted: u64 = cell.values().map(|e| e.count).sum();
+            let voided = self.voided.get(&key).map_or(0, |ops| {
+                ops.iter()
+                    .filter(|op| cell.get(&op.origin).is_some_and(|e| e.seq >= op.seq))
+                    .count()
+            });
+            counted.saturating_sub(voided as u64)
         };
         Tally {
             team: team.to_owned(),
@@ -200,7 +285,8 @@ impl State {
 
     /// The whole state as changes, grouped by the origin that made them, in
     /// a deterministic order: one `MEDAL` per origin and cell, one `SCORE`
-    /// per event that was set (under the origin of its winning stamp).
+    /// per event that was set (under the origin of its winning stamp), one
+    /// `VOID` per voided increment (under that increment's origin).
     pub(crate) fn changes_by_origin(&self) -> BTreeMap<&str, Vec<Change>> {
         let mut out: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
         for ((team, medal), cell) in &self.medals {
@@ -228,6 +314,15 @@ impl State {
                 scores: r.scores.clone(),
                 key: None,
             });
+        }
+        for ((team, medal), ops) in &self.voided {
+            for op in ops {
+                out.entry(&op.origin).or_default().push(Change::Void {
+                    op: op.clone(),
+                    team: team.clone(),
+                    medal: *medal,
+                });
+            }
         }
         out
     }
@@ -308,6 +403,59 @@ mod tests {
         assert!(s.apply(&late).is_none());
         assert_eq!(s.seen("A"), 9);
         assert!(!s.would_change(&late));
+    }
+
+    fn keyed(origin: &str, seq: u64, count: u64, key: &str) -> Change {
+        let mut change = medal(origin, seq, "Gaul", count);
+        if let Change::Medal { key: k, .. } = &mut change {
+            *k = Some(proto::idem::Keyed {
+                key: proto::idem::IdemKey::new(key).unwrap(),
+                at_ns: 7,
+                first: None,
+            });
+        }
+        change
+    }
+
+    #[test]
+    fn one_key_applied_at_two_origins_counts_once_in_any_order_and_through_snapshots() {
+        let changes = [
+            medal("A", 1, "Gaul", 1),
+            keyed("A", 2, 2, "k"),
+            keyed("B", 1, 1, "k"),
+            medal("B", 2, "Gaul", 2),
+        ];
+        let mut states = Vec::new();
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [2, 3, 0, 1], [1, 3, 2, 0]] {
+            let mut s = State::default();
+            for i in order {
+                s.apply(&changes[i]);
+            }
+            assert_eq!(s.tally("Gaul").gold, 3, "{order:?}");
+            assert!(!s.would_change(&changes[2]), "the void is held");
+            states.push(s);
+        }
+        assert!(states.windows(2).all(|w| w[0] == w[1]));
+        let mut rebuilt = State::default();
+        for c in states[0].changes() {
+            rebuilt.apply(&c);
+        }
+        assert_eq!(rebuilt.tally("Gaul").gold, 3);
+        assert_eq!(rebuilt.changes(), states[0].changes());
+        // A void that arrives before the count it voids takes nothing off.
+        let mut early = State::default();
+        early.apply(&Change::Void {
+            op: OpId {
+                origin: "B".into(),
+                seq: 1,
+            },
+            team: "Gaul".into(),
+            medal: Medal::Gold,
+        });
+        early.apply(&medal("A", 1, "Gaul", 1));
+        assert_eq!(early.tally("Gaul").gold, 1);
+        early.apply(&medal("B", 1, "Gaul", 1));
+        assert_eq!(early.tally("Gaul").gold, 1);
     }
 
     #[test]
