@@ -10,12 +10,19 @@
 //! view is fresh ([`MAX_AGE`]); otherwise it goes to the herd. So a client
 //! never sees its own write disappear, through this facade or with its
 //! token through another.
+//!
+//! Each refresh also renders every value's JSON body once ([`Rendered`]),
+//! so a read answered from the view ([`ReadView::read_json`]) copies no
+//! value and encodes nothing: it hands out the body's shared bytes and, for
+//! a read without a token, the refresh's headers. A new kind of read plugs
+//! in as one more [`Request`] kind the refresh asks for and renders.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
+use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
@@ -37,6 +44,8 @@ struct Snapshot {
     tallies: HashMap<String, Tally>,
     /// Event (canonical) to score.
     scores: HashMap<String, Score>,
+    /// The JSON bodies of the tallies and scores, rendered once.
+    rendered: Rendered,
     /// When the refresh was answered.
     taken: Instant,
     /// `Olympic-Version: <vector>`, encoded once for every read that
@@ -70,6 +79,29 @@ impl ReadView {
     /// headers giving back its token, if the view is fresh and covers
     /// `token` and the floor.
     pub fn read(&self, request: &Request, token: Option<&Vector>) -> Option<(Reply, HeaderMap)> {
+        let snapshot = self.usable(token)?;
+        let reply = match request {
+            Request::Tally(team) => Reply::Tally(snapshot.tallies.get(team)?.clone()),
+            Request::Score(event) => Reply::Score(snapshot.scores.get(event)?.clone()),
+            _ => return None,
+        };
+        Some((reply, snapshot.headers_for(token)))
+    }
+
+    /// Like [`ReadView::read`], with the reply as its JSON body (as the
+    /// endpoint renders it), rendered at the refresh.
+    pub fn read_json(
+        &self,
+        request: &Request,
+        token: Option<&Vector>,
+    ) -> Option<(Bytes, HeaderMap)> {
+        let snapshot = self.usable(token)?;
+        let body = snapshot.rendered.get(request)?;
+        Some((body, snapshot.headers_for(token)))
+    }
+
+    /// The newest refresh, if it is fresh and covers `token` and the floor.
+    fn usable(&self, token: Option<&Vector>) -> Option<Arc<Snapshot>> {
         let snapshot = self.current.read().unwrap().clone()?;
         if snapshot.taken.elapsed() > MAX_AGE
             || !snapshot.vector.covers(&self.floor.lock().unwrap())
@@ -79,19 +111,7 @@ impl ReadView {
         if token.is_some_and(|t| !snapshot.vector.covers(t)) {
             return None;
         }
-        let reply = match request {
-            Request::Tally(team) => Reply::Tally(snapshot.tallies.get(team)?.clone()),
-            Request::Score(event) => Reply::Score(snapshot.scores.get(event)?.clone()),
-            _ => return None,
-        };
-        let headers = match token {
-            None => snapshot.headers.clone(),
-            Some(token) => crate::api::tokens::reply_headers(
-                &snapshot.vector.clone().merged(Some(token)),
-                false,
-            ),
-        };
-        Some((reply, headers))
+        Some(snapshot)
     }
 
     /// Re-reads the view every [`REFRESH_EVERY`] until `shutdown`.
@@ -129,9 +149,11 @@ impl ReadView {
             vector,
             tallies: HashMap::new(),
             scores: HashMap::new(),
+            rendered: Rendered::default(),
             taken: Instant::now(),
         };
         for reply in replies {
+            snapshot.rendered.add(&reply);
             match reply {
                 Reply::Tally(tally) => {
                     snapshot.tallies.insert(tally.team.clone(), tally);
@@ -145,5 +167,49 @@ impl ReadView {
         }
         *self.current.write().unwrap() = Some(Arc::new(snapshot));
         Ok(())
+    }
+}
+
+impl Snapshot {
+    /// The headers that give back this refresh's version merged with
+    /// `token`: the ones encoded at the refresh when there is no token.
+    fn headers_for(&self, token: Option<&Vector>) -> HeaderMap {
+        match token {
+            None => self.headers.clone(),
+            Some(token) => {
+                crate::api::tokens::reply_headers(&self.vector.clone().merged(Some(token)), false)
+            }
+        }
+    }
+}
+
+/// The JSON body of every value of one refresh, as its endpoint answers it.
+#[derive(Default)]
+struct Rendered {
+    /// Team (canonical) to its `getMedalTally` body.
+    tallies: HashMap<String, Bytes>,
+    /// Event (canonical) to its `getScore` body.
+    scores: HashMap<String, Bytes>,
+}
+
+impl Rendered {
+    /// Renders `reply`, if it is a value the view serves.
+    fn add(&mut self, reply: &Reply) {
+        use crate::api::handlers::{score_json, tally_json};
+        let (map, name, json) = match reply {
+            Reply::Tally(tally) => (&mut self.tallies, &tally.team, tally_json(tally)),
+            Reply::Score(score) => (&mut self.scores, &score.event, score_json(score)),
+            _ => return,
+        };
+        map.insert(name.clone(), Bytes::from(json.to_string()));
+    }
+
+    /// The body that answers `request`, if it was rendered.
+    fn get(&self, request: &Request) -> Option<Bytes> {
+        match request {
+            Request::Tally(team) => self.tallies.get(team).cloned(),
+            Request::Score(event) => self.scores.get(event).cloned(),
+            _ => None,
+        }
     }
 }

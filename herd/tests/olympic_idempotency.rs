@@ -122,3 +122,56 @@ async fn a_replica_that_merged_a_keyed_score_answers_its_repeat_with_the_first_s
     a.close().await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn one_key_applied_at_two_replicas_counts_once_at_both_and_after_a_restart() {
+    let (a_dir, b_dir) = (temp(), temp());
+    let a = open(a_dir.path(), "Alpha", 1_000).await;
+    let b = open(b_dir.path(), "Bravo", 1_000).await;
+    a.increment("Gaul", Medal::Gold).await.unwrap();
+    // Each applies the key before hearing of the other's write.
+    let at_a = applied(
+        a.increment_once("Gaul", Medal::Gold, key("k"))
+            .await
+            .unwrap(),
+    );
+    let at_b = applied(
+        b.increment_once("Gaul", Medal::Gold, key("k"))
+            .await
+            .unwrap(),
+    );
+    let first = |change: &Change| change.key().and_then(|k| k.first).unwrap();
+    assert_eq!(first(&at_a), [2, 0, 0], "Alpha answered its own two golds");
+    assert_eq!(first(&at_b), [1, 0, 0]);
+    for change in a.snapshot() {
+        b.merge(change).await.unwrap();
+    }
+    for change in b.snapshot() {
+        a.merge(change).await.unwrap();
+    }
+    assert_eq!(a.tally("Gaul").unwrap().gold, 2);
+    assert_eq!(b.tally("Gaul").unwrap().gold, 2);
+    assert_eq!(a.snapshot(), b.snapshot(), "the replicas agree");
+    // Both repeat the answer of the write that counts.
+    for o in [&a, &b] {
+        let Once::Repeated(again) = o
+            .increment_once("Gaul", Medal::Gold, key("k"))
+            .await
+            .unwrap()
+        else {
+            panic!("a repeat was applied again");
+        };
+        // Alpha's write has the earlier key time: it is the one kept.
+        let kept = &at_a;
+        let shown = match &again {
+            Update::Tally(t) => [t.gold, t.silver, t.bronze],
+            Update::Score(_) => panic!("a tally was expected"),
+        };
+        assert_eq!(shown, first(kept));
+    }
+    b.close().await;
+    let b = open(b_dir.path(), "Bravo", 1).await;
+    assert_eq!(b.tally("Gaul").unwrap().gold, 2, "the void survives replay");
+    a.close().await;
+    b.close().await;
+}

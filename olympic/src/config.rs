@@ -212,6 +212,16 @@ impl Names {
                     key: key.clone(),
                 }
             }
+            Change::Void { op, team, medal } => {
+                let team = self
+                    .team(team)
+                    .ok_or_else(|| OlympicError::UnknownTeam(team.clone()))?;
+                Change::Void {
+                    op: op.clone(),
+                    team: team.to_owned(),
+                    medal: *medal,
+                }
+            }
             Change::Score {
                 op,
                 event,

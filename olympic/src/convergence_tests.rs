@@ -63,6 +63,7 @@ fn issue(ops: &[(usize, Op)]) -> Vec<Change> {
                         key: proto::idem::IdemKey::new(&format!("{origin}-{team}-{medal}-{count}"))
                             .expect("visible ASCII"),
                         at_ns: i128::from(*count),
+                        first: None,
                     }),
                 }
             }

@@ -71,4 +71,5 @@ pub use olympics::{MAX_ORIGINS, Olympics, Once, UPDATE_CAPACITY};
 pub use proto::change::{Change, OpId, Stamp};
 pub use proto::idem::{IdemKey, Keyed};
 pub use proto::medal::Medal;
+pub use state::MAX_VOIDS;
 pub use view::{Applied, EventScore, Tally, Update};

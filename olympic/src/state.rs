@@ -6,11 +6,16 @@
 //!   changes in any order, any number of times, gives the same cell.
 //! * A score register holds the score with the greatest [`Stamp`] (time, then
 //!   origin name); merging keeps the greater one.
+//! * When two servers each applied a medal write under one idempotency key,
+//!   the one that does not rank first (see `keys.rs`) is *voided*: it stays
+//!   in its origin's count, and the tally subtracts it once the count holds
+//!   it. Voids are a grow-only set of operation ids, carried by `VOID`
+//!   changes, so every replica ends with the same tally in any order.
 //!
 //! Changes given to [`State::apply`] must already be in canonical spelling
 //! (see `Names::canonicalize`), so that one team is one key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::keys::Keys;
 use super::view::{EventScore, Tally, Update};
@@ -50,16 +55,78 @@ pub(crate) struct State {
     seen: BTreeMap<String, u64>,
     /// Idempotency keys of recent keyed writes, and what each one made.
     keys: Keys,
+    /// (team, medal) to the keyed increments of that cell that do not
+    /// count: another write under the same key counts instead.
+    voided: BTreeMap<(String, Medal), BTreeSet<OpId>>,
+}
+
+/// Most voided increments a replica keeps. A void is made only when two
+/// servers each applied one authenticated write under one key before
+/// hearing of the other's, so this is far above any real count; it bounds
+/// the state and every snapshot (a `VOID` line is under 200 bytes). Past
+/// it, a new void is refused with a warning and that write counts twice.
+pub const MAX_VOIDS: usize = 10_000;
+
+/// The `VOID` change that undoes `change`, if it is a medal increment.
+fn void_of(change: &Change) -> Option<Change> {
+    match change {
+        Change::Medal {
+            op, team, medal, ..
+        } => Some(Change::Void {
+            op: op.clone(),
+            team: team.clone(),
+            medal: *medal,
+        }),
+        _ => None,
+    }
 }
 
 impl State {
     /// True if applying `change` would alter the state: a larger count, a
     /// newer score, or a sequence number above what was seen from its origin.
     /// A key not held yet counts too: it changes how a repeat is answered.
+    /// A void not held yet counts, and so does a keyed change that would
+    /// void a change under its key (or be voided itself, if it is not yet).
     pub(crate) fn would_change(&self, change: &Change) -> bool {
+        if matches!(change, Change::Void { .. }) {
+            return self.would_void(change);
+        }
         self.seen(&change.op().origin) < change.op().seq
             || self.would_advance(change)
             || self.keys.would_record(change)
+            || self.keys.loser(change).is_some_and(|loser| {
+                !std::ptr::eq(loser, change) || void_of(loser).is_some_and(|v| self.would_void(&v))
+            })
+    }
+
+    /// True if `void` names an increment not voided yet, and there is room.
+    fn would_void(&self, void: &Change) -> bool {
+        let Change::Void { op, team, medal } = void else {
+            return false;
+        };
+        let held = self
+            .voided
+            .get(&(team.clone(), *medal))
+            .is_some_and(|ops| ops.contains(op));
+        !held && self.voided.values().map(BTreeSet::len).sum::<usize>() < MAX_VOIDS
+    }
+
+    /// Records `void`; returns the tally of its team if it was new.
+    fn void(&mut self, void: &Change) -> Option<Update> {
+        let Change::Void { op, team, medal } = void else {
+            return None;
+        };
+        if !self.would_void(void) {
+            if self.voided.values().map(BTreeSet::len).sum::<usize>() >= MAX_VOIDS {
+                tracing::warn!(change = %void.encode(), "too many voided increments: this one counts");
+            }
+            return None;
+        }
+        self.voided
+            .entry((team.clone(), *medal))
+            .or_default()
+            .insert(op.clone());
+        Some(Update::Tally(self.tally(team)))
     }
 
     /// The change made under idempotency key `key`, if it is held.
@@ -85,18 +152,26 @@ impl State {
             } => self.scores.get(event).is_none_or(|held| {
                 (*stamp_ns, op.origin.as_str()) > (held.stamp.time_ns, held.stamp.origin.as_str())
             }),
+            Change::Void { .. } => false,
         }
     }
 
     /// Merges `change`. Returns what readers now see differently, or `None`
     /// if it was a duplicate or superseded.
     pub(crate) fn apply(&mut self, change: &Change) -> Option<Update> {
+        if matches!(change, Change::Void { .. }) {
+            return self.void(change);
+        }
         let op = change.op();
         let seen = self.seen.entry(op.origin.clone()).or_default();
         *seen = (*seen).max(op.seq);
-        self.keys.record(change);
+        let voided = self
+            .keys
+            .record(change)
+            .and_then(|loser| void_of(&loser))
+            .and_then(|void| self.void(&void));
         if !self.would_advance(change) {
-            return None;
+            return voided;
         }
         match change {
             Change::Medal {
@@ -134,6 +209,7 @@ impl State {
                 self.scores.insert(event.clone(), register);
                 Some(Update::Score(self.score(event, &[])))
             }
+            Change::Void { .. } => None,
         }
     }
 
@@ -166,12 +242,21 @@ impl State {
         self.scores.get(event).map(|r| r.stamp.time_ns)
     }
 
-    /// The medal tally of `team` (canonical name).
+    /// The medal tally of `team` (canonical name): every origin's count,
+    /// less the voided increments those counts hold.
     pub(crate) fn tally(&self, team: &str) -> Tally {
         let total = |medal| {
-            self.medals
-                .get(&(team.to_owned(), medal))
-                .map_or(0, |cell| cell.values().map(|e| e.count).sum())
+            let key = (team.to_owned(), medal);
+            let Some(cell) = self.medals.get(&key) else {
+                return 0;
+            };
+            let counted: u64 = cell.values().map(|e| e.count).sum();
+            let voided = self.voided.get(&key).map_or(0, |ops| {
+                ops.iter()
+                    .filter(|op| cell.get(&op.origin).is_some_and(|e| e.seq >= op.seq))
+                    .count()
+            });
+            counted.saturating_sub(voided as u64)
         };
         Tally {
             team: team.to_owned(),
@@ -200,7 +285,8 @@ impl State {
 
     /// The whole state as changes, grouped by the origin that made them, in
     /// a deterministic order: one `MEDAL` per origin and cell, one `SCORE`
-    /// per event that was set (under the origin of its winning stamp).
+    /// per event that was set (under the origin of its winning stamp), one
+    /// `VOID` per voided increment (under that increment's origin).
     pub(crate) fn changes_by_origin(&self) -> BTreeMap<&str, Vec<Change>> {
         let mut out: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
         for ((team, medal), cell) in &self.medals {
@@ -229,6 +315,15 @@ impl State {
                 key: None,
             });
         }
+        for ((team, medal), ops) in &self.voided {
+            for op in ops {
+                out.entry(&op.origin).or_default().push(Change::Void {
+                    op: op.clone(),
+                    team: team.clone(),
+                    medal: *medal,
+                });
+            }
+        }
         out
     }
 
@@ -242,85 +337,5 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn medal(origin: &str, seq: u64, team: &str, count: u64) -> Change {
-        Change::Medal {
-            op: OpId {
-                origin: origin.into(),
-                seq,
-            },
-            team: team.into(),
-            medal: Medal::Gold,
-            count,
-            key: None,
-        }
-    }
-
-    fn score(origin: &str, seq: u64, stamp_ns: i128, gaul: i64) -> Change {
-        Change::Score {
-            op: OpId {
-                origin: origin.into(),
-                seq,
-            },
-            event: "curling".into(),
-            stamp_ns,
-            scores: vec![("Gaul".into(), gaul), ("Rome".into(), 0)],
-            key: None,
-        }
-    }
-
-    #[test]
-    fn counts_sum_over_origins_and_keep_the_largest_per_origin() {
-        let mut s = State::default();
-        assert!(s.apply(&medal("A", 1, "Gaul", 1)).is_some());
-        assert!(s.apply(&medal("A", 3, "Gaul", 3)).is_some());
-        assert!(s.apply(&medal("A", 2, "Gaul", 2)).is_none(), "older count");
-        assert!(s.apply(&medal("A", 3, "Gaul", 3)).is_none(), "duplicate");
-        assert!(s.apply(&medal("B", 1, "Gaul", 1)).is_some());
-        assert_eq!(s.tally("Gaul").gold, 4);
-        assert_eq!(s.tally("Rome").gold, 0);
-        assert_eq!(s.seen("A"), 3);
-    }
-
-    #[test]
-    fn equal_times_are_won_by_the_greater_server_name() {
-        let mut s = State::default();
-        s.apply(&score("Bravo", 1, 100, 1));
-        assert!(
-            s.apply(&score("Alpha", 1, 100, 2)).is_none(),
-            "Alpha < Bravo"
-        );
-        assert!(s.apply(&score("Charlie", 1, 100, 3)).is_some());
-        assert!(s.apply(&score("Zulu", 2, 99, 4)).is_none(), "older time");
-        let got = s.score("curling", &[]);
-        assert_eq!(got.scores[0], ("Gaul".into(), 3));
-        assert_eq!(got.stamp.unwrap().origin, "Charlie");
-    }
-
-    #[test]
-    fn superseded_changes_still_raise_the_seen_number() {
-        let mut s = State::default();
-        s.apply(&score("B", 1, 100, 1));
-        let late = score("A", 9, 50, 2);
-        assert!(s.would_change(&late));
-        assert!(s.apply(&late).is_none());
-        assert_eq!(s.seen("A"), 9);
-        assert!(!s.would_change(&late));
-    }
-
-    #[test]
-    fn changes_rebuild_the_state() {
-        let mut s = State::default();
-        s.apply(&medal("A", 1, "Gaul", 1));
-        s.apply(&medal("B", 4, "Rome", 2));
-        s.apply(&score("B", 5, 10, 7));
-        let mut t = State::default();
-        for c in s.changes() {
-            t.apply(&c);
-        }
-        assert_eq!(s, t);
-        assert_eq!(s.changes_by_origin()["B"].len(), 2);
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

@@ -35,11 +35,16 @@ impl Olympics {
             let held = live.state.count(&self.origin, team, medal);
             let issued = live.issued_counts.entry(cell).or_default();
             *issued = (*issued).max(held) + 1;
+            let count = *issued;
+            let key = key.map(|key| Keyed {
+                first: Some(self.tally_issued(&live, team)),
+                ..key
+            });
             let change = Change::Medal {
                 op,
                 team: team.to_owned(),
                 medal,
-                count: *issued,
+                count,
                 key,
             };
             let guard = PendingKey::new(&self.core, change.key());
@@ -47,8 +52,33 @@ impl Olympics {
             (change, pending, guard)
         };
         let update = pending.wait().await?;
-        let update = update.unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
+        let first = change
+            .key()
+            .and_then(|k| k.first)
+            .map(|first| tally_of(team, first));
+        let update = first
+            .or(update)
+            .unwrap_or_else(|| Update::Tally(self.core.lock().state.tally(team)));
         Ok(Once::Applied(Applied { change, update }))
+    }
+
+    /// The tally of `team` as this server answers a write it issues now:
+    /// what it holds, with every increment it issued counted, durable yet
+    /// or not. Stored with a keyed write's key as its first answer.
+    fn tally_issued(&self, live: &Live, team: &str) -> [u64; 3] {
+        let tally = live.state.tally(team);
+        let counts = [tally.gold, tally.silver, tally.bronze];
+        let mut out = [0; 3];
+        for ((slot, held), medal) in out.iter_mut().zip(counts).zip(Medal::ALL) {
+            let own = live.state.count(&self.origin, team, medal);
+            let issued = live
+                .issued_counts
+                .get(&(team.to_owned(), medal))
+                .copied()
+                .unwrap_or_default();
+            *slot = held + issued.saturating_sub(own);
+        }
+        out
     }
 
     /// `key` stamped with the time of the write, registered as pending.
@@ -58,6 +88,7 @@ impl Olympics {
         Some(Keyed {
             key,
             at_ns: self.clock.now_ns(),
+            first: None,
         })
     }
 
@@ -110,14 +141,25 @@ impl Olympics {
     }
 }
 
+/// The update that shows `team` with gold, silver and bronze `counts`.
+fn tally_of(team: &str, [gold, silver, bronze]: [u64; 3]) -> Update {
+    Update::Tally(proto::reply::Tally {
+        team: team.to_owned(),
+        gold,
+        silver,
+        bronze,
+    })
+}
+
 /// What a keyed write did.
 #[derive(Debug, Clone)]
 pub enum Once {
     /// The write was new and is now durable; flood the change.
     Applied(Applied),
     /// The key was already held: nothing was applied. For a medal, the
-    /// team's tally now (which holds the first write); for a score, the
-    /// score the first write set.
+    /// tally the first write answered (the team's tally now, for a key
+    /// merged from a line written without it); for a score, the score the
+    /// first write set.
     Repeated(Update),
 }
 
@@ -166,13 +208,19 @@ pub(crate) fn check(
     };
     match (first, wanted) {
         (
-            Change::Medal { team, medal, .. },
+            Change::Medal {
+                team, medal, key, ..
+            },
             Issue::Medal {
                 team: want_team,
                 medal: want_medal,
             },
         ) if team == want_team && medal == want_medal => {
-            Ok(Check::Repeat(Update::Tally(live.state.tally(team))))
+            let first = key.as_ref().and_then(|k| k.first);
+            Ok(Check::Repeat(first.map_or_else(
+                || Update::Tally(live.state.tally(team)),
+                |first| tally_of(team, first),
+            )))
         }
         (
             Change::Score {

@@ -10,7 +10,17 @@
 //!
 //! A change made by a write that carried an idempotency key ends with
 //! ` KEY <key> <at_ns>` ([`Keyed`]); a `SCORE` line tells it apart from its
-//! team and score pairs by its odd number of trailing fields.
+//! team and score pairs by its odd number of trailing fields. A keyed
+//! `MEDAL` line may go on with ` FIRST <gold> <silver> <bronze>`: the tally
+//! the write answered, which every replica answers a repeat with.
+//!
+//! ```text
+//! VOID <origin> <seq> <team> <medal>
+//! ```
+//!
+//! says that the keyed medal increment `<origin> <seq>` of that cell does
+//! not count: another server applied a write under the same key first
+//! (see the `olympic` crate's keys).
 //!
 //! Fields are separated by single spaces (any run of white space is accepted
 //! on input). `<origin>` is the server (with its incarnation, see
@@ -72,6 +82,16 @@ pub enum Change {
         /// The idempotency key of the write that made it, if it had one.
         key: Option<Keyed>,
     },
+    /// The keyed medal increment `op` of (`team`, `medal`) is void: the
+    /// same key was applied first by another operation, which counts instead.
+    Void {
+        /// The voided increment.
+        op: OpId,
+        /// Its team.
+        team: String,
+        /// Its medal.
+        medal: Medal,
+    },
     /// The score of `event` is `scores`, as of `stamp_ns` on the origin.
     Score {
         /// Who made it, and its number there.
@@ -91,7 +111,7 @@ impl Change {
     /// The operation that produced this change.
     pub fn op(&self) -> &OpId {
         match self {
-            Change::Medal { op, .. } | Change::Score { op, .. } => op,
+            Change::Medal { op, .. } | Change::Score { op, .. } | Change::Void { op, .. } => op,
         }
     }
 
@@ -99,6 +119,7 @@ impl Change {
     pub fn key(&self) -> Option<&Keyed> {
         match self {
             Change::Medal { key, .. } | Change::Score { key, .. } => key.as_ref(),
+            Change::Void { .. } => None,
         }
     }
 
@@ -107,6 +128,7 @@ impl Change {
         let mut change = self.clone();
         match &mut change {
             Change::Medal { key, .. } | Change::Score { key, .. } => *key = None,
+            Change::Void { .. } => {}
         }
         change
     }
@@ -124,6 +146,9 @@ impl Change {
                 let mut line = format!("MEDAL {} {} {team} {medal} {count}", op.origin, op.seq);
                 put_key(&mut line, key.as_ref());
                 line
+            }
+            Change::Void { op, team, medal } => {
+                format!("{VOID_WORD} {} {} {team} {medal}", op.origin, op.seq)
             }
             Change::Score {
                 op,
@@ -166,6 +191,15 @@ impl Change {
                     key,
                 })
             }
+            VOID_WORD => {
+                let team = name(words.next()?)?;
+                let medal = Medal::parse(words.next()?)?;
+                (words.next().is_none() && key.is_none()).then_some(Change::Void {
+                    op,
+                    team,
+                    medal,
+                })
+            }
             "SCORE" => {
                 let event = name(words.next()?)?;
                 let stamp_ns = signed(words.next()?)?;
@@ -187,15 +221,49 @@ impl Change {
     }
 }
 
-/// Appends ` KEY <key> <at_ns>` when there is a key.
+/// Appends ` KEY <key> <at_ns>` when there is a key, and
+/// ` FIRST <gold> <silver> <bronze>` when it holds the first answer.
 fn put_key(line: &mut String, key: Option<&Keyed>) {
-    if let Some(Keyed { key, at_ns }) = key {
+    if let Some(Keyed { key, at_ns, first }) = key {
         let _ = write!(line, " {KEY_WORD} {key} {at_ns}");
+        if let Some([gold, silver, bronze]) = first {
+            let _ = write!(line, " {FIRST_WORD} {gold} {silver} {bronze}");
+        }
     }
 }
 
 /// The word that starts a change line's key suffix.
 const KEY_WORD: &str = "KEY";
+
+/// The word that starts the first answer after a keyed `MEDAL` line's key.
+const FIRST_WORD: &str = "FIRST";
+
+/// The first word of a void line.
+const VOID_WORD: &str = "VOID";
+
+/// Fields of a keyed `MEDAL` line that holds its first answer.
+const MEDAL_WITH_FIRST: usize = 13;
+
+/// Removes a ` FIRST <gold> <silver> <bronze>` suffix from a keyed `MEDAL`
+/// line: `Some(None)` when there is none, `None` when it is malformed. A
+/// `MEDAL` line has a fixed number of fields, so its length says whether
+/// the suffix is there.
+fn take_first(words: &mut Vec<&str>) -> Option<Option<[u64; 3]>> {
+    if words.first() != Some(&"MEDAL") || words.len() != MEDAL_WITH_FIRST {
+        return Some(None);
+    }
+    let n = words.len();
+    if words[n - 4] != FIRST_WORD {
+        return None;
+    }
+    let first = [
+        unsigned(words[n - 3])?,
+        unsigned(words[n - 2])?,
+        unsigned(words[n - 1])?,
+    ];
+    words.truncate(n - 4);
+    Some(Some(first))
+}
 
 /// Removes a ` KEY <key> <at_ns>` suffix from `words`: `Some(None)` when
 /// there is none, `None` when it is malformed. The suffix's three fields
@@ -203,19 +271,20 @@ const KEY_WORD: &str = "KEY";
 /// an odd number for a bare `SCORE`), so a team called `KEY` cannot be
 /// mistaken for it.
 fn take_key(words: &mut Vec<&str>) -> Option<Option<Keyed>> {
+    let first = take_first(words)?;
     let n = words.len();
     let bare_parity = match words.first() {
-        Some(&"SCORE") => 1,
+        Some(&"SCORE" | &VOID_WORD) => 1,
         _ => 0,
     };
     let has_key = n >= 3 && words[n - 3] == KEY_WORD && n % 2 != bare_parity;
     if !has_key {
-        return Some(None);
+        return first.is_none().then_some(None);
     }
     let key = IdemKey::new(words[n - 2])?;
     let at_ns = signed(words[n - 1])?;
     words.truncate(n - 3);
-    Some(Some(Keyed { key, at_ns }))
+    Some(Some(Keyed { key, at_ns, first }))
 }
 
 /// A name token, owned.
@@ -285,6 +354,7 @@ mod tests {
         let keyed = Some(Keyed {
             key: IdemKey::new("k-1").unwrap(),
             at_ns: 42,
+            first: None,
         });
         let medal = Change::Medal {
             op: op("Hands", 7),
@@ -317,6 +387,43 @@ mod tests {
         assert_eq!(Change::parse(score.encode().as_bytes()), Some(score));
         assert_eq!(Change::parse(b"MEDAL Hands 7 Gaul gold 3 KEY k-1"), None);
         assert_eq!(Change::parse(b"MEDAL Hands 7 Gaul gold 3 KEY k-1 x"), None);
+    }
+
+    #[test]
+    fn a_keyed_medal_carries_its_first_answer_and_a_void_names_an_increment() {
+        let medal = Change::Medal {
+            op: op("Hands", 7),
+            team: "Gaul".into(),
+            medal: Medal::Gold,
+            count: 3,
+            key: Some(Keyed {
+                key: IdemKey::new("k-1").unwrap(),
+                at_ns: 42,
+                first: Some([4, 0, 2]),
+            }),
+        };
+        assert_eq!(
+            medal.encode(),
+            "MEDAL Hands 7 Gaul gold 3 KEY k-1 42 FIRST 4 0 2"
+        );
+        assert_eq!(Change::parse(medal.encode().as_bytes()), Some(medal));
+        let void = Change::Void {
+            op: op("Hands", 7),
+            team: "Gaul".into(),
+            medal: Medal::Gold,
+        };
+        assert_eq!(void.encode(), "VOID Hands 7 Gaul gold");
+        assert_eq!(Change::parse(void.encode().as_bytes()), Some(void));
+        for bad in [
+            "MEDAL Hands 7 Gaul gold 3 KEY k-1 42 FIRST 4 0",
+            "MEDAL Hands 7 Gaul gold 3 KEY k-1 42 LAST 4 0 2",
+            "MEDAL Hands 7 Gaul gold 3 x y z FIRST 4 0 2",
+            "VOID Hands 7 Gaul",
+            "VOID Hands 7 Gaul gold 3",
+            "VOID Hands 7 Gaul gold KEY k-1 42",
+        ] {
+            assert_eq!(Change::parse(bad.as_bytes()), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub struct Keyed {
     pub key: IdemKey,
     /// When the write was made.
     pub at_ns: i128,
+    /// For a medal, the team's gold, silver and bronze counts the write
+    /// answered: every replica answers a repeat of the key with them.
+    /// `None` for a score (its change is its answer) and for keyed medal
+    /// lines written without it.
+    pub first: Option<[u64; 3]>,
 }
 
 #[cfg(test)]

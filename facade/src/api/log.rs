@@ -38,51 +38,53 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// `path` as it may be logged, given the route template it matched.
+/// `path` as it may be logged, given the route template it matched. Built
+/// in one buffer: it runs for every request.
 pub fn loggable_path(path: &str, route: Option<&str>) -> String {
-    let raw: Vec<&str> = path.split('/').collect();
-    let shown: Vec<String> = match route {
+    let mut out = String::with_capacity(path.len().min(4 * MAX_LOGGED_SEGMENT) + REDACTED.len());
+    match route {
         Some(route) => {
-            let template: Vec<&str> = route.split('/').collect();
-            if template.len() != raw.len() {
+            if route.split('/').count() != path.split('/').count() {
                 return route.to_owned();
             }
-            template
-                .iter()
-                .zip(&raw)
-                .map(|(t, r)| {
-                    if *t == AUTH_PARAM {
-                        REDACTED.to_owned()
-                    } else {
-                        clip(r)
-                    }
-                })
-                .collect()
+            for (i, (t, r)) in route.split('/').zip(path.split('/')).enumerate() {
+                if i > 0 {
+                    out.push('/');
+                }
+                if t == AUTH_PARAM {
+                    out.push_str(REDACTED);
+                } else {
+                    clip_into(&mut out, r);
+                }
+            }
         }
         None => {
-            let mut shown = vec![String::new(), clip(raw.get(1).copied().unwrap_or(""))];
-            if raw.len() > 2 {
-                shown.push(REDACTED.to_owned());
+            let mut raw = path.split('/').skip(1);
+            out.push('/');
+            clip_into(&mut out, raw.next().unwrap_or(""));
+            if raw.next().is_some() {
+                out.push('/');
+                out.push_str(REDACTED);
             }
-            shown
         }
-    };
-    shown.join("/")
+    }
+    out
 }
 
-/// A segment cut to [`MAX_LOGGED_SEGMENT`] bytes, with anything but printable
-/// ASCII escaped (a request path is ASCII, but the log must not trust that).
-fn clip(segment: &str) -> String {
-    let mut out: String = segment
-        .bytes()
-        .take(MAX_LOGGED_SEGMENT)
-        .flat_map(std::ascii::escape_default)
-        .map(char::from)
-        .collect();
+/// Appends `segment` cut to [`MAX_LOGGED_SEGMENT`] bytes, with anything but
+/// printable ASCII escaped (a request path is ASCII, but the log must not
+/// trust that).
+fn clip_into(out: &mut String, segment: &str) {
+    out.extend(
+        segment
+            .bytes()
+            .take(MAX_LOGGED_SEGMENT)
+            .flat_map(std::ascii::escape_default)
+            .map(char::from),
+    );
     if segment.len() > MAX_LOGGED_SEGMENT {
         out.push_str("...");
     }
-    out
 }
 
 #[cfg(test)]

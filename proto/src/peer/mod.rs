@@ -9,6 +9,7 @@
 //! AT <server> <diff> <client> <coords> <time>   one location, as stored
 //! MEDAL <origin> <seq> <team> <medal> <count>    one Olympic tally cell
 //! SCORE <origin> <seq> <event> <stamp_ns> <team> <score> ...   one event score
+//! VOID <origin> <seq> <team> <medal>             a keyed increment that does not count
 //! SUMS <node> <hash> x16          digest of the children of a store node
 //! HAVE <leaf> <hash> ...          "these are the lines I hold in this leaf; answer"
 //! HAD <leaf> <hash> ...           the same, as the answer (not answered again)
@@ -104,7 +105,8 @@ pub enum Message {
     Pong,
     /// `AT ...`: a location, flooded or synced.
     At(Arc<Location>),
-    /// `MEDAL ...` or `SCORE ...`: an Olympic change, flooded or synced.
+    /// `MEDAL ...`, `SCORE ...` or `VOID ...`: an Olympic change, flooded
+    /// or synced.
     Change(Arc<Change>),
     /// `SUMS node h0 .. h15`: the sender's hashes of the children of `node`.
     Sums {
@@ -170,6 +172,9 @@ impl Message {
             Some(b"SCORE") => Change::parse(line)
                 .map(|c| Message::Change(Arc::new(c)))
                 .ok_or(MessageError { verb: "SCORE" })?,
+            Some(b"VOID") => Change::parse(line)
+                .map(|c| Message::Change(Arc::new(c)))
+                .ok_or(MessageError { verb: "VOID" })?,
             Some(b"SUMS") => parse_sums(it).ok_or(MessageError { verb: "SUMS" })?,
             Some(b"HAVE") => parse_have(it, true).ok_or(MessageError { verb: "HAVE" })?,
             Some(b"HAD") => parse_have(it, false).ok_or(MessageError { verb: "HAD" })?,
@@ -208,6 +213,7 @@ impl Message {
             Message::Change(change) => match **change {
                 Change::Medal { .. } => "MEDAL",
                 Change::Score { .. } => "SCORE",
+                Change::Void { .. } => "VOID",
             },
             Message::Sums { .. } => "SUMS",
             Message::Have { answer: true, .. } => "HAVE",

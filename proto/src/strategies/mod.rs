@@ -49,6 +49,7 @@ fn keyed() -> impl Strategy<Value = Option<crate::idem::Keyed>> {
         ("[!-~]{1,16}", any::<i128>()).prop_map(|(key, at_ns)| crate::idem::Keyed {
             key: crate::idem::IdemKey::new(&key).expect("visible ASCII"),
             at_ns,
+            first: None,
         }),
     )
 }
@@ -74,7 +75,19 @@ pub fn change() -> impl Strategy<Value = Change> {
             key,
         },
     );
-    prop_oneof![medal, score]
+    let first = prop::option::of(any::<[u64; 3]>());
+    let medal = (medal, first).prop_map(|(mut change, first)| {
+        if let Change::Medal { key: Some(key), .. } = &mut change {
+            key.first = first;
+        }
+        change
+    });
+    let void = (op_id(), token(), 0..Medal::ALL.len()).prop_map(|(op, team, m)| Change::Void {
+        op,
+        team,
+        medal: Medal::ALL[m],
+    });
+    prop_oneof![medal, score, void]
 }
 
 /// A run of protocol white space, never `\n` (which ends a line).

@@ -20,7 +20,7 @@ use crate::harness::stats::Summary;
 
 /// Facade `getMedalTally` throughput must be at least this fraction of the
 /// baseline's.
-pub const THROUGHPUT_TARGET: f64 = 0.5;
+pub const THROUGHPUT_TARGET: f64 = 0.8;
 
 /// The p99 of setScore-to-push over every (tablet, round) must be below this.
 pub const PUSH_P99_TARGET: Duration = Duration::from_millis(100);
