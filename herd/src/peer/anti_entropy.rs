@@ -247,11 +247,14 @@ pub(crate) fn answer(
 pub const BUSY_STRETCH: u32 = 10;
 
 /// Starts a round every `every` (every `every × BUSY_STRETCH` while
-/// locations moved on the link within the last `every`), and sooner (a
-/// tenth of `every`) once the link's queue has dropped something and has
-/// drained since, until the link ends. No round starts while the last
-/// one's repairs are still owed: a round compared mid-repair would find the
-/// same differences again and send the same leaves twice.
+/// locations moved on the link within the last `every`), and sooner once
+/// the link's queue has dropped something and no location has moved on the
+/// link for a tenth of `every` since, until the link ends. No round starts
+/// while the last one's repairs are still owed: a round compared mid-repair
+/// would find the same differences again and send the same leaves twice.
+/// Neither starts one mid-flood: every location still in flight would show
+/// as a difference and be sent again (with the stale lines of the side that
+/// is behind), which loads the links more, drops more, and repairs again.
 pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -> super::LinkError {
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
@@ -270,7 +273,8 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
         let busy = moved_at.elapsed() < every;
         let wait = if busy { every * BUSY_STRETCH } else { every };
         let due = last_round.elapsed() >= wait;
-        let after_drops = stats.dropped != dropped_at_round && outbox.is_idle();
+        let quiet = moved_at.elapsed() >= check && outbox.is_idle();
+        let after_drops = stats.dropped != dropped_at_round && quiet;
         if !(due || after_drops) || outbox.owes_repair() {
             continue;
         }
