@@ -162,6 +162,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         match Message::parse(&line) {
             Ok(Message::At(location)) => {
                 counters.at_received.fetch_add(1, Ordering::Relaxed);
+                shared.peers.flow().arrived();
                 let taken = apply(shared, peer, location);
                 if taken {
                     counters.at_taken.fetch_add(1, Ordering::Relaxed);

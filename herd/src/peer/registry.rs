@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::DROP_LOG_EVERY;
 use super::link_state::LinkStates;
 use super::outbox::{Outbox, Pushed};
+use super::spread::Flow;
 use super::throttle::Throttle;
 use proto::location::Location;
 use proto::peer::Message;
@@ -174,6 +175,8 @@ pub struct Peers {
     next_id: AtomicU64,
     /// Up/down, last sync and last failure of every configured neighbour.
     states: LinkStates,
+    /// When a location last arrived whole over any link (see `spread.rs`).
+    flow: Flow,
 }
 
 impl Peers {
@@ -186,7 +189,13 @@ impl Peers {
             next_id: AtomicU64::new(1),
             states: LinkStates::new(&neighbours),
             neighbours,
+            flow: Flow::default(),
         }
+    }
+
+    /// When a location last arrived whole over any link.
+    pub(crate) fn flow(&self) -> &Flow {
+        &self.flow
     }
 
     /// Makes `location` the pending one for its client on every live link

@@ -17,8 +17,18 @@
 //! that link eager at both ends and sends the locations asked for. Lost
 //! announcements and grafts are harmless: anti-entropy repairs whatever a
 //! link lost.
+//!
+//! A tree under load is slow, not broken: a location can wait in a busy
+//! eager link's queue longer than [`GRAFT_AFTER`], and grafting it then
+//! makes a second eager path that sends every location twice until a
+//! duplicate prunes it. So while locations keep arriving whole at this
+//! server ([`Flow`]), the tree is taken to be up and an announced location
+//! is given up to [`GRAFT_PATIENCE`] to arrive before it is grafted; when
+//! nothing arrives (the tree above this server is cut), it is grafted
+//! after [`GRAFT_AFTER`] as before.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -35,15 +45,64 @@ use crate::shared::Shared;
 /// this server asks the announcer for it.
 pub const GRAFT_AFTER: Duration = Duration::from_millis(100);
 
+/// How long an announced location may take to arrive while locations
+/// still arrive whole at this server (the tree is up, only slow), before
+/// this server asks the announcer for it. Well within the one second in
+/// which a server must get every update after a link or server fails.
+pub const GRAFT_PATIENCE: Duration = Duration::from_millis(500);
+
 /// How often the announced-but-missing locations are checked.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
 
-/// Announced locations this server lacks, heard over one link: client to
-/// (client time, when to ask for it). Bounded; what does not fit is left to
-/// anti-entropy.
+/// When a location last arrived whole at this server, over any link: while
+/// they keep arriving, the spreading tree is up. One per server.
+#[derive(Debug)]
+pub(crate) struct Flow {
+    /// What [`Flow::last`] counts from.
+    start: Instant,
+    /// Milliseconds from `start` to the last arrival.
+    last: AtomicU64,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Flow {
+    /// A location arrived whole.
+    pub(crate) fn arrived(&self) {
+        let ms = self.start.elapsed().as_millis() as u64;
+        self.last.store(ms, Ordering::Relaxed);
+    }
+
+    /// True if a location arrived whole within `within` of `now`.
+    fn since(&self, now: Instant, within: Duration) -> bool {
+        let last = self.start + Duration::from_millis(self.last.load(Ordering::Relaxed));
+        last != self.start && now.saturating_duration_since(last) < within
+    }
+}
+
+/// One announced location this server lacks.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    /// The newest client time announced.
+    time: i128,
+    /// When it was first announced.
+    heard: Instant,
+    /// When to check for it next.
+    due: Instant,
+}
+
+/// Announced locations this server lacks, heard over one link, by client.
+/// Bounded; what does not fit is left to anti-entropy.
 #[derive(Debug)]
 pub(crate) struct Missing {
-    waiting: Mutex<IndexMap<String, (i128, Instant)>>,
+    waiting: Mutex<IndexMap<String, Waiting>>,
     capacity: usize,
 }
 
@@ -56,7 +115,7 @@ impl Missing {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, IndexMap<String, (i128, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexMap<String, Waiting>> {
         self.waiting.lock().expect("missing list lock poisoned")
     }
 }
@@ -91,8 +150,12 @@ pub(crate) fn answer(
                 if held.is_some_and(|held| held >= time) || waiting.len() >= missing.capacity {
                     continue;
                 }
-                let entry = waiting.entry(client).or_insert((time, now + GRAFT_AFTER));
-                entry.0 = entry.0.max(time);
+                let entry = waiting.entry(client).or_insert(Waiting {
+                    time,
+                    heard: now,
+                    due: now + GRAFT_AFTER,
+                });
+                entry.time = entry.time.max(time);
             }
         }
         Message::Graft(clients) => {
@@ -120,15 +183,22 @@ pub(crate) async fn run(
     loop {
         tokio::time::sleep(CHECK_EVERY).await;
         let now = Instant::now();
+        // The tree still brings locations: it is slow, not cut.
+        let flowing = shared.peers.flow().since(now, GRAFT_AFTER);
         let mut due = Vec::new();
-        missing.lock().retain(|client, (time, at)| {
-            if *at > now {
+        missing.lock().retain(|client, waiting| {
+            if waiting.due > now {
                 return true;
             }
             let held = shared.db.get(client).map(|l| l.client_time());
-            if held.is_none_or(|held| held < *time) {
-                due.push(client.clone());
+            if held.is_some_and(|held| held >= waiting.time) {
+                return false;
             }
+            if flowing && now < waiting.heard + GRAFT_PATIENCE {
+                waiting.due = now + CHECK_EVERY;
+                return true;
+            }
+            due.push(client.clone());
             false
         });
         if due.is_empty() {
