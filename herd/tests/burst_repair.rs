@@ -1,6 +1,6 @@
 //! A 100,000-client burst on real processes, the herd in its default
 //! configuration: pipelined at Hands as fast as it takes them, it overflows
-//! link queues (4,096 clients each), and still every server holds every
+//! link queues (65,536 clients each), and still every server holds every
 //! client within seconds, what the queues dropped repaired by anti-entropy
 //! while every link stays up.
 

@@ -249,7 +249,7 @@ pub const BUSY_STRETCH: u32 = 10;
 /// Starts a round every `every` (every `every × BUSY_STRETCH` while
 /// locations moved on the link within the last `every`), and sooner once
 /// the link's queue has dropped something and no location has moved on the
-/// link for a tenth of `every` since, until the link ends. No round starts
+/// link for a quarter of `every` since, until the link ends. No round starts
 /// while the last one's repairs are still owed: a round compared mid-repair
 /// would find the same differences again and send the same leaves twice.
 /// Neither starts one mid-flood: every location still in flight would show
@@ -273,7 +273,7 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
         let busy = moved_at.elapsed() < every;
         let wait = if busy { every * BUSY_STRETCH } else { every };
         let due = last_round.elapsed() >= wait;
-        let quiet = moved_at.elapsed() >= check && outbox.is_idle();
+        let quiet = moved_at.elapsed() >= every / 4 && outbox.is_idle();
         let after_drops = stats.dropped != dropped_at_round && quiet;
         if !(due || after_drops) || outbox.owes_repair() {
             continue;
