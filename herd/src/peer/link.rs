@@ -233,7 +233,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// Offers a location from `peer` to the store and floods it on if it was
 /// newer. Returns whether it was taken.
 fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
-    shared.store_and_flood(Arc::unwrap_or_clone(location), Some(peer))
+    shared.store_and_flood(location, Some(peer))
 }
 
 /// Writes whatever is pending (queued messages, then owed anti-entropy
