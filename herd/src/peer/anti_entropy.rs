@@ -36,10 +36,11 @@
 //! full queue; the link's writer builds the messages when it writes them,
 //! after the queued ones.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use rustc_hash::FxHashSet;
 use tokio::time::Instant;
 
 use super::outbox::Outbox;
@@ -209,11 +210,17 @@ pub(crate) fn answer(
             let Some(index) = leaf.leaf_index() else {
                 return true;
             };
-            let theirs: HashSet<u64> = hashes.iter().copied().collect();
+            let theirs: FxHashSet<u64> = hashes.iter().copied().collect();
             let mut held = Vec::new();
             shared.db.leaf(index, &mut held);
-            let mine: HashSet<u64> = held.iter().map(|l| line_hash(l.at_line())).collect();
-            held.retain(|l| !theirs.contains(&line_hash(l.at_line())));
+            // Each stored line hashed once: what we hold, and what of it
+            // they lack.
+            let mut mine = FxHashSet::default();
+            held.retain(|l| {
+                let hash = line_hash(l.at_line());
+                mine.insert(hash);
+                !theirs.contains(&hash)
+            });
             // They hold lines we lack: ask for them with our own hashes.
             let ask = *answer && theirs.iter().any(|h| !mine.contains(h));
             if held.is_empty() && !ask {
@@ -241,7 +248,8 @@ pub(crate) fn answer(
     true
 }
 
-/// While a link carries locations, rounds come this many times less often:
+/// While a link carries locations (whole or announced), rounds come this
+/// many times less often:
 /// a round taken mid-flood finds the floods still in flight as differences
 /// and sends them a second time.
 pub const BUSY_STRETCH: u32 = 10;
@@ -259,9 +267,11 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
     let mut dropped_at_round = counters.stats().dropped;
+    // Locations sent or announced, either way: a lazy link carries the
+    // flood as announcements.
     let moved = || {
         let stats = counters.stats();
-        stats.at_sent + stats.at_received
+        stats.at_sent + stats.at_received + counters.announces.load(Ordering::Relaxed)
     };
     let (mut last_moved, mut moved_at) = (moved(), Instant::now());
     loop {
@@ -281,5 +291,41 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
         outbox.repair(|repair| repair.round = true);
         last_round = Instant::now();
         dropped_at_round = stats.dropped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::peer::Peers;
+
+    #[tokio::test]
+    async fn a_link_that_carries_only_announcements_is_busy_and_rounds_wait_until_it_is_quiet() {
+        let peers = Peers::new(vec!["A".into()], 8);
+        let link = peers.register("A", &CancellationToken::new());
+        let every = Duration::from_secs(1);
+        let rounds = {
+            let (outbox, counters) = (Arc::clone(&link.outbox), Arc::clone(&link.counters));
+            tokio::spawn(async move { run(&outbox, &counters, every).await })
+        };
+        // Three rounds' time of a lazy link's traffic: announcements only.
+        for _ in 0..60 {
+            link.counters.announces.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(every / 20).await;
+        }
+        assert!(
+            !link.outbox.owes_repair(),
+            "no round while the link carries the flood as announcements"
+        );
+        tokio::time::sleep(every * 3).await;
+        assert!(
+            link.outbox.owes_repair(),
+            "a round once the link has been quiet for `every`"
+        );
+        rounds.abort();
     }
 }

@@ -202,6 +202,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Ok(message @ (Message::IHave(_) | Message::Graft(_) | Message::Prune)) => {
                 events.peer_in(peer, &line, None);
+                if matches!(message, Message::IHave(_)) {
+                    counters.announces.fetch_add(1, Ordering::Relaxed);
+                }
                 spread::answer(shared, peer, message, outbox, missing, counters);
             }
             Ok(Message::Coord(line)) => {
@@ -327,6 +330,8 @@ struct Batch {
     lines: u64,
     /// `AT` lines among `lines`.
     at_lines: u64,
+    /// `IHAVE` lines among `lines`.
+    announce_lines: u64,
     events: Events,
 }
 
@@ -337,6 +342,7 @@ impl Batch {
         msg.encode(&mut self.buf);
         self.lines += 1;
         self.at_lines += u64::from(matches!(msg, Message::At(_)));
+        self.announce_lines += u64::from(matches!(msg, Message::IHave(_)));
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
             // Liveness and coordination lines (several a second on every
@@ -387,6 +393,9 @@ impl Batch {
         counters
             .at_sent
             .fetch_add(std::mem::take(&mut self.at_lines), Ordering::Relaxed);
+        counters
+            .announces
+            .fetch_add(std::mem::take(&mut self.announce_lines), Ordering::Relaxed);
         self.events.flush();
         Ok(())
     }

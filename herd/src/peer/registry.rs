@@ -57,6 +57,9 @@ pub(crate) struct Counters {
     pub(crate) received: AtomicU64,
     pub(crate) at_received: AtomicU64,
     pub(crate) at_taken: AtomicU64,
+    /// `IHAVE` lines sent and received: a lazy link's share of the flood,
+    /// so anti-entropy sees the link busy while it carries only those.
+    pub(crate) announces: AtomicU64,
     dropped: AtomicU64,
     coalesced: AtomicU64,
     repairs: AtomicU64,
@@ -73,6 +76,7 @@ impl Counters {
             received: AtomicU64::new(0),
             at_received: AtomicU64::new(0),
             at_taken: AtomicU64::new(0),
+            announces: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
             repairs: AtomicU64::new(0),
