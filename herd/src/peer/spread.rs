@@ -58,9 +58,10 @@ const CHECK_EVERY: Duration = Duration::from_millis(20);
 /// they keep arriving, the spreading tree is up. One per server.
 #[derive(Debug)]
 pub(crate) struct Flow {
-    /// What [`Flow::last`] counts from.
+    /// What `last` counts from.
     start: Instant,
-    /// Milliseconds from `start` to the last arrival.
+    /// One more than the milliseconds from `start` to the last arrival; 0
+    /// while nothing has arrived.
     last: AtomicU64,
 }
 
@@ -77,13 +78,17 @@ impl Flow {
     /// A location arrived whole.
     pub(crate) fn arrived(&self) {
         let ms = self.start.elapsed().as_millis() as u64;
-        self.last.store(ms, Ordering::Relaxed);
+        self.last.store(ms + 1, Ordering::Relaxed);
     }
 
     /// True if a location arrived whole within `within` of `now`.
     fn since(&self, now: Instant, within: Duration) -> bool {
-        let last = self.start + Duration::from_millis(self.last.load(Ordering::Relaxed));
-        last != self.start && now.saturating_duration_since(last) < within
+        match self.last.load(Ordering::Relaxed) {
+            0 => false,
+            ms => {
+                now.saturating_duration_since(self.start + Duration::from_millis(ms - 1)) < within
+            }
+        }
     }
 }
 
@@ -96,6 +101,33 @@ struct Waiting {
     heard: Instant,
     /// When to check for it next.
     due: Instant,
+}
+
+/// What to do about an announced location once it is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// It has not arrived, but the tree is up: look again shortly.
+    Wait,
+    /// It (or a newer one) arrived: forget it.
+    Arrived,
+    /// Ask the announcer for it.
+    Graft,
+}
+
+impl Waiting {
+    /// Decides, at `now`, about a due announcement of which this server
+    /// holds the client time `held`, while locations arrive whole
+    /// (`flowing`) or not. Waiting moves `due` on by [`CHECK_EVERY`].
+    fn check(&mut self, held: Option<i128>, flowing: bool, now: Instant) -> Check {
+        if held.is_some_and(|held| held >= self.time) {
+            return Check::Arrived;
+        }
+        if flowing && now < self.heard + GRAFT_PATIENCE {
+            self.due = now + CHECK_EVERY;
+            return Check::Wait;
+        }
+        Check::Graft
+    }
 }
 
 /// Announced locations this server lacks, heard over one link, by client.
@@ -191,15 +223,14 @@ pub(crate) async fn run(
                 return true;
             }
             let held = shared.db.get(client).map(|l| l.client_time());
-            if held.is_some_and(|held| held >= waiting.time) {
-                return false;
+            match waiting.check(held, flowing, now) {
+                Check::Wait => true,
+                Check::Arrived => false,
+                Check::Graft => {
+                    due.push(client.clone());
+                    false
+                }
             }
-            if flowing && now < waiting.heard + GRAFT_PATIENCE {
-                waiting.due = now + CHECK_EVERY;
-                return true;
-            }
-            due.push(client.clone());
-            false
         });
         if due.is_empty() {
             continue;
@@ -208,5 +239,62 @@ pub(crate) async fn run(
         for clients in due.chunks(MAX_ANNOUNCED) {
             counters.note(peer, outbox.push(Message::Graft(clients.to_vec())));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heard_at(now: Instant) -> Waiting {
+        Waiting {
+            time: 10,
+            heard: now,
+            due: now + GRAFT_AFTER,
+        }
+    }
+
+    #[test]
+    fn an_announced_location_that_arrived_newer_or_equal_is_forgotten() {
+        let now = Instant::now();
+        for held in [10, 11] {
+            let check = heard_at(now).check(Some(held), false, now + GRAFT_AFTER);
+            assert_eq!(check, Check::Arrived);
+        }
+    }
+
+    #[test]
+    fn with_nothing_arriving_a_missing_location_is_grafted_once_due() {
+        let now = Instant::now();
+        let check = heard_at(now).check(Some(9), false, now + GRAFT_AFTER);
+        assert_eq!(check, Check::Graft);
+        assert_eq!(
+            heard_at(now).check(None, false, now + GRAFT_AFTER),
+            Check::Graft
+        );
+    }
+
+    #[test]
+    fn while_the_tree_still_delivers_a_missing_location_waits_up_to_the_patience() {
+        let now = Instant::now();
+        let mut waiting = heard_at(now);
+        let mut at = now + GRAFT_AFTER;
+        while at < now + GRAFT_PATIENCE {
+            assert_eq!(waiting.check(None, true, at), Check::Wait, "{:?}", at - now);
+            assert_eq!(waiting.due, at + CHECK_EVERY);
+            at = waiting.due;
+        }
+        assert_eq!(waiting.check(None, true, at), Check::Graft);
+    }
+
+    #[test]
+    fn the_flow_counts_only_recent_arrivals() {
+        let flow = Flow::default();
+        let now = Instant::now();
+        assert!(!flow.since(now, GRAFT_AFTER), "nothing arrived yet");
+        flow.arrived();
+        let now = Instant::now();
+        assert!(flow.since(now, GRAFT_AFTER));
+        assert!(!flow.since(now + GRAFT_AFTER * 2, GRAFT_AFTER));
     }
 }
