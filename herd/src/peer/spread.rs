@@ -81,7 +81,8 @@ impl Flow {
         self.last.store(ms + 1, Ordering::Relaxed);
     }
 
-    /// True if a location arrived whole within `within` of `now`.
+    /// True if a location arrived whole later than `within` before `now`
+    /// (or at any time after `now`).
     fn since(&self, now: Instant, within: Duration) -> bool {
         match self.last.load(Ordering::Relaxed) {
             0 => false,
@@ -212,11 +213,15 @@ pub(crate) async fn run(
     missing: &Missing,
     counters: &Counters,
 ) -> LinkError {
+    let mut checked = Instant::now();
     loop {
         tokio::time::sleep(CHECK_EVERY).await;
         let now = Instant::now();
-        // The tree still brings locations: it is slow, not cut.
-        let flowing = shared.peers.flow().since(now, GRAFT_AFTER);
+        // The tree still brings locations: it is slow, not cut. Counted
+        // from the last check, not from now: a server that was not
+        // scheduled for a while has not read what arrived meanwhile.
+        let flowing = shared.peers.flow().since(checked, GRAFT_AFTER);
+        checked = now;
         let mut due = Vec::new();
         missing.lock().retain(|client, waiting| {
             if waiting.due > now {
@@ -296,5 +301,10 @@ mod tests {
         let now = Instant::now();
         assert!(flow.since(now, GRAFT_AFTER));
         assert!(!flow.since(now + GRAFT_AFTER * 2, GRAFT_AFTER));
+        let before = now.checked_sub(GRAFT_AFTER * 5).unwrap_or(now);
+        assert!(
+            flow.since(before, GRAFT_AFTER),
+            "arrived after the reference"
+        );
     }
 }
