@@ -265,6 +265,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     return e;
                 }
             }
+            taken.trim();
             if let Err(e) =
                 send_leaves(shared, peer, &mut taken, &mut batch, &mut writer, counters).await
             {

@@ -135,7 +135,20 @@ pub(crate) struct Taken {
     pub(crate) superseded: bool,
 }
 
+/// Pending entries a link keeps room for between bursts: a burst grows its
+/// maps to the clients it held (up to the queue's 65,536 by default), and
+/// [`Taken::trim`] gives that room back once they are sent, so memory per
+/// stored client does not carry every link's largest burst.
+const KEEP_ROOM: usize = 4096;
+
 impl Taken {
+    /// Frees the room of a burst beyond [`KEEP_ROOM`] entries, once drained.
+    pub(crate) fn trim(&mut self) {
+        self.locations.shrink_to(KEEP_ROOM);
+        self.announced.shrink_to(KEEP_ROOM);
+        self.fifo.shrink_to(KEEP_ROOM);
+    }
+
     /// Every taken message, FIFO first, then locations; leaves `self` empty
     /// with its capacity kept.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {

@@ -92,6 +92,14 @@ fn a_default_link_queue_holds_thirty_two_thousand_phones_without_dropping() {
         );
     }
     assert_eq!(outbox.len(), 32_000);
+    let mut taken = Taken::default();
+    assert!(outbox.take(&mut taken));
+    assert_eq!(taken.drain().count(), 32_000);
+    taken.trim();
+    assert!(
+        taken.locations.capacity() < 32_000,
+        "the burst's room is given back"
+    );
 }
 
 #[test]
