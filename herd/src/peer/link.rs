@@ -90,7 +90,7 @@ where
     });
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let every = shared.limits.anti_entropy();
-    let missing = spread::Missing::new(shared.limits.peer_queue);
+    let missing = spread::Missing::new(spread::MAX_MISSING);
     let end = tokio::select! {
         end = read_loop(shared, peer, reader, (&outbox, &missing), &changes_tx, &counters) => end,
         end = write_loop(shared, peer, writer, &outbox, &counters) => end,

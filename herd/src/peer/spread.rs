@@ -51,6 +51,11 @@ pub const GRAFT_AFTER: Duration = Duration::from_millis(100);
 /// which a server must get every update after a link or server fails.
 pub const GRAFT_PATIENCE: Duration = Duration::from_millis(500);
 
+/// Most announced-but-missing locations one link keeps waiting for; the
+/// rest are left to anti-entropy. Each costs about 100 bytes (its client
+/// ID, times, and its slot), so this bounds a link's list to about 400 KB.
+pub const MAX_MISSING: usize = 4096;
+
 /// How often the announced-but-missing locations are checked.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
 
@@ -237,6 +242,13 @@ pub(crate) async fn run(
                 }
             }
         });
+        {
+            // A burst of announcements grows the list; give the room back.
+            let mut waiting = missing.lock();
+            if waiting.is_empty() {
+                waiting.shrink_to_fit();
+            }
+        }
         if due.is_empty() {
             continue;
         }
