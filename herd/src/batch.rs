@@ -89,7 +89,7 @@ impl<'a> Batch<'a> {
             .held
             .iter_mut()
             .rev()
-            .find(|held| held.client_bytes() == location.client_bytes());
+            .find(|held| held.same_client(&location));
         match held {
             Some(held) if location.supersedes(held) => *held = location,
             Some(_) => {}

@@ -99,17 +99,19 @@ impl Db {
     }
 
     /// Stores `location` if it supersedes what is held for its client (or
-    /// nothing is, and there is room).
-    pub fn offer(&self, location: Location) -> Offer {
-        let hash = client_hash(location.client_bytes());
+    /// nothing is, and there is room). A location already shared (parsed
+    /// off a link) is stored as it is, not copied.
+    pub fn offer(&self, location: impl Into<Arc<Location>>) -> Offer {
+        let location: Arc<Location> = location.into();
+        let hash = location.client_hash();
         let leaf = leaf_of(hash);
         let mut table = self.lock(leaf);
-        let same = |held: &Arc<Location>| held.client_bytes() == location.client_bytes();
+        let same = |held: &Arc<Location>| held.same_client(&location);
         if let Some(held) = table.find_mut(hash, same) {
             if !location.supersedes(held) {
                 return Offer::NotNewer;
             }
-            let stored = Arc::new(location);
+            let stored = location;
             let replaced = std::mem::replace(held, Arc::clone(&stored));
             drop(table);
             self.digest.toggle(
@@ -128,10 +130,8 @@ impl Db {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Offer::Full;
         }
-        let stored = Arc::new(location);
-        table.insert_unique(hash, Arc::clone(&stored), |held| {
-            client_hash(held.client_bytes())
-        });
+        let stored = location;
+        table.insert_unique(hash, Arc::clone(&stored), |held| held.client_hash());
         drop(table);
         self.digest.toggle(leaf, line_hash(stored.at_line()));
         // Only a client new to this server can have waiters.

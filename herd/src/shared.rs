@@ -10,6 +10,7 @@ use crate::places::Places;
 use base::topology::Limits;
 use olympic::Olympics;
 use proto::location::Location;
+use std::sync::Arc;
 
 /// State shared by every connection and link task of one server, behind an `Arc`.
 #[derive(Debug)]
@@ -94,7 +95,7 @@ impl Shared {
 
     /// Offers `location` to the store and floods it to every neighbour but
     /// `from` if it was taken. Returns whether it was.
-    pub fn store_and_flood(&self, location: Location, from: Option<&str>) -> bool {
+    pub fn store_and_flood(&self, location: impl Into<Arc<Location>>, from: Option<&str>) -> bool {
         match self.db.offer(location).taken() {
             Some(stored) => {
                 self.peers.flood(&stored, from);

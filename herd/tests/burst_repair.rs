@@ -1,8 +1,8 @@
-//! A 100,000-client burst on real processes, the herd in its default
-//! configuration: pipelined at Hands as fast as it takes them, it overflows
-//! link queues (4,096 clients each), and still every server holds every
-//! client within seconds, what the queues dropped repaired by anti-entropy
-//! while every link stays up.
+//! A 100,000-client burst on real processes, pipelined at Hands as fast as
+//! it takes them: in the herd's default configuration (link queues of
+//! 65,536 clients each) and over small link queues that it overflows, every
+//! server holds every client within seconds, what the queues dropped
+//! repaired by anti-entropy, while every link stays up.
 
 mod common;
 
@@ -101,7 +101,7 @@ fn posix_now() -> f64 {
 
 #[test]
 fn a_burst_of_100k_clients_reaches_every_server_with_every_link_staying_up() {
-    burst_converges_with_every_link_up(TestHerd::five());
+    burst_converges_with_every_link_up(TestHerd::five(), false);
 }
 
 /// Small link queues drop far more and lean on anti-entropy (and on the
@@ -109,7 +109,7 @@ fn a_burst_of_100k_clients_reaches_every_server_with_every_link_staying_up() {
 #[test]
 fn the_same_burst_over_small_link_queues_keeps_every_link_up() {
     let extra = "[limits]\npeer_queue = 256\n";
-    burst_converges_with_every_link_up(TestHerd::start(&FIVE, &FIVE_LINKS, extra));
+    burst_converges_with_every_link_up(TestHerd::start(&FIVE, &FIVE_LINKS, extra), true);
 }
 
 /// The bursts run one at a time: two at once on a two-core machine measure
@@ -117,9 +117,10 @@ fn the_same_burst_over_small_link_queues_keeps_every_link_up() {
 static ONE_BURST_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Sends the burst to Hands of `herd`, then checks that every server holds
-/// every client's newest location, that link queues overflowed, that the
-/// drops were repaired, and that no link went down meanwhile.
-fn burst_converges_with_every_link_up(herd: TestHerd) {
+/// every client's newest location, that link queues overflowed if they
+/// `must_overflow`, that every link synced after the burst (drops
+/// repaired), and that no link went down meanwhile.
+fn burst_converges_with_every_link_up(herd: TestHerd, must_overflow: bool) {
     let _alone = ONE_BURST_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -161,7 +162,10 @@ fn burst_converges_with_every_link_up(herd: TestHerd) {
         .filter(|name| all_logs(&herd, name).contains("peer_queue_full"))
         .collect();
     eprintln!("link queues overflowed at {dropping:?}");
-    assert!(!dropping.is_empty(), "the burst must overflow link queues");
+    assert!(
+        !must_overflow || !dropping.is_empty(),
+        "the burst must overflow link queues"
+    );
     // A round found both ends of every link equal after the burst: the
     // drops were repaired on the links that were up all along.
     wait_for("every link synced after the burst", WAIT, || {

@@ -11,6 +11,14 @@ use super::TopologyError;
 /// (`[limits] max_clients`).
 pub const DEFAULT_MAX_CLIENTS: usize = 1_000_000;
 
+/// Messages a peer link holds pending when the topology does not say
+/// (`[limits] peer_queue`). A link keeps one pending location per client,
+/// so a link that falls behind drops nothing while fewer clients than this
+/// report; past it, what is dropped waits for anti-entropy. A pending
+/// location is a shared handle to the stored one, about 40 bytes of queue
+/// (2.5 MB for a full link).
+pub const DEFAULT_PEER_QUEUE: usize = 65_536;
+
 /// Longest server name, in bytes. Names travel in every `AT` line and in
 /// the link handshake, so bounding them bounds the peer line limit
 /// ([`Limits::peer_max_line`]).
@@ -59,7 +67,8 @@ pub struct Limits {
     pub idle_timeout_secs: u64,
     /// A reply that cannot be written within this time drops the connection.
     pub write_timeout_secs: u64,
-    /// Messages queued per peer link before new ones are dropped (and counted).
+    /// Messages queued per peer link before new ones are dropped (and
+    /// counted); locations count once per client (see [`DEFAULT_PEER_QUEUE`]).
     pub peer_queue: usize,
     /// How long a WHATSAT for a client this server does not know waits for
     /// a flood to bring it before answering `?`: a client may report to one
@@ -97,7 +106,7 @@ impl Default for Limits {
             max_connections: 1024,
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
-            peer_queue: 4096,
+            peer_queue: DEFAULT_PEER_QUEUE,
             unknown_client_wait_ms: 50,
             max_clients: DEFAULT_MAX_CLIENTS,
             anti_entropy_ms: 1000,

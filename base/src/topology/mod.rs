@@ -25,8 +25,8 @@ pub use clock::{
     ClockConfig, ClockTarget, DEFAULT_MAX_DEVIATION_MS, DEFAULT_SYNC_INTERVAL_MS, MAX_CLOCK_SKEW_MS,
 };
 pub use limits::{
-    DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, Limits, MAX_LINE_CEILING, MAX_SERVER_NAME_LEN,
-    PEER_LINE_SLACK,
+    DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, DEFAULT_PEER_QUEUE, Limits, MAX_LINE_CEILING,
+    MAX_SERVER_NAME_LEN, PEER_LINE_SLACK,
 };
 pub use sections::{MetricsConfig, PlacesConfig, ProviderKind, SecurityConfig};
 pub use write::{merge_toml, to_toml};

@@ -36,10 +36,11 @@
 //! full queue; the link's writer builds the messages when it writes them,
 //! after the queued ones.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use rustc_hash::FxHashSet;
 use tokio::time::Instant;
 
 use super::outbox::Outbox;
@@ -209,11 +210,17 @@ pub(crate) fn answer(
             let Some(index) = leaf.leaf_index() else {
                 return true;
             };
-            let theirs: HashSet<u64> = hashes.iter().copied().collect();
+            let theirs: FxHashSet<u64> = hashes.iter().copied().collect();
             let mut held = Vec::new();
             shared.db.leaf(index, &mut held);
-            let mine: HashSet<u64> = held.iter().map(|l| line_hash(l.at_line())).collect();
-            held.retain(|l| !theirs.contains(&line_hash(l.at_line())));
+            // Each stored line hashed once: what we hold, and what of it
+            // they lack.
+            let mut mine = FxHashSet::default();
+            held.retain(|l| {
+                let hash = line_hash(l.at_line());
+                mine.insert(hash);
+                !theirs.contains(&hash)
+            });
             // They hold lines we lack: ask for them with our own hashes.
             let ask = *answer && theirs.iter().any(|h| !mine.contains(h));
             if held.is_empty() && !ask {
@@ -241,24 +248,30 @@ pub(crate) fn answer(
     true
 }
 
-/// While a link carries locations, rounds come this many times less often:
+/// While a link carries locations (whole or announced), rounds come this
+/// many times less often:
 /// a round taken mid-flood finds the floods still in flight as differences
 /// and sends them a second time.
 pub const BUSY_STRETCH: u32 = 10;
 
 /// Starts a round every `every` (every `every × BUSY_STRETCH` while
-/// locations moved on the link within the last `every`), and sooner (a
-/// tenth of `every`) once the link's queue has dropped something and has
-/// drained since, until the link ends. No round starts while the last
-/// one's repairs are still owed: a round compared mid-repair would find the
-/// same differences again and send the same leaves twice.
+/// locations moved on the link within the last `every`), and sooner once
+/// the link's queue has dropped something and no location has moved on the
+/// link for a quarter of `every` since, until the link ends. No round starts
+/// while the last one's repairs are still owed: a round compared mid-repair
+/// would find the same differences again and send the same leaves twice.
+/// Neither starts one mid-flood: every location still in flight would show
+/// as a difference and be sent again (with the stale lines of the side that
+/// is behind), which loads the links more, drops more, and repairs again.
 pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -> super::LinkError {
     let check = (every / 10).max(Duration::from_millis(5));
     let mut last_round = Instant::now();
     let mut dropped_at_round = counters.stats().dropped;
+    // Locations sent or announced, either way: a lazy link carries the
+    // flood as announcements.
     let moved = || {
         let stats = counters.stats();
-        stats.at_sent + stats.at_received
+        stats.at_sent + stats.at_received + counters.announces.load(Ordering::Relaxed)
     };
     let (mut last_moved, mut moved_at) = (moved(), Instant::now());
     loop {
@@ -270,12 +283,49 @@ pub(crate) async fn run(outbox: &Outbox, counters: &Counters, every: Duration) -
         let busy = moved_at.elapsed() < every;
         let wait = if busy { every * BUSY_STRETCH } else { every };
         let due = last_round.elapsed() >= wait;
-        let after_drops = stats.dropped != dropped_at_round && outbox.is_idle();
+        let quiet = moved_at.elapsed() >= every / 4 && outbox.is_idle();
+        let after_drops = stats.dropped != dropped_at_round && quiet;
         if !(due || after_drops) || outbox.owes_repair() {
             continue;
         }
         outbox.repair(|repair| repair.round = true);
         last_round = Instant::now();
         dropped_at_round = stats.dropped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::peer::Peers;
+
+    #[tokio::test]
+    async fn a_link_that_carries_only_announcements_is_busy_and_rounds_wait_until_it_is_quiet() {
+        let peers = Peers::new(vec!["A".into()], 8);
+        let link = peers.register("A", &CancellationToken::new());
+        let every = Duration::from_secs(1);
+        let rounds = {
+            let (outbox, counters) = (Arc::clone(&link.outbox), Arc::clone(&link.counters));
+            tokio::spawn(async move { run(&outbox, &counters, every).await })
+        };
+        // Three rounds' time of a lazy link's traffic: announcements only.
+        for _ in 0..60 {
+            link.counters.announces.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(every / 20).await;
+        }
+        assert!(
+            !link.outbox.owes_repair(),
+            "no round while the link carries the flood as announcements"
+        );
+        tokio::time::sleep(every * 3).await;
+        assert!(
+            link.outbox.owes_repair(),
+            "a round once the link has been quiet for `every`"
+        );
+        rounds.abort();
     }
 }

@@ -90,7 +90,7 @@ where
     });
     let (changes_tx, mut changes_rx) = mpsc::channel(merge::MERGE_QUEUE);
     let every = shared.limits.anti_entropy();
-    let missing = spread::Missing::new(shared.limits.peer_queue);
+    let missing = spread::Missing::new(spread::MAX_MISSING);
     let end = tokio::select! {
         end = read_loop(shared, peer, reader, (&outbox, &missing), &changes_tx, &counters) => end,
         end = write_loop(shared, peer, writer, &outbox, &counters) => end,
@@ -162,6 +162,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         match Message::parse(&line) {
             Ok(Message::At(location)) => {
                 counters.at_received.fetch_add(1, Ordering::Relaxed);
+                shared.peers.flow().arrived();
                 let taken = apply(shared, peer, location);
                 if taken {
                     counters.at_taken.fetch_add(1, Ordering::Relaxed);
@@ -201,6 +202,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Ok(message @ (Message::IHave(_) | Message::Graft(_) | Message::Prune)) => {
                 events.peer_in(peer, &line, None);
+                if matches!(message, Message::IHave(_)) {
+                    counters.announces.fetch_add(1, Ordering::Relaxed);
+                }
                 spread::answer(shared, peer, message, outbox, missing, counters);
             }
             Ok(Message::Coord(line)) => {
@@ -232,7 +236,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// Offers a location from `peer` to the store and floods it on if it was
 /// newer. Returns whether it was taken.
 fn apply(shared: &Shared, peer: &str, location: Arc<Location>) -> bool {
-    shared.store_and_flood(Arc::unwrap_or_clone(location), Some(peer))
+    shared.store_and_flood(location, Some(peer))
 }
 
 /// Writes whatever is pending (queued messages, then owed anti-entropy
@@ -261,6 +265,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     return e;
                 }
             }
+            taken.trim();
             if let Err(e) =
                 send_leaves(shared, peer, &mut taken, &mut batch, &mut writer, counters).await
             {
@@ -326,6 +331,8 @@ struct Batch {
     lines: u64,
     /// `AT` lines among `lines`.
     at_lines: u64,
+    /// `IHAVE` lines among `lines`.
+    announce_lines: u64,
     events: Events,
 }
 
@@ -336,6 +343,7 @@ impl Batch {
         msg.encode(&mut self.buf);
         self.lines += 1;
         self.at_lines += u64::from(matches!(msg, Message::At(_)));
+        self.announce_lines += u64::from(matches!(msg, Message::IHave(_)));
         let line = &self.buf[start..self.buf.len() - 1];
         match msg {
             // Liveness and coordination lines (several a second on every
@@ -386,6 +394,9 @@ impl Batch {
         counters
             .at_sent
             .fetch_add(std::mem::take(&mut self.at_lines), Ordering::Relaxed);
+        counters
+            .announces
+            .fetch_add(std::mem::take(&mut self.announce_lines), Ordering::Relaxed);
         self.events.flush();
         Ok(())
     }

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::DROP_LOG_EVERY;
 use super::link_state::LinkStates;
 use super::outbox::{Outbox, Pushed};
+use super::spread::Flow;
 use super::throttle::Throttle;
 use proto::location::Location;
 use proto::peer::Message;
@@ -56,6 +57,9 @@ pub(crate) struct Counters {
     pub(crate) received: AtomicU64,
     pub(crate) at_received: AtomicU64,
     pub(crate) at_taken: AtomicU64,
+    /// `IHAVE` lines sent and received: a lazy link's share of the flood,
+    /// so anti-entropy sees the link busy while it carries only those.
+    pub(crate) announces: AtomicU64,
     dropped: AtomicU64,
     coalesced: AtomicU64,
     repairs: AtomicU64,
@@ -72,6 +76,7 @@ impl Counters {
             received: AtomicU64::new(0),
             at_received: AtomicU64::new(0),
             at_taken: AtomicU64::new(0),
+            announces: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
             repairs: AtomicU64::new(0),
@@ -174,6 +179,8 @@ pub struct Peers {
     next_id: AtomicU64,
     /// Up/down, last sync and last failure of every configured neighbour.
     states: LinkStates,
+    /// When a location last arrived whole over any link (see `spread.rs`).
+    flow: Flow,
 }
 
 impl Peers {
@@ -186,7 +193,13 @@ impl Peers {
             next_id: AtomicU64::new(1),
             states: LinkStates::new(&neighbours),
             neighbours,
+            flow: Flow::default(),
         }
+    }
+
+    /// When a location last arrived whole over any link.
+    pub(crate) fn flow(&self) -> &Flow {
+        &self.flow
     }
 
     /// Makes `location` the pending one for its client on every live link

@@ -16,7 +16,6 @@
 //! `std::sync::Mutex` held only to update or swap the containers, never
 //! across an `.await`.
 
-use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -29,32 +28,45 @@ use proto::gossip::{Announced, MAX_ANNOUNCED};
 use proto::location::Location;
 use proto::peer::Message;
 
-/// A pending location, found by its client ID.
+/// A pending location, found by its client ID. Hashed by the client hash
+/// the location carries, so a push hashes no bytes.
 #[derive(Debug, Clone)]
 struct ClientKey(Arc<Location>);
 
-impl Borrow<str> for ClientKey {
-    fn borrow(&self) -> &str {
-        self.0.client()
-    }
-}
-
 impl Hash for ClientKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.client().hash(state);
+        ClientOf(&self.0).hash(state);
     }
 }
 
 impl PartialEq for ClientKey {
     fn eq(&self, other: &Self) -> bool {
-        self.0.client_bytes() == other.0.client_bytes()
+        self.0.same_client(&other.0)
     }
 }
 
 impl Eq for ClientKey {}
 
-/// Newest pending location per client, in the order clients first became pending.
-type Locations = IndexMap<ClientKey, Arc<Location>>;
+/// The client of a location, to look up its pending entry without taking
+/// a reference count.
+struct ClientOf<'a>(&'a Location);
+
+impl Hash for ClientOf<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.client_hash());
+    }
+}
+
+impl indexmap::Equivalent<ClientKey> for ClientOf<'_> {
+    fn equivalent(&self, key: &ClientKey) -> bool {
+        self.0.same_client(&key.0)
+    }
+}
+
+/// Newest pending location per client, in the order clients first became
+/// pending. The keys hash as their cached client hash, which a one-multiply
+/// hasher spreads well enough.
+type Locations = IndexMap<ClientKey, Arc<Location>, rustc_hash::FxBuildHasher>;
 
 /// What a push did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +135,20 @@ pub(crate) struct Taken {
     pub(crate) superseded: bool,
 }
 
+/// Pending entries a link keeps room for between bursts: a burst grows its
+/// maps to the clients it held (up to the queue's 65,536 by default), and
+/// [`Taken::trim`] gives that room back once they are sent, so memory per
+/// stored client does not carry every link's largest burst.
+const KEEP_ROOM: usize = 4096;
+
 impl Taken {
+    /// Frees the room of a burst beyond [`KEEP_ROOM`] entries, once drained.
+    pub(crate) fn trim(&mut self) {
+        self.locations.shrink_to(KEEP_ROOM);
+        self.announced.shrink_to(KEEP_ROOM);
+        self.fifo.shrink_to(KEEP_ROOM);
+    }
+
     /// Every taken message, FIFO first, then locations; leaves `self` empty
     /// with its capacity kept.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Message> + '_ {
@@ -184,7 +209,7 @@ impl Outbox {
             &mut pending.announced
         };
         let full = held.len() >= self.capacity;
-        let pushed = match held.get_mut(location.client()) {
+        let pushed = match held.get_mut(&ClientOf(location)) {
             Some(held) => {
                 if location.supersedes(held) {
                     *held = Arc::clone(location);

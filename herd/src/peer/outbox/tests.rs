@@ -81,6 +81,28 @@ fn new_clients_past_capacity_are_dropped_but_pending_ones_still_update() {
 }
 
 #[test]
+fn a_default_link_queue_holds_thirty_two_thousand_phones_without_dropping() {
+    // herd-bench (a1): 32 connections of 1,000 clients each, a link behind
+    // by a whole cycle of them.
+    let outbox = Outbox::new(base::topology::DEFAULT_PEER_QUEUE);
+    for i in 0..32_000 {
+        assert_eq!(
+            outbox.push_location(&location(&format!("phone-{i}"), 1)),
+            Pushed::Queued
+        );
+    }
+    assert_eq!(outbox.len(), 32_000);
+    let mut taken = Taken::default();
+    assert!(outbox.take(&mut taken));
+    assert_eq!(taken.drain().count(), 32_000);
+    taken.trim();
+    assert!(
+        taken.locations.capacity() < 32_000,
+        "the burst's room is given back"
+    );
+}
+
+#[test]
 fn fifo_messages_keep_their_order_and_their_own_bound() {
     let outbox = Outbox::new(2);
     outbox.push_location(&location("a", 1));

@@ -197,7 +197,13 @@ async fn neighbour_that_stops_reading_costs_drops_not_waiting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_neighbour_that_still_sends_keeps_its_link_through_a_long_write_stall() {
     let k = key("k");
-    let herd = Herd::start(&["Hands"], &[("Goloman", "Hands")], k.clone()).await;
+    // A queue of a few thousand clients: what is queued during the stall
+    // must drain within the deadline below on a loaded machine.
+    let limits = Limits {
+        peer_queue: 4096,
+        ..Limits::default()
+    };
+    let herd = Herd::start_with(&["Hands"], &[("Goloman", "Hands")], limits, |_| k.clone()).await;
     let hands = herd.node("Hands");
     // The test plays Goloman, busy: it reads nothing for longer than
     // WRITE_TIMEOUT, but goes on pinging, as a loaded server does, while
