@@ -189,6 +189,7 @@ mod tests {
                 &crate::coord::CoordConfig::of_names(&["S"]),
                 Default::default(),
             ),
+            order: crate::order::Orderer::in_memory("S", &["S".into()], &Default::default()),
         }
     }
 

@@ -32,6 +32,8 @@ pub struct Shared {
     pub metrics: ServerMetrics,
     /// Leader election and the synchronised clock every timestamp uses.
     pub coord: Coordination,
+    /// The raffle's total order of the counted requests.
+    pub order: crate::order::Orderer,
 }
 
 impl Shared {
@@ -44,6 +46,7 @@ impl Shared {
         olympics: Olympics,
         cacofonix: CacofonixId,
         coord: Coordination,
+        order: crate::order::Orderer,
     ) -> Self {
         Self {
             name: name.to_owned(),
@@ -58,6 +61,7 @@ impl Shared {
             cacofonix,
             metrics: Default::default(),
             coord,
+            order,
         }
     }
 

@@ -100,6 +100,7 @@ impl Node {
                 &crate::coord::CoordConfig::of_names(&FIVE),
                 Default::default(),
             ),
+            crate::order::Orderer::in_memory(name, &FIVE.map(String::from), &Default::default()),
         ));
         let shutdown = CancellationToken::new();
         let (me, stop) = (Arc::clone(&shared), shutdown.clone());
