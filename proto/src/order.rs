@@ -11,7 +11,8 @@
 //! OWANT <asker> <nonce> <origin> <from>                  asker misses origin's requests from seq `from`
 //! OPROP <leader> <view> <prev> <position> <member>...    the leader, in view prev at position, proposes a view
 //! OFLUSH <origin> <view> (<name> <seq>)...               origin holds every name's requests up to seq
-//! OVIEW <leader> <view> <prev> <count> <member>... (<name> <seq>)...  the view, and the cut of view prev
+//! OVIEW <leader> <view> <prev> <count> <member>... <count> <old member>... (<name> <seq>)...
+//!                                                        the view, view prev's members, and its cut
 //! OFETCH <asker> <nonce> <from>                          asker misses the delivered sequence from position `from`
 //! OLOG <to> <nonce> <position> <view> <origin> <seq> <lamport> <tablet> <request>   one delivered request
 //! ```
@@ -148,6 +149,9 @@ pub enum Order {
         prev: u64,
         /// Its members.
         members: Vec<String>,
+        /// The members of the view it replaces: their requests up to the
+        /// cut are delivered first, then those of everyone else.
+        old: Vec<String>,
         /// `(origin, seq)`: the old view's cut.
         cut: Vec<(String, u64)>,
     },
@@ -241,14 +245,14 @@ impl Order {
                 let leader = it.next().and_then(text)?;
                 let view = unsigned(it.next()?)?;
                 let prev = unsigned(it.next()?)?;
-                let count = usize::try_from(unsigned(it.next()?)?).ok()?;
-                let members = names(&mut it, count)?;
-                (members.len() == count).then_some(())?;
+                let members = counted_names(&mut it)?;
+                let old = counted_names(&mut it)?;
                 Order::Install {
                     leader,
                     view,
                     prev,
                     members,
+                    old,
                     cut: pairs(&mut it)?,
                 }
             }
@@ -324,10 +328,13 @@ impl Order {
                 view,
                 prev,
                 members,
+                old,
                 cut,
             } => {
                 out.extend([leader.clone(), n(view), n(prev), members.len().to_string()]);
                 out.extend(members.iter().cloned());
+                out.push(old.len().to_string());
+                out.extend(old.iter().cloned());
                 write_pairs(cut, &mut out);
             }
             Order::Fetch { asker, nonce, from } => out.extend([asker.clone(), n(nonce), n(from)]),
@@ -358,6 +365,13 @@ fn names<'a>(it: &mut impl Iterator<Item = &'a [u8]>, count: usize) -> Option<Ve
         out.push(text(field)?);
     }
     Some(out)
+}
+
+/// A count, then that many names.
+fn counted_names<'a>(it: &mut impl Iterator<Item = &'a [u8]>) -> Option<Vec<String>> {
+    let count = usize::try_from(unsigned(it.next()?)?).ok()?;
+    let names = names(it, count)?;
+    (names.len() == count).then_some(names)
 }
 
 /// `(name, seq)` pairs to the end of the line, at most [`MAX_NAMES`].
@@ -437,6 +451,7 @@ mod tests {
             view: 3,
             prev: 1,
             members: vec!["Hands".into(), "Wilkes".into()],
+            old: vec!["Goloman".into(), "Hands".into()],
             cut: vec![("Goloman".into(), 4)],
         });
         round_trip(Order::Install {
@@ -444,6 +459,7 @@ mod tests {
             view: 3,
             prev: 2,
             members: vec!["Wilkes".into()],
+            old: vec![],
             cut: vec![],
         });
         round_trip(Order::Fetch {
@@ -471,6 +487,7 @@ mod tests {
             b"OCLK Hands 1 2 3 4 Goloman",
             b"OWANT Hands 1 Goloman",
             b"OVIEW Wilkes 3 2 2 Hands",
+            b"OVIEW Wilkes 3 2 1 Hands 2 Hands",
             b"OFLUSH Hands 3 Goloman",
             b"OFLUSH Hands 3 Goloman -1",
             long.as_bytes(),

@@ -145,6 +145,7 @@ impl Journal {
                 view: v.id,
                 prev: 0,
                 members: v.members.iter().cloned().collect(),
+                old: Vec::new(),
                 cut: Vec::new(),
             };
             line(&install, &mut buf);

@@ -26,6 +26,9 @@ use proto::order::Order;
 use super::MAX_RESEND;
 use super::engine::{Engine, View};
 
+/// A hold-back queue key: `(lamport, origin)`.
+type QueueKey = (u64, String);
+
 /// How long the leader waits for every flush before proposing again.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -74,6 +77,10 @@ struct Leading {
 struct Installing {
     view: u64,
     members: BTreeSet<String>,
+    /// The old view's members: their requests up to the cut are delivered
+    /// first (a member may have delivered some already, in this order),
+    /// then those of servers outside it (nobody has delivered any).
+    old: BTreeSet<String>,
     cut: BTreeMap<String, u64>,
 }
 
@@ -166,11 +173,11 @@ impl Engine {
             }
             Order::Install {
                 view,
-                prev,
                 members,
+                old,
                 cut,
                 ..
-            } => self.receive_install(*view, *prev, members, cut),
+            } => self.receive_install(*view, members, old, cut),
             Order::Fetch { asker, from, .. } if *asker != self.me => {
                 self.answer_fetch(asker, *from)
             }
@@ -327,29 +334,35 @@ impl Engine {
             view: lead.view,
             prev: self.view.id,
             members: lead.members.iter().cloned().collect(),
+            old: self.view.members.iter().cloned().collect(),
             cut: cut.into_iter().collect(),
         };
         self.change.leading = None;
         self.send(line.clone());
         if let Order::Install {
             view,
-            prev,
             members,
+            old,
             cut,
             ..
         } = &line
         {
-            self.receive_install(*view, *prev, members, cut);
+            self.receive_install(*view, members, old, cut);
         }
     }
 
-    fn receive_install(&mut self, view: u64, prev: u64, members: &[String], cut: &[(String, u64)]) {
+    fn receive_install(
+        &mut self,
+        view: u64,
+        members: &[String],
+        old: &[String],
+        cut: &[(String, u64)],
+    ) {
         self.change.note_view(view);
         let mine = self.change.frozen.as_ref().is_some_and(|f| f.view == view);
         if !mine || !members.contains(&self.me) {
             return;
         }
-        let _ = prev;
         for (origin, seq) in cut {
             if let Some(inbound) = self.inbound.get_mut(origin) {
                 inbound.announced = inbound.announced.max(*seq);
@@ -358,6 +371,7 @@ impl Engine {
         self.change.installing = Some(Installing {
             view,
             members: members.iter().cloned().collect(),
+            old: old.iter().cloned().collect(),
             cut: cut.iter().cloned().collect(),
         });
         self.try_install();
@@ -376,12 +390,13 @@ impl Engine {
             return;
         }
         let up_to = |o: &str, s: u64| inst.cut.get(o).is_some_and(|c| s <= *c);
-        let batch: Vec<(u64, String)> = self
+        let (mut batch, outside): (Vec<QueueKey>, Vec<QueueKey>) = self
             .pending
             .iter()
             .filter(|((_, o), s)| up_to(o, **s))
             .map(|(k, _)| k.clone())
-            .collect();
+            .partition(|(_, o)| inst.old.contains(o));
+        batch.extend(outside);
         for key in batch {
             if let Some(seq) = self.pending.remove(&key)
                 && let Some(req) = self.held.get(&(key.1.clone(), seq)).cloned()
