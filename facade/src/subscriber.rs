@@ -188,7 +188,10 @@ impl Session<'_> {
         lines: &mut Lines,
         write: &mut OwnedWriteHalf,
     ) -> Result<String, &'static str> {
-        send(write, "TEAMS\nEVENTS\n").await?;
+        // `RELAY` first: the re-reads below are the facade's, not counted
+        // in the raffle; its one reply line is skipped.
+        send(write, "RELAY\nTEAMS\nEVENTS\n").await?;
+        expect(lines).await?;
         let Reply::Teams(teams) = expect(lines).await? else {
             return Err("unexpected reply to TEAMS");
         };

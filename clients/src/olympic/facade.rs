@@ -121,6 +121,16 @@ impl Facade {
         self.write(&path).await
     }
 
+    /// `GET /raffle`: the count, the view, the entries and the winner.
+    pub async fn raffle(&self) -> Result<serde_json::Value, FacadeError> {
+        self.get("/raffle").await
+    }
+
+    /// `/raffle/draw/{auth}`: puts Cacofonix's draw in the order.
+    pub async fn draw(&self, auth: &str) -> Result<serde_json::Value, FacadeError> {
+        self.get(&format!("/raffle/draw/{}", segment(auth))).await
+    }
+
     /// `GET /registerClient/{client}/{event}`.
     pub async fn register(
         &self,

@@ -46,30 +46,10 @@ impl Counted {
     /// travel as one field.
     pub fn new(tablet: &str, request: &str) -> Self {
         Self {
-            tablet: one_field(tablet),
-            request: one_field(request),
+            tablet: proto::client::raffle::field(tablet),
+            request: proto::client::raffle::field(request),
         }
     }
-}
-
-fn one_field(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if out.is_empty() {
-        out.push('-');
-    }
-    while out.len() > proto::order::MAX_FIELD {
-        out.pop();
-    }
-    out
 }
 
 /// One server's ordering state, shared by its tasks.

@@ -113,6 +113,28 @@ impl RaffleCommand {
     }
 }
 
+/// `text` as one field for a `COUNT` or `DRAW`: white space and control
+/// characters replaced by `_`, cut to [`MAX_FIELD`] bytes, `-` if empty.
+pub fn field(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while out.len() > MAX_FIELD {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
+}
+
 /// A field of at most [`MAX_FIELD`] bytes, as text.
 fn short(field: &[u8]) -> Option<String> {
     (field.len() <= MAX_FIELD && is_field(field))
