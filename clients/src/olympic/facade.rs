@@ -66,6 +66,8 @@ impl FacadeError {
 pub struct Facade {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Tablet-Id`: who the raffle counts the requests as.
+    tablet: Option<String>,
 }
 
 impl Facade {
@@ -74,7 +76,15 @@ impl Facade {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: http_client(),
+            tablet: None,
         }
+    }
+
+    /// The same facade, naming every request's requester `tablet`
+    /// (`Tablet-Id`), which the raffle counts it as.
+    pub fn with_tablet(mut self, tablet: &str) -> Self {
+        self.tablet = Some(tablet.to_owned());
+        self
     }
 
     /// `GET /getMedalTally/{team}`.
@@ -203,6 +213,9 @@ impl Facade {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
+        }
+        if let Some(tablet) = &self.tablet {
+            request = request.header("Tablet-Id", tablet);
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
