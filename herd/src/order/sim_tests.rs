@@ -16,7 +16,7 @@ use proto::order::Order;
 use super::engine::Engine;
 use super::view::Observed;
 use super::{Entry, TICK};
-use crate::peer::tests::harness::{FIVE, FIVE_LINKS};
+use crate::peer::tests::harness::{FIVE, FIVE_LINKS, linked, pair};
 
 /// Longest a test lets simulated time run waiting for something.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -47,14 +47,6 @@ struct Sim {
     /// Every request taken, by `(origin, seq)`.
     taken: BTreeSet<Key>,
     restarts: u64,
-}
-
-fn pair(a: &str, b: &str) -> (String, String) {
-    if a < b {
-        (a.to_owned(), b.to_owned())
-    } else {
-        (b.to_owned(), a.to_owned())
-    }
 }
 
 fn servers() -> Vec<String> {
@@ -99,16 +91,9 @@ impl Sim {
     }
 
     fn reachable_neighbours(&self, name: &str) -> Vec<String> {
-        self.links
-            .iter()
-            .filter(|l| !self.cut.contains(*l))
-            .filter_map(|(a, b)| match (a == name, b == name) {
-                (true, _) => Some(b.clone()),
-                (_, true) => Some(a.clone()),
-                _ => None,
-            })
-            .filter(|n| self.nodes.contains_key(n))
-            .collect()
+        let mut out = linked(&self.links, &self.cut, name);
+        out.retain(|n| self.nodes.contains_key(n));
+        out
     }
 
     /// The running servers `name` can reach, itself excluded.

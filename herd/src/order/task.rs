@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use proto::order::{Order, Stamped};
@@ -63,8 +63,6 @@ pub struct Orderer {
     engine: Mutex<Engine>,
     /// The journal, if the server has a data directory.
     journal: Option<Arc<Mutex<Journal>>>,
-    /// Wakes the task when a line left something to send or deliver.
-    wake: Notify,
 }
 
 impl Orderer {
@@ -101,7 +99,6 @@ impl Orderer {
             rx: Mutex::new(Some(rx)),
             engine: Mutex::new(engine),
             journal,
-            wake: Notify::new(),
         }
     }
 
@@ -170,17 +167,18 @@ fn engine(me: &str, servers: &[String], config: &base::topology::RaffleConfig) -
 }
 
 /// Handles an ordering line from neighbour `from`: forwards it to every
-/// other neighbour the first time and wakes the task if it left work.
+/// other neighbour the first time. What it left to send or deliver goes
+/// out on the task's next tick.
 pub fn handle(shared: &Shared, from: &str, line: Order) {
     let first = shared.order.engine().receive(&line, Instant::now());
     if first {
         shared.peers.flood_update(&Message::Order(line), Some(from));
-        shared.order.wake.notify_one();
     }
 }
 
-/// Orders until `shutdown`: takes counted requests, journals them, moves
-/// the engine on every [`TICK`], journals deliveries and floods lines.
+/// Orders until `shutdown`: every [`TICK`], takes the counted requests
+/// queued, journals them (one fsync), moves the engine on, journals its
+/// deliveries (one fsync) and floods its lines.
 pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) {
     let Some(mut rx) = shared
         .order
@@ -195,23 +193,25 @@ pub async fn run(shared: Arc<Shared>, shutdown: CancellationToken) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        let mut tick = false;
+        // One step per tick: its requests share one fsync, its deliveries
+        // another, however many arrived.
         tokio::select! {
-            n = rx.recv_many(&mut batch, MAX_BATCH) => if n == 0 { return },
-            () = shared.order.wake.notified() => {}
-            _ = ticks.tick() => tick = true,
+            _ = ticks.tick() => {}
             () = shutdown.cancelled() => return,
+        }
+        while batch.len() < MAX_BATCH
+            && let Ok(counted) = rx.try_recv()
+        {
+            batch.push(counted);
         }
         let taken = take(&shared, &mut batch);
         let clock = shared.order.engine().clock();
         journal_taken(&shared, taken, clock).await;
         let output = {
             let mut engine = shared.order.engine();
-            if tick {
-                let observed = observe(&shared);
-                engine.observe(Instant::now(), &observed);
-                engine.tick(Instant::now());
-            }
+            let observed = observe(&shared);
+            engine.observe(Instant::now(), &observed);
+            engine.tick(Instant::now());
             engine.drain()
         };
         journal_delivered(&shared, &output).await;
