@@ -248,7 +248,12 @@ impl HerdLink {
         {
             return Ok(conn.clone());
         }
-        let (stream, server) = self.servers.connect().await?;
+        let (mut stream, server) = self.servers.connect().await?;
+        // The facade counts its requests itself (`COUNT`).
+        if let Err(e) = crate::raffle::relay(&mut stream).await {
+            debug!(error = %e, "RELAY failed");
+            return Err(LinkError::Unreachable);
+        }
         let conn = spawn_conn(stream, server, self.shutdown.child_token());
         *slot = Some(conn.clone());
         Ok(conn)

@@ -28,6 +28,7 @@ pub mod logging;
 pub mod metrics;
 pub mod protocol;
 pub mod push;
+pub mod raffle;
 pub mod registrations;
 pub mod replicas;
 pub mod reply_lines;

@@ -92,8 +92,10 @@ async fn serve_connection(
 ) {
     let activity = Arc::clone(&admitted.activity);
     // Each request is in flight on `activity` until its body is written.
-    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let in_flight = activity.begin();
+        // The client's address, the raffle's requester when no tablet id is given.
+        request.extensions_mut().insert(peer);
         // A `Router` is always ready, so it may be called without `poll_ready`.
         let response = app.clone().call(request.map(axum::body::Body::new));
         async move {

@@ -9,8 +9,8 @@
 //! checked to be one field, so no request can ever split into two lines.
 
 use proto::client::{
-    Auth, Command, MedalWrite, Name, Names, ScoreQuery, SetScoreWrite, Subscribe, TallyQuery,
-    VersionQuery,
+    Auth, Command, MedalWrite, Name, Names, RaffleCommand, ScoreQuery, SetScoreWrite, Subscribe,
+    TallyQuery, VersionQuery,
 };
 use proto::idem::IdemKey;
 use proto::reply::{self, View};
@@ -74,6 +74,9 @@ pub enum Request {
     /// `SUBSCRIBE <name> ...`: answered `SUBSCRIBED ...`, then `UPDATE`
     /// lines follow on the same connection.
     Subscribe(Vec<String>),
+    /// `RELAY`: the Olympic verbs that follow on this connection are the
+    /// facade's own, not counted in the raffle (it counts with `COUNT`).
+    Relay,
 }
 
 /// A request that cannot be written as one command line: a name that is
@@ -114,6 +117,7 @@ impl Request {
                 let names = names.iter().map(|n| name(n)).collect::<Result<_, _>>()?;
                 Command::Subscribe(Subscribe::new(names).ok_or(Unsendable)?)
             }
+            Request::Relay => Command::Raffle(RaffleCommand::Relay),
         })
     }
 
@@ -138,6 +142,7 @@ impl Request {
             Request::SetScore(..) => SetScoreWrite::VERB,
             Request::Version => VersionQuery::VERB,
             Request::Subscribe(_) => Subscribe::VERB,
+            Request::Relay => RaffleCommand::RELAY,
         };
         std::str::from_utf8(verb).unwrap_or("?")
     }

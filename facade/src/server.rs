@@ -140,6 +140,8 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     } else {
         tokio::spawn(async {})
     };
+    let raffle = Arc::new(crate::raffle::RaffleLink::new(servers.clone()));
+    let counter = crate::raffle::Counter::start(raffle.clone(), shutdown.clone());
     let state = AppState {
         herd,
         pusher: pusher.clone(),
@@ -149,6 +151,8 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
         servers,
         metrics,
         view,
+        raffle,
+        counter,
     };
     let app = api::router(state);
     let limits = listener::Limits {

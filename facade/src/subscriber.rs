@@ -189,7 +189,10 @@ impl Session<'_> {
         lines: &mut Lines,
         write: &mut OwnedWriteHalf,
     ) -> Result<Vec<Request>, &'static str> {
-        send(write, &[Request::Teams, Request::Events]).await?;
+        // `RELAY` first: the re-reads below are the facade's, not counted
+        // in the raffle; its one reply line is skipped.
+        send(write, &[Request::Relay, Request::Teams, Request::Events]).await?;
+        expect(lines).await?;
         let Reply::Teams(teams) = expect(lines).await? else {
             return Err("unexpected reply to TEAMS");
         };

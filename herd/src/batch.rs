@@ -62,6 +62,12 @@ impl<'a> Batch<'a> {
         &self.shared.limits
     }
 
+    /// The raffle's orderer: counting a request reads no stored state, so
+    /// it needs no commit.
+    pub fn order(&self) -> &'a crate::order::Orderer {
+        &self.shared.order
+    }
+
     /// The server's counters.
     pub fn metrics(&self) -> &'a ServerMetrics {
         &self.shared.metrics
@@ -189,6 +195,7 @@ mod tests {
                 &crate::coord::CoordConfig::of_names(&["S"]),
                 Default::default(),
             ),
+            order: crate::order::Orderer::in_memory("S", &["S".into()], &Default::default()),
         }
     }
 

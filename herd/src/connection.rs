@@ -36,7 +36,7 @@ use crate::shared::Shared;
 use base::admission::{Activity, Admitted};
 use base::logging::Events;
 use proto::client::keepalive::PING_LINE;
-use proto::client::{Command, redact};
+use proto::client::{Command, RaffleCommand, redact};
 use proto::codec::{Line, LineCodec};
 
 /// Bytes read per system call; also bounds how many replies are gathered
@@ -90,6 +90,8 @@ pub async fn serve(
         feed: Feed::default(),
         events: Events::new(),
         meter: RequestMeter::default(),
+        requester: peer.to_string(),
+        relay: false,
     }
     .run(&shutdown, &admitted.cancel)
     .await;
@@ -124,6 +126,11 @@ struct Connection<'a> {
     /// Requests answered and replies not yet written, added to the server's
     /// metrics once per batch.
     meter: RequestMeter,
+    /// Who the raffle counts this connection's requests as: its address.
+    requester: String,
+    /// Set by `RELAY`: a front end that counts its requests itself with
+    /// `COUNT`, so its Olympic verbs are not counted again.
+    relay: bool,
 }
 
 impl Connection<'_> {
@@ -222,12 +229,22 @@ impl Connection<'_> {
             self.flush().await?;
         }
         let verb = Verb::of(&command, &line);
+        let counted = cmd::raffle::counted(&command, &self.requester).filter(|_| !self.relay);
+        self.relay |= matches!(command, Command::Raffle(RaffleCommand::Relay));
         let start = self.batch.len();
         cmd::apply(command, &line, received, &mut self.batch, &mut self.feed).await;
         let reply = self.batch.since(start);
         self.meter.answered(verb, Outcome::of_reply(reply));
         if !reply.is_empty() {
             self.events.client_out(self.id, &redact(reply));
+        }
+        if let Some(counted) = counted
+            && let Some(counted) = self.batch.order().offer(counted)
+        {
+            // The order's queue is full: the reply goes out first, then
+            // this connection waits for room before its next line.
+            self.flush().await?;
+            self.batch.order().submit(counted).await;
         }
         Ok(())
     }

@@ -23,6 +23,7 @@ pub mod db;
 pub mod deadlines;
 pub mod heap;
 pub mod metrics;
+pub mod order;
 pub mod peer;
 pub mod places;
 pub mod server;

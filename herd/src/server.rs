@@ -40,6 +40,9 @@ pub enum StartError {
     /// The Cacofonix id could not be loaded.
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    /// The raffle's journal could not be opened.
+    #[error(transparent)]
+    Raffle(#[from] crate::order::journal::JournalError),
     /// The herd link key could not be loaded.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -121,6 +124,8 @@ pub async fn start(
         Arc::clone(&clock) as Arc<dyn olympic::Clock>,
     )
     .await?;
+    let servers: Vec<String> = topology.servers.keys().cloned().collect();
+    let order = crate::order::Orderer::open(name, &servers, &topology.raffle, &options.data_dir)?;
     let metrics = ServerMetrics::new();
     olympics.observe_fsyncs(metrics.journal_fsync.clone());
     let bind = |addr, what| async move {
@@ -146,6 +151,7 @@ pub async fn start(
         cacofonix,
         metrics,
         coord: Coordination::new(name, &CoordConfig::of(topology), clock),
+        order,
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
@@ -167,6 +173,7 @@ pub async fn start(
         shutdown.clone(),
     ));
     tasks.spawn(coord::run(Arc::clone(&shared), shutdown.clone()));
+    tasks.spawn(crate::order::run(Arc::clone(&shared), shutdown.clone()));
     if let Some(listener) = metrics_listener {
         tasks.spawn(metrics::listener::run(
             listener,

@@ -33,6 +33,8 @@ pub struct Shared {
     pub metrics: ServerMetrics,
     /// Leader election and the synchronised clock every timestamp uses.
     pub coord: Coordination,
+    /// The raffle's total order of the counted requests.
+    pub order: crate::order::Orderer,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
         olympics: Olympics,
         cacofonix: CacofonixId,
         coord: Coordination,
+        order: crate::order::Orderer,
     ) -> Self {
         Self {
             name: name.to_owned(),
@@ -59,6 +62,7 @@ impl Shared {
             cacofonix,
             metrics: Default::default(),
             coord,
+            order,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod gossip;
 pub mod idem;
 pub mod location;
 pub mod medal;
+pub mod order;
 #[cfg(test)]
 mod parser_props;
 pub mod peer;

@@ -9,6 +9,7 @@
 
 mod clock;
 mod limits;
+mod raffle;
 pub mod random;
 mod sections;
 #[cfg(test)]
@@ -27,6 +28,9 @@ pub use clock::{
 pub use limits::{
     DEFAULT_MAX_CLIENT_ID, DEFAULT_MAX_CLIENTS, DEFAULT_PEER_QUEUE, Limits, MAX_LINE_CEILING,
     MAX_SERVER_NAME_LEN, PEER_LINE_SLACK,
+};
+pub use raffle::{
+    DEFAULT_RAFFLE_EVERY, DEFAULT_SUSPECT_MS, MAX_SUSPECT_MS, MIN_SUSPECT_MS, RaffleConfig,
 };
 pub use sections::{MetricsConfig, PlacesConfig, ProviderKind, SecurityConfig};
 pub use write::{merge_toml, to_toml};
@@ -183,6 +187,8 @@ struct RawTopology {
     logs: LogsConfig,
     #[serde(default)]
     clock: ClockConfig,
+    #[serde(default)]
+    raffle: RaffleConfig,
 }
 
 /// A validated topology.
@@ -206,6 +212,8 @@ pub struct Topology {
     pub logs: LogsConfig,
     /// The `[clock]` section: clock synchronisation.
     pub clock: ClockConfig,
+    /// The `[raffle]` section: the ordered count of requests.
+    pub raffle: RaffleConfig,
 }
 
 impl Topology {
@@ -258,6 +266,7 @@ impl Topology {
             metrics: raw.metrics,
             logs: raw.logs,
             clock: raw.clock,
+            raffle: raw.raffle,
         };
         topology.validate()?;
         Ok(topology)
@@ -323,7 +332,11 @@ impl Topology {
                 });
             }
         }
-        if let Some((field, value, reason)) = self.clock.out_of_range() {
+        if let Some((field, value, reason)) = self
+            .clock
+            .out_of_range()
+            .or_else(|| self.raffle.out_of_range())
+        {
             return Err(TopologyError::OutOfRange {
                 field,
                 value,

@@ -48,6 +48,9 @@ struct Args {
     /// Where `cacofonix.log` goes.
     #[arg(long, default_value = "logs")]
     log_dir: PathBuf,
+    /// At the end of the run, draw the raffle and print the winner.
+    #[arg(long)]
+    draw: bool,
 }
 
 #[tokio::main]
@@ -103,7 +106,46 @@ async fn main() -> anyhow::Result<()> {
         }
         rounds += 1;
     }
+    if args.draw {
+        let line = draw(&facade, &auth).await;
+        record(&mut log, &line)?;
+    }
     Ok(())
+}
+
+/// How long `--draw` waits for the winner to be delivered.
+const DRAW_WAIT: Duration = Duration::from_secs(10);
+
+/// Draws the raffle and waits for the winner every replica names.
+async fn draw(facade: &Facade, auth: &str) -> String {
+    if let Err(e) = facade.draw(auth).await {
+        return format!("FAILED draw: {e}");
+    }
+    let deadline = tokio::time::Instant::now() + DRAW_WAIT;
+    loop {
+        match facade.raffle().await {
+            Ok(raffle) if !raffle["winner"].is_null() => {
+                let w = &raffle["winner"];
+                return format!(
+                    "raffle winner: {} (request {} at position {}, via {}); {} entries of {} ordered",
+                    w["tablet"].as_str().unwrap_or("?"),
+                    w["request"].as_str().unwrap_or("?"),
+                    w["position"],
+                    w["server"].as_str().unwrap_or("?"),
+                    raffle["entries"].as_array().map_or(0, Vec::len),
+                    raffle["ordered"],
+                );
+            }
+            Ok(raffle) if tokio::time::Instant::now() >= deadline => {
+                return format!(
+                    "draw queued; no winner yet after {DRAW_WAIT:?} ({} entries)",
+                    raffle["entries"].as_array().map_or(0, Vec::len)
+                );
+            }
+            Err(e) => return format!("FAILED reading the raffle: {e}"),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 /// Prints `line` and appends it to the log with the time.

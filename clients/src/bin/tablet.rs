@@ -97,7 +97,8 @@ async fn main() -> anyhow::Result<()> {
     let facade = match &assigned {
         Some(assigned) => assigned.facade().clone(),
         None => Facade::new(&args.facade),
-    };
+    }
+    .with_tablet(&format!("tablet-{}", args.name));
     let front_end = assigned
         .as_ref()
         .map_or(args.facade.clone(), |a| a.url().to_owned());

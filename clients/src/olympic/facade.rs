@@ -67,6 +67,8 @@ impl FacadeError {
 pub struct Facade {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Tablet-Id`: who the raffle counts the requests as.
+    tablet: Option<String>,
 }
 
 impl Facade {
@@ -75,6 +77,7 @@ impl Facade {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: http_client(),
+            tablet: None,
         }
     }
 
@@ -87,7 +90,15 @@ impl Facade {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: client_from(Some(local)),
+            tablet: None,
         }
+    }
+
+    /// The same facade, naming every request's requester `tablet`
+    /// (`Tablet-Id`), which the raffle counts it as.
+    pub fn with_tablet(mut self, tablet: &str) -> Self {
+        self.tablet = Some(tablet.to_owned());
+        self
     }
 
     /// `GET /getMedalTally/{team}`.
@@ -132,6 +143,16 @@ impl Facade {
             segment(auth)
         );
         self.write(&path).await
+    }
+
+    /// `GET /raffle`: the count, the view, the entries and the winner.
+    pub async fn raffle(&self) -> Result<serde_json::Value, FacadeError> {
+        self.get("/raffle").await
+    }
+
+    /// `/raffle/draw/{auth}`: puts Cacofonix's draw in the order.
+    pub async fn draw(&self, auth: &str) -> Result<serde_json::Value, FacadeError> {
+        self.get(&format!("/raffle/draw/{}", segment(auth))).await
     }
 
     /// `GET /registerClient/{client}/{event}`.
@@ -206,6 +227,9 @@ impl Facade {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
+        }
+        if let Some(tablet) = &self.tablet {
+            request = request.header("Tablet-Id", tablet);
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status();

@@ -47,6 +47,10 @@ pub struct AppState {
     pub metrics: Arc<FacadeMetrics>,
     /// Tallies and scores kept fresh from the herd, for fast reads.
     pub view: Arc<ReadView>,
+    /// The raffle's connection to the herd (`GET /raffle`, draws).
+    pub raffle: Arc<crate::raffle::RaffleLink>,
+    /// Counts every Olympic request in the raffle's order.
+    pub counter: Arc<crate::raffle::Counter>,
 }
 
 /// Every endpoint. Reads answer GET (and HEAD); writes answer GET, POST
@@ -54,6 +58,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     use handlers::*;
     let tracked = axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
+    let counted =
+        axum::middleware::from_fn_with_state(state.counter.clone(), crate::raffle::count_olympic);
     Router::new()
         .route("/getMedalTally/{team}", get(get_medal_tally))
         .route(
@@ -83,12 +89,15 @@ pub fn router(state: AppState) -> Router {
         .route("/herd.js", get(pages::herd_js))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/raffle", get(crate::raffle::show))
+        .route("/raffle/draw/{auth_id}", write(crate::raffle::draw))
         .fallback(no_such_endpoint)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(log::log_request))
         .layer(axum::middleware::map_response(json_errors::json_body))
         .layer(tracked)
+        .layer(counted)
         .with_state(state)
 }
 

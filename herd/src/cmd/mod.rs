@@ -12,6 +12,7 @@ mod coord;
 mod iamat;
 mod medal;
 mod names;
+pub mod raffle;
 mod score;
 mod set_score;
 mod status;
@@ -28,7 +29,7 @@ use bytes::Bytes;
 
 use crate::batch::Batch;
 use olympic::OlympicError;
-use proto::client::{Command, Invalid};
+use proto::client::{Command, Invalid, RaffleCommand};
 use proto::reply::{Failed, Reply, Target};
 
 /// A well-formed command that names something the server does not know:
@@ -56,6 +57,7 @@ pub async fn apply(
         Command::Subscribe(cmd) => subscribe::apply(cmd, batch, feed),
         Command::Status(_) => status::apply(batch),
         Command::Coord(query) => coord::apply(query, batch),
+        Command::Raffle(cmd) => raffle::apply(cmd, batch).await,
         Command::Version(_) => version::apply(batch),
         Command::KeepAlive(cmd) => {
             batch.push(cmd.reply());
@@ -73,7 +75,10 @@ pub async fn apply(
 pub fn may_wait(command: &Command) -> bool {
     matches!(
         command,
-        Command::WhatsAt(_) | Command::Medal(_) | Command::SetScore(_)
+        Command::WhatsAt(_)
+            | Command::Medal(_)
+            | Command::SetScore(_)
+            | Command::Raffle(RaffleCommand::Count(_) | RaffleCommand::Draw { .. })
     )
 }
 

@@ -184,6 +184,18 @@ impl Coordination {
         }
     }
 
+    /// The other servers this one hears now, in name order.
+    pub fn side(&self) -> Vec<String> {
+        let now = Instant::now();
+        let state = self.state();
+        state
+            .members
+            .side(now)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Moves time on to `now`: beacons, election timers, Berkeley rounds.
     /// Returns the new lines to flood to every neighbour.
     pub fn tick(&self, now: Instant) -> Vec<Coord> {

@@ -12,7 +12,7 @@ use olympic::SystemClock;
 use proto::coord::Coord;
 
 use super::{CoordConfig, Coordination, TICK};
-use crate::peer::tests::harness::{FIVE, FIVE_LINKS};
+use crate::peer::tests::harness::{FIVE, FIVE_LINKS, linked, pair};
 
 /// Longest a test lets simulated time run waiting for something.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -27,14 +27,6 @@ struct Sim {
     /// The greatest term each server has reported, to check terms only grow.
     terms: BTreeMap<String, u64>,
     restarts: u64,
-}
-
-fn pair(a: &str, b: &str) -> (String, String) {
-    if a < b {
-        (a.to_owned(), b.to_owned())
-    } else {
-        (b.to_owned(), a.to_owned())
-    }
 }
 
 impl Sim {
@@ -96,16 +88,9 @@ impl Sim {
 
     /// Running neighbours of `name` over links that are not cut.
     fn reachable_neighbours(&self, name: &str) -> Vec<String> {
-        self.links
-            .iter()
-            .filter(|l| !self.cut.contains(*l))
-            .filter_map(|(a, b)| match (a == name, b == name) {
-                (true, _) => Some(b.clone()),
-                (_, true) => Some(a.clone()),
-                _ => None,
-            })
-            .filter(|n| self.nodes.contains_key(n))
-            .collect()
+        let mut out = linked(&self.links, &self.cut, name);
+        out.retain(|n| self.nodes.contains_key(n));
+        out
     }
 
     /// One tick: every server moves on, then every line is flooded hop by

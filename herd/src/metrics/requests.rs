@@ -76,7 +76,10 @@ impl Verb {
             Command::SetScore(_) => Verb::SetScore,
             Command::Subscribe(_) => Verb::Subscribe,
             Command::Status(_) => Verb::Status,
-            Command::KeepAlive(_) | Command::Coord(_) | Command::Version(_) => Verb::Other,
+            Command::KeepAlive(_)
+            | Command::Coord(_)
+            | Command::Version(_)
+            | Command::Raffle(_) => Verb::Other,
             Command::Invalid(_) => Verb::of_line(line),
         }
     }

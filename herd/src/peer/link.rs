@@ -212,6 +212,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 tracing::trace!(event = "peer_in", peer = %peer, verb = line.verb());
                 crate::coord::handle(shared, peer, line);
             }
+            Ok(Message::Order(line)) => {
+                events.flush();
+                tracing::trace!(event = "peer_in", peer = %peer, verb = line.verb());
+                crate::order::handle(shared, peer, line);
+            }
             Ok(Message::Unknown(_)) => {
                 events.flush();
                 tracing::info!(event = "peer_in", peer = %peer, line = ?shown(), "unknown verb ignored");
@@ -348,7 +353,7 @@ impl Batch {
         match msg {
             // Liveness and coordination lines (several a second on every
             // link) are traced, not logged: elections log their outcome.
-            Message::Ping | Message::Pong | Message::Coord(_) => {
+            Message::Ping | Message::Pong | Message::Coord(_) | Message::Order(_) => {
                 self.events.flush();
                 tracing::trace!(event = "peer_out", peer = %peer, line = msg.verb());
             }

@@ -65,6 +65,7 @@ impl SimNode {
             CacofonixId::new(b"simulated-cacofonix").expect("a usable id"),
             // The simulation measures spreading; no election runs in it.
             Coordination::new(name, &CoordConfig::of_names(&[name]), Default::default()),
+            crate::order::Orderer::in_memory(name, &[name.to_owned()], &Default::default()),
         ));
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(crate::peer::run(

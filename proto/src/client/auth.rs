@@ -49,6 +49,7 @@ pub fn redact(line: &[u8]) -> Cow<'_, [u8]> {
     let secret_field = match fields(body).next() {
         Some(MedalWrite::VERB) => MedalWrite::AUTH_FIELD,
         Some(SetScoreWrite::VERB) => SetScoreWrite::AUTH_FIELD,
+        Some(super::raffle::RaffleCommand::DRAW) => super::raffle::RaffleCommand::AUTH_FIELD,
         _ => return Cow::Borrowed(line),
     };
     let Some((start, end)) = field_span(body, secret_field) else {

@@ -14,6 +14,7 @@ pub mod keepalive;
 pub mod medal;
 pub mod name;
 pub mod names;
+pub mod raffle;
 pub mod score;
 pub mod set_score;
 pub mod status;
@@ -30,6 +31,7 @@ pub use keepalive::KeepAlive;
 pub use medal::MedalWrite;
 pub use name::Name;
 pub use names::Names;
+pub use raffle::{RaffleCommand, RaffleReply};
 pub use score::ScoreQuery;
 pub use set_score::{MAX_SCORE, SetScoreWrite};
 pub use status::StatusQuery;
@@ -69,6 +71,8 @@ pub enum Command {
     KeepAlive(KeepAlive),
     /// `LEADER` or `TIME`
     Coord(CoordQuery),
+    /// `RAFFLE`, `COUNT`, `RELAY` or `DRAW`
+    Raffle(RaffleCommand),
     /// Anything else, including an `AT` sent by a client.
     Invalid(Invalid),
 }
@@ -92,6 +96,9 @@ impl Command {
                     CoordQuery::parse(verb, it).map(Command::Coord)
                 }
                 Some(VersionQuery::VERB) => VersionQuery::parse(it).map(Command::Version),
+                Some(verb) if RaffleCommand::is_verb(verb) => {
+                    RaffleCommand::parse(verb, it).map(Command::Raffle)
+                }
                 Some(verb) => match Names::of_verb(verb) {
                     Some(names) => names.parse(it).map(Command::Names),
                     None => KeepAlive::parse(verb, it).map(Command::KeepAlive),
@@ -119,6 +126,7 @@ impl Command {
             Command::KeepAlive(KeepAlive::Ping) => KeepAlive::PING,
             Command::KeepAlive(KeepAlive::Pong) => KeepAlive::PONG,
             Command::Coord(query) => query.verb(),
+            Command::Raffle(cmd) => cmd.verb(),
             Command::Invalid(_) => b"?",
         };
         std::str::from_utf8(verb).expect("verbs are ASCII")
@@ -139,6 +147,7 @@ impl Command {
             Command::Version(cmd) => cmd.write(out),
             Command::KeepAlive(cmd) => cmd.write(out),
             Command::Coord(cmd) => cmd.write(out),
+            Command::Raffle(cmd) => cmd.write(out),
             Command::Invalid(cmd) => cmd.write(out),
         }
     }

@@ -19,6 +19,7 @@
 //! GRAFT <client> ...              "send me these, and push to me eagerly"
 //! PRUNE                           "stop pushing to me eagerly"
 //! HERE ELECT ALIVE LEAD TPOLL TREAD TADJ   election and clock sync ([`crate::coord`])
+//! OREQ ORES OCLK OWANT OPROP OFLUSH OVIEW OFETCH OLOG   the raffle's total order ([`crate::order`])
 //! ```
 //!
 //! `<nonce>` is 16 random bytes and `<tag>` an HMAC-SHA256, both lower-case
@@ -39,6 +40,7 @@ use crate::digest::{FANOUT, Node};
 use crate::fields::fields;
 use crate::gossip::{self, Announced};
 use crate::location::Location;
+use crate::order::Order;
 
 /// Most line hashes one `HAVE` or `HAD` carries (a 34 KB line); a leaf
 /// holding more is described in several lines.
@@ -142,6 +144,8 @@ pub enum Message {
     Prune,
     /// Leader election and clock synchronisation ([`Coord`]).
     Coord(Coord),
+    /// The raffle's totally ordered multicast ([`Order`]).
+    Order(Order),
     /// A line with a verb this server does not know (or no verb at all).
     Unknown(Bytes),
 }
@@ -197,6 +201,11 @@ impl Message {
                 .ok_or_else(|| MessageError {
                     verb: Coord::verb_of(verb).unwrap_or("?"),
                 })?,
+            Some(verb) if Order::verb_of(verb).is_some() => Order::parse(line)
+                .map(Message::Order)
+                .ok_or_else(|| MessageError {
+                    verb: Order::verb_of(verb).unwrap_or("?"),
+                })?,
             _ => Message::Unknown(Bytes::copy_from_slice(line)),
         };
         Ok(msg)
@@ -224,6 +233,7 @@ impl Message {
             Message::Graft(_) => "GRAFT",
             Message::Prune => "PRUNE",
             Message::Coord(coord) => coord.verb(),
+            Message::Order(order) => order.verb(),
             Message::Unknown(_) => "UNKNOWN",
         }
     }
@@ -287,6 +297,7 @@ impl Message {
             }
             Message::Prune => dst.put_slice(b"PRUNE"),
             Message::Coord(coord) => coord.write(dst),
+            Message::Order(order) => order.write(dst),
             Message::Unknown(line) => dst.put_slice(line),
         }
         dst.put_u8(b'\n');

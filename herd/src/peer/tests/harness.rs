@@ -34,6 +34,33 @@ pub(crate) const FIVE_LINKS: [(&str, &str); 6] = [
     ("Holiday", "Wilkes"),
 ];
 
+/// A link as its two names in order, so each link has one spelling.
+pub(crate) fn pair(a: &str, b: &str) -> (String, String) {
+    if a < b {
+        (a.to_owned(), b.to_owned())
+    } else {
+        (b.to_owned(), a.to_owned())
+    }
+}
+
+/// The neighbours of `name` over `links`, leaving out the links in `cut`
+/// (the simulations' overlay).
+pub(crate) fn linked(
+    links: &std::collections::BTreeSet<(String, String)>,
+    cut: &std::collections::BTreeSet<(String, String)>,
+    name: &str,
+) -> Vec<String> {
+    links
+        .iter()
+        .filter(|l| !cut.contains(*l))
+        .filter_map(|(a, b)| match (a == name, b == name) {
+            (true, _) => Some(b.clone()),
+            (_, true) => Some(a.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Address given to neighbours that are not part of a test herd.
 const NOWHERE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1);
 
@@ -100,6 +127,7 @@ impl Node {
                 &crate::coord::CoordConfig::of_names(&FIVE),
                 Default::default(),
             ),
+            crate::order::Orderer::in_memory(name, &FIVE.map(String::from), &Default::default()),
         ));
         let shutdown = CancellationToken::new();
         let (me, stop) = (Arc::clone(&shared), shutdown.clone());
