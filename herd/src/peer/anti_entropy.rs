@@ -174,65 +174,13 @@ pub(crate) fn answer(
 ) -> bool {
     match message {
         Message::Sums { node, hashes } => {
-            let mine = shared.db.digest().children(*node);
-            let differing: Vec<Node> = (0..FANOUT)
-                .filter(|&i| mine[i] != hashes[i])
-                .filter_map(|i| node.child(i))
-                .collect();
-            if differing.is_empty() {
-                if *node == Node::ROOT {
-                    // Both hold the same locations: the neighbour is in sync.
-                    shared.peers.states().note_synced(peer);
-                }
-                return true;
-            }
-            let leaves = differing.iter().filter(|n| n.is_leaf()).count();
-            if leaves > 0 {
-                counters.note_repair(leaves);
-            }
-            outbox.repair(|repair| {
-                for child in differing {
-                    // A differing leaf: tell the neighbour what we hold there.
-                    let set = if child.is_leaf() {
-                        &mut repair.have
-                    } else {
-                        &mut repair.sums
-                    };
-                    set.insert(child);
-                }
-            });
+            answer_sums(shared, peer, *node, hashes, outbox, counters);
         }
         Message::Have {
             leaf,
             hashes,
             answer,
-        } => {
-            let Some(index) = leaf.leaf_index() else {
-                return true;
-            };
-            let theirs: FxHashSet<u64> = hashes.iter().copied().collect();
-            let mut held = Vec::new();
-            shared.db.leaf(index, &mut held);
-            // Each stored line hashed once: what we hold, and what of it
-            // they lack.
-            let mut mine = FxHashSet::default();
-            held.retain(|l| {
-                let hash = line_hash(l.at_line());
-                mine.insert(hash);
-                !theirs.contains(&hash)
-            });
-            // They hold lines we lack: ask for them with our own hashes.
-            let ask = *answer && theirs.iter().any(|h| !mine.contains(h));
-            if held.is_empty() && !ask {
-                return true;
-            }
-            outbox.repair(|repair| {
-                repair.lines.append(&mut held);
-                if ask {
-                    repair.had.insert(*leaf);
-                }
-            });
-        }
+        } => answer_have(shared, *leaf, hashes, *answer, outbox),
         Message::OlympicSum(theirs) => {
             if *theirs != replica_digest(shared) {
                 counters.note_repair(0);
@@ -246,6 +194,75 @@ pub(crate) fn answer(
         _ => return false,
     }
     true
+}
+
+/// `SUMS`: compares the neighbour's child hashes of `node` with ours and
+/// owes the differing children (their sums, or for a leaf what we hold).
+fn answer_sums(
+    shared: &Shared,
+    peer: &str,
+    node: Node,
+    hashes: &[u64; FANOUT],
+    outbox: &Outbox,
+    counters: &Counters,
+) {
+    let mine = shared.db.digest().children(node);
+    let differing: Vec<Node> = (0..FANOUT)
+        .filter(|&i| mine[i] != hashes[i])
+        .filter_map(|i| node.child(i))
+        .collect();
+    if differing.is_empty() {
+        if node == Node::ROOT {
+            // Both hold the same locations: the neighbour is in sync.
+            shared.peers.states().note_synced(peer);
+        }
+        return;
+    }
+    let leaves = differing.iter().filter(|n| n.is_leaf()).count();
+    if leaves > 0 {
+        counters.note_repair(leaves);
+    }
+    outbox.repair(|repair| {
+        for child in differing {
+            // A differing leaf: tell the neighbour what we hold there.
+            let set = if child.is_leaf() {
+                &mut repair.have
+            } else {
+                &mut repair.sums
+            };
+            set.insert(child);
+        }
+    });
+}
+
+/// `HAVE`/`HAD`: owes the neighbour the lines of `leaf` it lacks and, if it
+/// asks for an `answer` and holds lines we lack, our own hashes there.
+fn answer_have(shared: &Shared, leaf: Node, hashes: &[u64], answer: bool, outbox: &Outbox) {
+    let Some(index) = leaf.leaf_index() else {
+        return;
+    };
+    let theirs: FxHashSet<u64> = hashes.iter().copied().collect();
+    let mut held = Vec::new();
+    shared.db.leaf(index, &mut held);
+    // Each stored line hashed once: what we hold, and what of it
+    // they lack.
+    let mut mine = FxHashSet::default();
+    held.retain(|l| {
+        let hash = line_hash(l.at_line());
+        mine.insert(hash);
+        !theirs.contains(&hash)
+    });
+    // They hold lines we lack: ask for them with our own hashes.
+    let ask = answer && theirs.iter().any(|h| !mine.contains(h));
+    if held.is_empty() && !ask {
+        return;
+    }
+    outbox.repair(|repair| {
+        repair.lines.append(&mut held);
+        if ask {
+            repair.had.insert(leaf);
+        }
+    });
 }
 
 /// While a link carries locations (whole or announced), rounds come this
