@@ -22,7 +22,7 @@ use crate::peer::{self, KeyError, LinkKey, Neighbour, Peers};
 use crate::places::{Places, PlacesError};
 use crate::shared::Shared;
 use base::admission::Registry;
-use base::topology::{Topology, TopologyError};
+use base::topology::{ServerSpec, Topology, TopologyError};
 use olympic::{Olympics, SystemClock};
 
 /// Errors starting a server.
@@ -128,19 +128,9 @@ pub async fn start(
     let order = crate::order::Orderer::open(name, &servers, &topology.raffle, &options.data_dir)?;
     let metrics = ServerMetrics::new();
     olympics.observe_fsyncs(metrics.journal_fsync.clone());
-    let bind = |addr, what| async move {
-        TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, what, source })
-    };
-    let client_listener = bind(spec.addr, "client").await?;
-    let peer_listener = bind(spec.peer_addr, "peer").await?;
-    let metrics_listener = match topology.metrics.listen_of(name) {
-        Some(addr) => Some(bind(addr, "metrics").await?),
-        None => None,
-    };
-    let client_addr = local_addr(&client_listener, spec.addr);
-    let peer_addr = local_addr(&peer_listener, spec.peer_addr);
+    let listeners = Listeners::bind(topology, name, &spec).await?;
+    let client_addr = local_addr(&listeners.client, spec.addr);
+    let peer_addr = local_addr(&listeners.peer, spec.peer_addr);
     let shared = Arc::new(Shared {
         name: name.to_owned(),
         db: Db::with_max_clients(topology.limits.max_clients),
@@ -155,33 +145,11 @@ pub async fn start(
     });
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let metrics_addr = (metrics_listener.as_ref()).and_then(|listener| listener.local_addr().ok());
+    let metrics_addr = (listeners.metrics.as_ref()).and_then(|listener| listener.local_addr().ok());
     let metrics_shown = metrics_addr.map_or_else(|| "none".to_owned(), |addr| addr.to_string());
     info!(event = "server_started", server = name, origin = shared.olympics.origin(), clients = %client_addr, peers = %peer_addr, metrics = %metrics_shown, places = ?topology.places.provider);
-    tasks.spawn(accept_clients(
-        Arc::clone(&shared),
-        client_listener,
-        shutdown.clone(),
-        tasks.clone(),
-    ));
-    tasks.spawn(peer::run(
-        Arc::clone(&shared),
-        Arc::new(peer::Tcp),
-        peer_listener,
-        Neighbour::all_of(topology, name),
-        key,
-        shutdown.clone(),
-    ));
-    tasks.spawn(coord::run(Arc::clone(&shared), shutdown.clone()));
-    tasks.spawn(crate::order::run(Arc::clone(&shared), shutdown.clone()));
-    if let Some(listener) = metrics_listener {
-        tasks.spawn(metrics::listener::run(
-            listener,
-            Arc::clone(&shared),
-            shutdown.clone(),
-            tasks.clone(),
-        ));
-    }
+    let neighbours = Neighbour::all_of(topology, name);
+    spawn_tasks(&shared, listeners, neighbours, key, &shutdown, &tasks);
     Ok(RunningServer {
         shared,
         client_addr,
@@ -190,6 +158,78 @@ pub async fn start(
         shutdown,
         tasks,
     })
+}
+
+/// The listening sockets of one server.
+struct Listeners {
+    /// Where clients connect.
+    client: TcpListener,
+    /// Where peers connect.
+    peer: TcpListener,
+    /// Where `GET /metrics` is served, if the topology names this server.
+    metrics: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds the client, peer and (if configured) metrics ports of server
+    /// `name`, in that order.
+    async fn bind(topology: &Topology, name: &str, spec: &ServerSpec) -> Result<Self, StartError> {
+        let client = bind(spec.addr, "client").await?;
+        let peer = bind(spec.peer_addr, "peer").await?;
+        let metrics = match topology.metrics.listen_of(name) {
+            Some(addr) => Some(bind(addr, "metrics").await?),
+            None => None,
+        };
+        Ok(Self {
+            client,
+            peer,
+            metrics,
+        })
+    }
+}
+
+/// Binds one listening socket; `what` names it in the error.
+async fn bind(addr: SocketAddr, what: &'static str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, what, source })
+}
+
+/// Spawns the server's tasks on `tasks`: the client accept loop, the peer
+/// links, coordination, the raffle's orderer and, if bound, the metrics
+/// listener.
+fn spawn_tasks(
+    shared: &Arc<Shared>,
+    listeners: Listeners,
+    neighbours: Vec<Neighbour>,
+    key: LinkKey,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) {
+    tasks.spawn(accept_clients(
+        Arc::clone(shared),
+        listeners.client,
+        shutdown.clone(),
+        tasks.clone(),
+    ));
+    tasks.spawn(peer::run(
+        Arc::clone(shared),
+        Arc::new(peer::Tcp),
+        listeners.peer,
+        neighbours,
+        key,
+        shutdown.clone(),
+    ));
+    tasks.spawn(coord::run(Arc::clone(shared), shutdown.clone()));
+    tasks.spawn(crate::order::run(Arc::clone(shared), shutdown.clone()));
+    if let Some(listener) = listeners.metrics {
+        tasks.spawn(metrics::listener::run(
+            listener,
+            Arc::clone(shared),
+            shutdown.clone(),
+            tasks.clone(),
+        ));
+    }
 }
 
 fn local_addr(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
