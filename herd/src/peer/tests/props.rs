@@ -5,6 +5,7 @@
 //! destroyed with a journal).
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,6 +128,36 @@ fn locations(herd: &Herd, name: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// What a schedule did, for the checks after it.
+#[derive(Debug, Default)]
+struct Record {
+    /// Acknowledged increments, by origin.
+    acked: BTreeMap<String, u64>,
+    /// Whether any server restarted.
+    restarted: bool,
+    /// Per origin, the increments sure to survive lost journals
+    /// ([`lower_floor`]).
+    floor: BTreeMap<String, u64>,
+    /// Each client's newest stored report.
+    newest: BTreeMap<String, Arc<Location>>,
+}
+
+impl Record {
+    /// The gold tally every replica may end with.
+    fn expected_gold(&self) -> RangeInclusive<u64> {
+        // Increments only a wiped server held may still have been on their way
+        // out when it stopped, so those above the floor may be gone; nothing
+        // else, and nothing is counted twice.
+        let total: u64 = self.acked.values().sum();
+        let sure: u64 = self
+            .acked
+            .iter()
+            .map(|(origin, n)| self.floor.get(origin).map_or(*n, |f| (*f).min(*n)))
+            .sum();
+        sure..=total
+    }
+}
+
 async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>) {
     let net = MemNet::new(seed);
     net.set_faults(faults);
@@ -136,62 +167,72 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
         ..Limits::default()
     };
     let mut herd = Herd::start_simulated(&NAMES, &LINKS, limits, &net).await;
-    let (mut acked, mut restarted) = (BTreeMap::<String, u64>::new(), false);
-    let mut floor = BTreeMap::new();
-    let mut newest: BTreeMap<String, Arc<Location>> = BTreeMap::new();
+    let mut record = Record::default();
     for step in steps {
-        match step {
-            Step::Report { at, client, time } => {
-                let client = format!("phone-{client}");
-                if let Some(stored) = herd.node(NAMES[at]).iamat(&client, u64::from(time) + 1) {
-                    let held = newest.entry(client).or_insert_with(|| Arc::clone(&stored));
-                    if stored.supersedes(held) {
-                        *held = stored;
-                    }
-                }
-            }
-            Step::Medal { at } => {
-                let shared = &herd.node(NAMES[at]).shared;
-                let applied = shared.olympics.increment("Gaul", Medal::Gold).await;
-                let applied = applied.expect("a durable increment");
-                shared.flood_change(&applied.change);
-                *acked.entry(applied.change.op().origin.clone()).or_default() += 1;
-            }
-            Step::Cut { link } => {
-                let (a, b) = LINKS[link];
-                net.cut(herd.addr(a), herd.addr(b));
-            }
-            Step::Heal { link } => {
-                let (a, b) = LINKS[link];
-                net.heal(herd.addr(a), herd.addr(b));
-            }
-            Step::Restart { at, lose_journal } => {
-                restarted = true;
-                if lose_journal {
-                    lower_floor(&herd, NAMES[at], &mut floor);
-                }
-                herd.stop(NAMES[at]).await;
-                if lose_journal {
-                    let journal = herd
-                        .data_dir(NAMES[at])
-                        .join(format!("{}.journal", NAMES[at]));
-                    std::fs::remove_file(journal).expect("the journal exists");
-                }
-                herd.restart(NAMES[at]).await;
-            }
-            Step::Pause { ms } => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
-        }
+        play(&mut herd, &net, step, &mut record).await;
     }
     net.heal_all();
-    // Increments only a wiped server held may still have been on their way
-    // out when it stopped, so those above the floor may be gone; nothing
-    // else, and nothing is counted twice.
-    let total: u64 = acked.values().sum();
-    let sure: u64 = acked
-        .iter()
-        .map(|(origin, n)| floor.get(origin).map_or(*n, |f| (*f).min(*n)))
-        .sum();
-    let expected = sure..=total;
+    await_convergence(&herd, &record).await;
+    check_reports(&herd, &record);
+    herd.shutdown().await;
+}
+
+/// Takes one step of a schedule, noting in `record` what the checks need.
+async fn play(herd: &mut Herd, net: &MemNet, step: Step, record: &mut Record) {
+    match step {
+        Step::Report { at, client, time } => {
+            let client = format!("phone-{client}");
+            if let Some(stored) = herd.node(NAMES[at]).iamat(&client, u64::from(time) + 1) {
+                let held = record
+                    .newest
+                    .entry(client)
+                    .or_insert_with(|| Arc::clone(&stored));
+                if stored.supersedes(held) {
+                    *held = stored;
+                }
+            }
+        }
+        Step::Medal { at } => {
+            let shared = &herd.node(NAMES[at]).shared;
+            let applied = shared.olympics.increment("Gaul", Medal::Gold).await;
+            let applied = applied.expect("a durable increment");
+            shared.flood_change(&applied.change);
+            *record
+                .acked
+                .entry(applied.change.op().origin.clone())
+                .or_default() += 1;
+        }
+        Step::Cut { link } => {
+            let (a, b) = LINKS[link];
+            net.cut(herd.addr(a), herd.addr(b));
+        }
+        Step::Heal { link } => {
+            let (a, b) = LINKS[link];
+            net.heal(herd.addr(a), herd.addr(b));
+        }
+        Step::Restart { at, lose_journal } => {
+            record.restarted = true;
+            if lose_journal {
+                lower_floor(herd, NAMES[at], &mut record.floor);
+            }
+            herd.stop(NAMES[at]).await;
+            if lose_journal {
+                let journal = herd
+                    .data_dir(NAMES[at])
+                    .join(format!("{}.journal", NAMES[at]));
+                std::fs::remove_file(journal).expect("the journal exists");
+            }
+            herd.restart(NAMES[at]).await;
+        }
+        Step::Pause { ms } => tokio::time::sleep(Duration::from_millis(u64::from(ms))).await,
+    }
+}
+
+/// Waits up to [`CONVERGE`] until every replica holds the same locations
+/// and the same gold tally, within [`Record::expected_gold`]; panics with
+/// each server's state if they do not.
+async fn await_convergence(herd: &Herd, record: &Record) {
+    let expected = record.expected_gold();
     let converged = |herd: &Herd| {
         let first = locations(herd, "A");
         let gold = |n: &str| herd.node(n).shared.olympics.tally("Gaul").map(|t| t.gold);
@@ -200,33 +241,46 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
             && gold("A").is_some_and(|g| expected.contains(&g))
     };
     let deadline = tokio::time::Instant::now() + CONVERGE;
-    while !converged(&herd) {
+    while !converged(herd) {
         if tokio::time::Instant::now() > deadline {
-            let report: Vec<String> = NAMES
-                .iter()
-                .map(|n| {
-                    let node = herd.node(n);
-                    format!(
-                        "{n}: {} clients, gold {:?}, links {:?}, origins {:?}",
-                        node.shared.db.len(),
-                        node.shared.olympics.tally("Gaul").map(|t| t.gold),
-                        node.shared.peers.live(),
-                        gold_by_origin(&herd, n),
-                    )
-                })
-                .collect();
+            let report = state_report(herd);
+            let Record { acked, floor, .. } = record;
             panic!(
                 "no convergence; expected gold in {expected:?} (acked {acked:?}, floor {floor:?}): {report:#?}"
             );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let held = locations(&herd, "A");
-    let reported: BTreeMap<String, String> = newest
+}
+
+/// Each server's clients, gold, live links and gold by origin, for a
+/// failure message.
+fn state_report(herd: &Herd) -> Vec<String> {
+    NAMES
+        .iter()
+        .map(|n| {
+            let node = herd.node(n);
+            format!(
+                "{n}: {} clients, gold {:?}, links {:?}, origins {:?}",
+                node.shared.db.len(),
+                node.shared.olympics.tally("Gaul").map(|t| t.gold),
+                node.shared.peers.live(),
+                gold_by_origin(herd, n),
+            )
+        })
+        .collect()
+}
+
+/// Every location held was reported, and without restarts each client's
+/// newest report is what is held.
+fn check_reports(herd: &Herd, record: &Record) {
+    let held = locations(herd, "A");
+    let reported: BTreeMap<String, String> = record
+        .newest
         .iter()
         .map(|(c, l)| (c.clone(), String::from_utf8_lossy(l.at_line()).into_owned()))
         .collect();
-    if !restarted {
+    if !record.restarted {
         assert_eq!(held, reported, "each client's newest report everywhere");
     }
     for (client, line) in &held {
@@ -235,7 +289,6 @@ async fn run_schedule(seed: u64, faults: Faults, queue: usize, steps: Vec<Step>)
             "{client} was never reported: {line}"
         );
     }
-    herd.shutdown().await;
 }
 
 proptest! {
