@@ -118,6 +118,23 @@ async fn scrape(addr: SocketAddr) -> String {
     reply.text().await.unwrap()
 }
 
+/// The series the metrics listener must show.
+const NAMED_SERIES: [&str; 13] = [
+    "herd_requests_total",
+    "herd_reply_latency_seconds_bucket",
+    "herd_connections_open",
+    "herd_clients_stored",
+    "herd_link_up",
+    "herd_link_queue_depth",
+    "herd_link_dropped_total",
+    "herd_link_locations_sent_total",
+    "herd_antientropy_repairs_total",
+    "herd_journal_fsync_seconds_count",
+    "herd_journal_healthy",
+    "herd_degraded",
+    "herd_uptime_seconds",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_listener_exposes_the_named_series_and_counts_move_after_requests() {
     let herd = InProcessHerd::start_with(
@@ -131,32 +148,29 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
     let metrics = g.metrics_addr.expect("Goloman serves metrics");
 
     let before = scrape(metrics).await;
-    for series in [
-        "herd_requests_total",
-        "herd_reply_latency_seconds_bucket",
-        "herd_connections_open",
-        "herd_clients_stored",
-        "herd_link_up",
-        "herd_link_queue_depth",
-        "herd_link_dropped_total",
-        "herd_link_locations_sent_total",
-        "herd_antientropy_repairs_total",
-        "herd_journal_fsync_seconds_count",
-        "herd_journal_healthy",
-        "herd_degraded",
-        "herd_uptime_seconds",
-    ] {
+    assert_named_series_before_any_request(&before);
+    send_six_requests(g.client_addr).await;
+    let after = scrape_once_kiwi_reached_hands(metrics).await;
+    assert_counts_moved_by_the_requests(&before, &after);
+
+    herd.stop().await;
+}
+
+/// Every named series is shown, and no `IAMAT` has been counted yet.
+fn assert_named_series_before_any_request(before: &str) {
+    for series in NAMED_SERIES {
         assert!(
             before.lines().any(|l| l.starts_with(series)),
             "{series} missing:\n{before}"
         );
     }
     let iamat_ok = [("verb", "IAMAT"), ("outcome", "ok"), ("server", "Goloman")];
-    assert_eq!(sample(&before, "herd_requests_total", &iamat_ok), Some(0.0));
-    let fsyncs = |text: &str| sample(text, "herd_journal_fsync_seconds_count", &[]).unwrap();
-    let replies = |text: &str| sample(text, "herd_reply_latency_seconds_count", &[]).unwrap();
+    assert_eq!(sample(before, "herd_requests_total", &iamat_ok), Some(0.0));
+}
 
-    let addr = g.client_addr;
+/// Sends two good `IAMAT`s, a bad one, an unknown verb, a denied and an
+/// accepted `MEDAL` to `addr`, and checks each got a reply.
+async fn send_six_requests(addr: SocketAddr) {
     let input = format!(
         "IAMAT kiwi +34.068930-118.445127 1520023934.918963997\n\
          IAMAT kiwi +34.068930-118.445127 1520023935\n\
@@ -170,9 +184,13 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
         .await
         .unwrap();
     assert_eq!(reply.lines().count(), 6, "{reply}");
+}
 
+/// Scrapes `metrics` until the link to Hands is up and has carried a
+/// location, or [`WAIT`] has passed; returns the last scrape.
+async fn scrape_once_kiwi_reached_hands(metrics: SocketAddr) -> String {
     let deadline = Instant::now() + WAIT;
-    let after = loop {
+    loop {
         let text = scrape(metrics).await;
         let linked = sample(&text, "herd_link_up", &[("peer", "Hands")]) == Some(1.0);
         // kiwi reaches Hands by the flood or, if the link came up later,
@@ -186,10 +204,16 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
             break text;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
+}
+
+/// The counts in `after` moved from `before` by exactly the six requests.
+fn assert_counts_moved_by_the_requests(before: &str, after: &str) {
+    let fsyncs = |text: &str| sample(text, "herd_journal_fsync_seconds_count", &[]).unwrap();
+    let replies = |text: &str| sample(text, "herd_reply_latency_seconds_count", &[]).unwrap();
     let count = |verb: &str, outcome: &str| {
         sample(
-            &after,
+            after,
             "herd_requests_total",
             &[("verb", verb), ("outcome", outcome)],
         )
@@ -199,21 +223,19 @@ async fn metrics_listener_exposes_the_named_series_and_counts_move_after_request
     assert_eq!(count("other", "invalid"), Some(1.0));
     assert_eq!(count("MEDAL", "denied"), Some(1.0));
     assert_eq!(count("MEDAL", "ok"), Some(1.0));
-    assert_eq!(replies(&after) - replies(&before), 6.0);
-    assert!(fsyncs(&after) > fsyncs(&before), "the MEDAL was fsynced");
-    assert_eq!(sample(&after, "herd_clients_stored", &[]), Some(1.0));
+    assert_eq!(replies(after) - replies(before), 6.0);
+    assert!(fsyncs(after) > fsyncs(before), "the MEDAL was fsynced");
+    assert_eq!(sample(after, "herd_clients_stored", &[]), Some(1.0));
     let sent = sample(
-        &after,
+        after,
         "herd_link_locations_sent_total",
         &[("peer", "Hands")],
     );
     assert!(sent >= Some(1.0), "kiwi was sent to Hands: {after}");
     assert_eq!(
-        sample(&after, "herd_link_up", &[("peer", "Hands")]),
+        sample(after, "herd_link_up", &[("peer", "Hands")]),
         Some(1.0),
         "{after}"
     );
-    assert_eq!(sample(&after, "herd_degraded", &[]), Some(0.0));
-
-    herd.stop().await;
+    assert_eq!(sample(after, "herd_degraded", &[]), Some(0.0));
 }
