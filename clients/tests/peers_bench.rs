@@ -8,7 +8,7 @@
 //! passes, except under `CI=true`, where it fails, as it does if the
 //! reference herds that CI installs (Python asyncio, Node.js) are skipped.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -25,6 +25,21 @@ fn in_ci() -> bool {
 #[test]
 fn peers_run_measures_our_herd_and_the_reference_herds_side_by_side() {
     let bench = PathBuf::from(env!("CARGO_BIN_EXE_herd-bench"));
+    let Some(herd) = herd_beside(&bench) else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let json = out_dir.path().join("peers.json");
+    let charts = out_dir.path().join("charts");
+    let stdout = run_quick_peers(&bench, &herd, &json, &charts);
+    let measured = check_stacks(&json, &stdout);
+    check_reference_herds_measured(&measured, &stdout);
+    check_charts(&charts);
+}
+
+/// The `herd` binary beside `herd-bench`, or `None` (with a note) when it
+/// is missing; under `CI=true` a missing one fails.
+fn herd_beside(bench: &Path) -> Option<PathBuf> {
     let herd = bench.with_file_name("herd");
     if !herd.is_file() {
         assert!(!in_ci(), "no herd binary at {}", herd.display());
@@ -32,12 +47,16 @@ fn peers_run_measures_our_herd_and_the_reference_herds_side_by_side() {
             "skipped: no herd binary at {} (cargo build -p herd)",
             herd.display()
         );
-        return;
+        return None;
     }
-    let out_dir = tempfile::tempdir().unwrap();
-    let json = out_dir.path().join("peers.json");
-    let charts = out_dir.path().join("charts");
-    let mut command = Command::new(&bench);
+    Some(herd)
+}
+
+/// Runs `herd-bench --peers --quick` against `herd`, writing the JSON to
+/// `json` and the charts under `charts`; checks it succeeded and printed
+/// the table, and returns its standard output.
+fn run_quick_peers(bench: &Path, herd: &Path, json: &Path, charts: &Path) -> String {
+    let mut command = Command::new(bench);
     command
         .args([
             "--peers",
@@ -50,22 +69,28 @@ fn peers_run_measures_our_herd_and_the_reference_herds_side_by_side() {
         .args(["--duration", "0.3", "--warmup", "0.1", "--samples", "5"])
         .args(["--memory-clients", "200"])
         .arg("--herd-bin")
-        .arg(&herd)
+        .arg(herd)
         .arg("--json")
-        .arg(&json)
+        .arg(json)
         .arg("--chart")
-        .arg(&charts);
+        .arg(charts);
     let out = output_within("herd-bench", &mut command, RUN_LIMIT).unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
         stdout.contains("| Stack | Runtime | Reports/s |"),
         "{stdout}"
     );
+    stdout
+}
 
+/// Checks the JSON report lists every stack in order, each either measured
+/// with every figure or skipped with a reason the output repeats; returns
+/// the names of the measured ones, in order.
+fn check_stacks(json: &Path, stdout: &str) -> Vec<String> {
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let stacks = report["stacks"].as_array().unwrap();
     let names: Vec<&str> = stacks
         .iter()
@@ -77,17 +102,8 @@ fn peers_run_measures_our_herd_and_the_reference_herds_side_by_side() {
         let name = stack["stack"].as_str().unwrap();
         match stack["status"].as_str().unwrap() {
             "measured" => {
-                measured.push(name);
-                assert!(stack["throughput"].as_f64().unwrap() > 0.0, "{stack}");
-                assert!(
-                    stack["round_trip"]["p99_ms"].as_f64().unwrap() > 0.0,
-                    "{stack}"
-                );
-                assert!(stack["flood"]["p50_ms"].as_f64().unwrap() > 0.0, "{stack}");
-                assert!(stack["cpu_us_per_report"].as_f64().is_some(), "{stack}");
-                assert!(stack["resident_per_client"].as_f64().is_some(), "{stack}");
-                assert!(stack["loc"].as_u64().unwrap() > 100, "{stack}");
-                assert_eq!(stack["bad_replies"], 0, "{stack}");
+                measured.push(name.to_owned());
+                check_measured_stack(stack);
             }
             "skipped" => {
                 let why = stack["reason"].as_str().unwrap();
@@ -97,15 +113,41 @@ fn peers_run_measures_our_herd_and_the_reference_herds_side_by_side() {
             other => panic!("{name} is {other}: {stack}"),
         }
     }
-    assert_eq!(measured.first(), Some(&"herd"), "{stdout}");
+    measured
+}
+
+/// Checks a measured stack carries every figure, and no bad reply.
+fn check_measured_stack(stack: &serde_json::Value) {
+    assert!(stack["throughput"].as_f64().unwrap() > 0.0, "{stack}");
+    assert!(
+        stack["round_trip"]["p99_ms"].as_f64().unwrap() > 0.0,
+        "{stack}"
+    );
+    assert!(stack["flood"]["p50_ms"].as_f64().unwrap() > 0.0, "{stack}");
+    assert!(stack["cpu_us_per_report"].as_f64().is_some(), "{stack}");
+    assert!(stack["resident_per_client"].as_f64().is_some(), "{stack}");
+    assert!(stack["loc"].as_u64().unwrap() > 100, "{stack}");
+    assert_eq!(stack["bad_replies"], 0, "{stack}");
+}
+
+/// Checks our herd was measured first and, under `CI=true`, the reference
+/// herds CI installs (Python asyncio, Node.js) were measured too.
+fn check_reference_herds_measured(measured: &[String], stdout: &str) {
+    assert_eq!(
+        measured.first().map(String::as_str),
+        Some("herd"),
+        "{stdout}"
+    );
+    let was_measured = |name: &str| measured.iter().any(|m| m == name);
     if in_ci() {
-        assert!(
-            measured.contains(&"asyncio") && measured.contains(&"node"),
-            "{stdout}"
-        );
+        assert!(was_measured("asyncio") && was_measured("node"), "{stdout}");
     } else if measured.len() < 2 {
         eprintln!("only our herd was measured: no reference runtime here\n{stdout}");
     }
+}
+
+/// Checks every chart was written as a PNG under `charts`.
+fn check_charts(charts: &Path) {
     for chart in [
         "throughput",
         "cpu",

@@ -1,8 +1,9 @@
 //! One server's side of the totally ordered multicast, as a state machine
 //! fed the lines that arrive, the requests this server takes and the time:
 //! the Lamport clock, the hold-back queue, stability and delivery in
-//! (Lamport time, server name) order. The view change is in [`super::view`];
-//! the glue to the peer links and the journal in [`super::task`].
+//! (Lamport time, server name) order. Delivery from the hold-back queue is
+//! in `engine/delivery.rs`; the view change in [`super::view`]; the glue to the
+//! peer links and the journal in [`super::task`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -14,8 +15,10 @@ use proto::order::{Order, Stamped};
 use super::inbound::Inbound;
 use super::raffle::{Entry, Raffle};
 use super::view::Change;
-use super::{IDLE_BEACON, MAX_RESEND, RETAIN, WANT_AFTER};
+use super::{IDLE_BEACON, MAX_RESEND, WANT_AFTER};
 use crate::coord::seen::Seen;
+
+mod delivery;
 
 /// A view: its id and its members, in name order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,10 +60,10 @@ pub struct Engine {
     pub(super) inbound: BTreeMap<String, Inbound>,
     /// The hold-back queue: `(lamport, origin) -> seq`, in delivery order.
     pub(super) pending: BTreeMap<(u64, String), u64>,
-    /// The requests pending and the last [`RETAIN`] delivered, by
+    /// The requests pending and the last [`RETAIN`](super::RETAIN) delivered, by
     /// `(origin, seq)`, for resending.
     pub(super) held: BTreeMap<(String, u64), Stamped>,
-    /// The last [`RETAIN`] delivered, `(position, view, origin, seq)`, for
+    /// The last [`RETAIN`](super::RETAIN) delivered, `(position, view, origin, seq)`, for
     /// a server catching up.
     pub(super) log: VecDeque<(u64, u64, String, u64)>,
     /// Entries and winner.
@@ -335,66 +338,6 @@ impl Engine {
             self.send(beacon);
         }
         self.deliver();
-    }
-
-    /// True when the request `(lamport, origin, seq)` at the head of the
-    /// queue is stable: every other member holds it and has been seen past
-    /// its time, so nothing can come before it any more.
-    fn stable(&self, lamport: u64, origin: &str, seq: u64) -> bool {
-        self.view
-            .members
-            .iter()
-            .filter(|m| **m != self.me && *m != origin)
-            .all(|m| {
-                self.inbound.get(m).is_some_and(|i| {
-                    i.seen >= lamport && i.acked.get(origin).is_some_and(|a| *a >= seq)
-                })
-            })
-    }
-
-    /// Delivers the head of the queue while it is stable (never during a
-    /// view change).
-    pub(super) fn deliver(&mut self) {
-        if self.change.is_active() {
-            self.try_install();
-            return;
-        }
-        while let Some(((lamport, origin), seq)) = self.pending.first_key_value() {
-            if !self.stable(*lamport, origin, *seq) {
-                break;
-            }
-            self.deliver_head();
-        }
-    }
-
-    /// Delivers the head of the queue in the current view.
-    pub(super) fn deliver_head(&mut self) {
-        let Some(((_, origin), seq)) = self.pending.pop_first() else {
-            return;
-        };
-        let Some(req) = self.held.get(&(origin.clone(), seq)).cloned() else {
-            return;
-        };
-        self.record(req, self.view.id);
-    }
-
-    /// Appends `req` to the delivered sequence, delivered in `view`.
-    pub(super) fn record(&mut self, req: Stamped, view: u64) {
-        let entry = self.raffle.deliver(&req);
-        let position = self.raffle.ordered();
-        self.log
-            .push_back((position, view, req.origin.clone(), req.seq));
-        while self.log.len() > RETAIN {
-            if let Some((_, _, o, s)) = self.log.pop_front() {
-                self.held.remove(&(o, s));
-            }
-        }
-        self.delivered.push(Delivered {
-            position,
-            view,
-            req,
-            entry,
-        });
     }
 }
 

@@ -17,17 +17,19 @@
 //!    was held by every member — and installs the view. Requests past the
 //!    cut are ordered in the new view; those of a server outside it wait
 //!    until it rejoins.
+//!
+//! Step 4 is in `view/install.rs`; the catch-up of a member coming back
+//! (`OFETCH`/`OLOG`) in `view/catchup.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use proto::order::Order;
 
-use super::MAX_RESEND;
 use super::engine::{Engine, View};
 
-/// A hold-back queue key: `(lamport, origin)`.
-type QueueKey = (u64, String);
+mod catchup;
+mod install;
 
 /// How long the leader waits for every flush before proposing again.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -349,148 +351,6 @@ impl Engine {
         {
             self.receive_install(*view, members, old, cut);
         }
-    }
-
-    fn receive_install(
-        &mut self,
-        view: u64,
-        members: &[String],
-        old: &[String],
-        cut: &[(String, u64)],
-    ) {
-        self.change.note_view(view);
-        let mine = self.change.frozen.as_ref().is_some_and(|f| f.view == view);
-        if !mine || !members.contains(&self.me) {
-            return;
-        }
-        for (origin, seq) in cut {
-            if let Some(inbound) = self.inbound.get_mut(origin) {
-                inbound.announced = inbound.announced.max(*seq);
-            }
-        }
-        self.change.installing = Some(Installing {
-            view,
-            members: members.iter().cloned().collect(),
-            old: old.iter().cloned().collect(),
-            cut: cut.iter().cloned().collect(),
-        });
-        self.try_install();
-    }
-
-    /// Installs the view once every request up to the cut is held:
-    /// delivers them all in order, in the old view, then switches.
-    pub(super) fn try_install(&mut self) {
-        let Some(inst) = self.change.installing.clone() else {
-            return;
-        };
-        let held_all = inst.cut.iter().all(|(origin, seq)| {
-            *origin == self.me || self.inbound.get(origin).is_none_or(|i| i.contig >= *seq)
-        });
-        if !held_all {
-            return;
-        }
-        let up_to = |o: &str, s: u64| inst.cut.get(o).is_some_and(|c| s <= *c);
-        let (mut batch, outside): (Vec<QueueKey>, Vec<QueueKey>) = self
-            .pending
-            .iter()
-            .filter(|((_, o), s)| up_to(o, **s))
-            .map(|(k, _)| k.clone())
-            .partition(|(_, o)| inst.old.contains(o));
-        batch.extend(outside);
-        for key in batch {
-            if let Some(seq) = self.pending.remove(&key)
-                && let Some(req) = self.held.get(&(key.1.clone(), seq)).cloned()
-            {
-                self.record(req, self.view.id);
-            }
-        }
-        // Requests of servers left out wait until they rejoin.
-        let outside: Vec<String> = self
-            .servers
-            .iter()
-            .filter(|s| !inst.members.contains(*s))
-            .cloned()
-            .collect();
-        for name in &outside {
-            let c = inst.cut.get(name).copied().unwrap_or(0);
-            self.pending.retain(|(_, o), s| o != name || *s <= c);
-            if let Some(inbound) = self.inbound.get_mut(name) {
-                inbound.cut_at(c);
-            }
-            for inbound in self.inbound.values_mut() {
-                if let Some(a) = inbound.acked.get_mut(name) {
-                    *a = (*a).min(c);
-                }
-            }
-        }
-        tracing::info!(event = "view_installed", view = inst.view, members = ?inst.members, position = self.raffle.ordered());
-        self.view = View {
-            id: inst.view,
-            members: inst.members,
-        };
-        self.change.installing = None;
-        self.change.frozen = None;
-        self.views_installed.push(self.view.clone());
-        // Beacon at once: the members count only beacons of this view.
-        self.beaconed = (0, 0);
-        self.deliver();
-    }
-
-    /// Sends the delivered sequence from `from` to `asker`, if this
-    /// server leads the proposal it catches up for.
-    fn answer_fetch(&mut self, asker: &str, from: u64) {
-        let leads = self.change.leading.is_some()
-            || self
-                .change
-                .frozen
-                .as_ref()
-                .is_some_and(|f| f.leader == self.me);
-        if !leads {
-            return;
-        }
-        let entries: Vec<(u64, u64, String, u64)> = self
-            .log
-            .iter()
-            .filter(|(p, ..)| *p >= from)
-            .take(MAX_RESEND)
-            .cloned()
-            .collect();
-        for (position, view, origin, seq) in entries {
-            let Some(req) = self.held.get(&(origin, seq)).cloned() else {
-                continue;
-            };
-            self.nonce += 1;
-            let line = Order::Log {
-                to: asker.to_owned(),
-                nonce: self.nonce,
-                position,
-                view,
-                req,
-            };
-            self.send(line);
-        }
-    }
-
-    /// Delivers the caught-up `OLOG` entries that are next in sequence.
-    fn apply_log(&mut self) {
-        while let Some((view, req)) = self.change.log_ahead.remove(&(self.raffle.ordered() + 1)) {
-            if let Some(seq) = self.pending.remove(&(req.lamport, req.origin.clone()))
-                && seq != req.seq
-            {
-                self.pending.insert((req.lamport, req.origin.clone()), seq);
-            }
-            if let Some(inbound) = self.inbound.get_mut(&req.origin) {
-                inbound.ahead.retain(|s, _| *s > req.seq);
-                inbound.contig = inbound.contig.max(req.seq);
-                inbound.seen = inbound.seen.max(req.lamport);
-            }
-            self.clock = self.clock.max(req.lamport);
-            self.held.insert((req.origin.clone(), req.seq), req.clone());
-            self.record(req, view);
-        }
-        self.change
-            .log_ahead
-            .retain(|p, _| *p > self.raffle.ordered());
     }
 }
 
