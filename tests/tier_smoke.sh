@@ -110,9 +110,10 @@ if [ -z "$left" ]; then
 else
   failed=$((failed + 1)); echo "FAIL left running after SIGTERM:"; echo "$left"
 fi
-# A facade port already taken: tier.sh names the facade, exits non-zero and
+# A facade port already taken (SO_REUSEADDR, so a port the first run left in
+# TIME_WAIT can still be held): tier.sh names the facade, exits non-zero and
 # stops what it had started.
-python3 -c 'import socket,time;s=socket.socket();s.bind(("127.0.0.1",'"${ports[11]}"'));s.listen();time.sleep(60)' &
+python3 -c 'import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("127.0.0.1",'"${ports[11]}"'));s.listen();time.sleep(60)' &
 holder=$!
 sleep 0.3
 status=0
