@@ -15,7 +15,7 @@
 //! Names are one field each; numbers are plain decimal (`<ns>` and the
 //! adjustments may be negative).
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use crate::fields::{fields, signed, signed_i64, text, unsigned};
 
@@ -168,11 +168,9 @@ impl Coord {
 
     /// Appends the line, without its terminator.
     pub fn write(&self, dst: &mut BytesMut) {
-        dst.put_slice(self.verb().as_bytes());
-        for operand in self.operands() {
-            dst.put_u8(b' ');
-            dst.put_slice(operand.as_bytes());
-        }
+        let operands = self.operands();
+        let verb = std::iter::once(self.verb().as_bytes());
+        crate::client::put_words(dst, verb.chain(operands.iter().map(String::as_bytes)));
     }
 
     /// The fields after the verb, as written.

@@ -20,7 +20,7 @@
 //! `<tablet>` and `<request>` are single fields of at most
 //! [`MAX_FIELD`] bytes; names are single fields.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use crate::fields::{fields, is_field, text, unsigned};
 
@@ -275,11 +275,9 @@ impl Order {
 
     /// Appends the line, without its terminator.
     pub fn write(&self, dst: &mut BytesMut) {
-        dst.put_slice(self.verb().as_bytes());
-        for operand in self.operands() {
-            dst.put_u8(b' ');
-            dst.put_slice(operand.as_bytes());
-        }
+        let operands = self.operands();
+        let verb = std::iter::once(self.verb().as_bytes());
+        crate::client::put_words(dst, verb.chain(operands.iter().map(String::as_bytes)));
     }
 
     /// The fields after the verb, as written.
